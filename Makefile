@@ -1,0 +1,32 @@
+# A fresh clone needs only Python >= 3.10 and pip: every target below installs what it needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install test lint demo bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[emulator,test]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## venv with kustomi (editable), the emulator and the test tools
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint  ## ruff, mypy, then the whole test suite against the local emulator
+	$(BIN)/pytest -q
+
+demo: $(STAMP)  ## start the emulator with a demo world and walk through kustomi
+	$(BIN)/python -m kustomi.demo
+
+bench: $(STAMP)  ## request counts and timings per command (prints a table)
+	$(BIN)/python bench/requests_per_command.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,3 @@
+from kustomi.cli import main
+
+main()

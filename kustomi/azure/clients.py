@@ -1,0 +1,87 @@
+"""Sign-in and SDK clients, built from a cloud profile with an injectable endpoint."""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from typing import Any
+
+from ..cloud import Cloud
+from ..errors import UsageError
+
+
+def operator_credential(cloud: Cloud) -> Any:
+    """DefaultAzureCredential: az login, environment service principals, managed identity."""
+    from azure.identity import DefaultAzureCredential
+
+    kwargs: dict[str, Any] = {"authority": cloud.authority_host}
+    if cloud.custom:
+        # MSAL would ask the public cloud to validate an authority it does not know.
+        kwargs["disable_instance_discovery"] = True
+    return DefaultAzureCredential(**kwargs)
+
+
+class Azure:
+    """The management clients for one subscription, created on first use."""
+
+    def __init__(self, cloud: Cloud, subscription_id: str | None, credential: Any = None) -> None:
+        self.cloud = cloud
+        self._subscription_id = subscription_id
+        self._credential = credential
+
+    @cached_property
+    def credential(self) -> Any:
+        return self._credential or operator_credential(self.cloud)
+
+    @property
+    def subscription_id(self) -> str:
+        if not self._subscription_id:
+            raise UsageError("No subscription given.",
+                             hint="Pass --subscription or set AZURE_SUBSCRIPTION_ID.")
+        return self._subscription_id
+
+    @property
+    def _kwargs(self) -> dict[str, Any]:
+        return {
+            "base_url": self.cloud.arm_endpoint,
+            "credential_scopes": [self.cloud.arm_scope],
+            # Retry-After drives the poll interval; 1 s is the floor when a service sends none.
+            "polling_interval": 1,
+            # Fewer, shorter retries than azure-core's default of 10 with up to 120 s backoff:
+            # a CLI should fail in seconds, and Retry-After is still honoured.
+            "retry_total": int(os.environ.get("KUSTOMI_RETRIES", "4")),
+            "retry_backoff_factor": 0.5,
+            "retry_backoff_max": 8,
+        }
+
+    @cached_property
+    def msi(self) -> Any:
+        from azure.mgmt.msi import ManagedServiceIdentityClient
+
+        return ManagedServiceIdentityClient(self.credential, self.subscription_id, **self._kwargs)
+
+    @cached_property
+    def kusto(self) -> Any:
+        from azure.mgmt.kusto import KustoManagementClient
+
+        return KustoManagementClient(self.credential, self.subscription_id, **self._kwargs)
+
+    @cached_property
+    def web(self) -> Any:
+        from azure.mgmt.web import WebSiteManagementClient
+
+        return WebSiteManagementClient(self.credential, self.subscription_id, **self._kwargs)
+
+    @cached_property
+    def resources(self) -> Any:
+        from azure.mgmt.resource.resources import ResourceManagementClient
+
+        return ResourceManagementClient(self.credential, self.subscription_id, **self._kwargs)
+
+    def kusto_data(self, cluster_uri: str, credential: Any = None) -> Any:
+        """A data-plane client for one cluster, signed in as the operator or `credential`."""
+        from azure.kusto.data import KustoClient, KustoConnectionStringBuilder
+
+        kcsb = KustoConnectionStringBuilder.with_azure_token_credential(
+            cluster_uri, credential or self.credential)
+        return KustoClient(kcsb)

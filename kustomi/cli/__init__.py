@@ -1,0 +1,133 @@
+"""The root command: global options, the command tree, and `run`, the one place that turns a
+Report or an error into output and an exit code. Nothing here imports the Azure SDKs."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Optional
+
+import typer
+
+from .. import __version__
+from ..errors import KustomiError, translate
+from ..model import Report
+
+EPILOG = (
+    "Exit codes: 0 ok, 1 internal error, 2 bad input (nothing sent), 3 not found, "
+    "4 not signed in or not authorized, 5 Azure service error, 6 checks failed, 130 interrupted."
+)
+
+app = typer.Typer(
+    name="kustomi",
+    help="Wire an Azure Functions app to Azure Data Explorer (Kusto) with a user-assigned "
+         "managed identity, with no secrets, and prove that it works.",
+    epilog=EPILOG,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,  # locals can hold tokens
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@dataclass
+class Settings:
+    output: str | None = None
+    subscription: str | None = None
+    dry_run: bool = False
+    yes: bool = False
+    verbosity: int = 0
+    debug: bool = False
+
+    @property
+    def format(self) -> str:
+        from ..output import default_format
+
+        return self.output or default_format(sys.stdout)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kustomi {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    output: Annotated[Optional[str], typer.Option(  # noqa: UP045 - typer needs Optional on 3.10
+        "-o", "--output", envvar="KUSTOMI_OUTPUT",
+        help="table or json. Default: table on a terminal, json otherwise.")] = None,
+    subscription: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--subscription", envvar="AZURE_SUBSCRIPTION_ID", show_envvar=True,
+        help="Subscription id.")] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", envvar="KUSTOMI_DRY_RUN", help="Show the plan; send no write.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    verbose: Annotated[int, typer.Option("-v", "--verbose", count=True,
+                                         help="More detail on stderr.")] = 0,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only errors on stderr.")] = False,
+    debug: Annotated[bool, typer.Option(
+        "--debug", envvar="KUSTOMI_DEBUG",
+        help="Tracebacks and HTTP request lines on stderr (tokens and secrets never shown).")
+    ] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    if output is not None and output not in ("table", "json"):
+        raise typer.BadParameter("must be table or json", param_hint="-o/--output")
+    ctx.obj = Settings(output=output, subscription=subscription, dry_run=dry_run, yes=yes,
+                       verbosity=-1 if quiet else verbose, debug=debug)
+
+
+def settings(ctx: typer.Context) -> Settings:
+    obj = ctx.find_root().obj
+    return obj if isinstance(obj, Settings) else Settings()
+
+
+def run(ctx: typer.Context, fn: Callable[[Any], Report]) -> None:
+    """Run a command's core, render its Report, and map any error to an exit code."""
+    from ..output import Reporter, render
+
+    s = settings(ctx)
+    reporter = Reporter(s.verbosity)
+    if s.debug:
+        from ..logs import enable_debug_logging
+
+        enable_debug_logging()
+    try:
+        report = fn(reporter)
+    except KeyboardInterrupt:
+        reporter.error("interrupted.")
+        raise typer.Exit(130) from None
+    except KustomiError as e:
+        reporter.error(e.message, e.hint)
+        raise typer.Exit(e.exit_code) from None
+    except Exception as e:
+        if type(e).__module__.startswith("azure"):
+            err = translate(e)
+            reporter.error(err.message, err.hint)
+            raise typer.Exit(err.exit_code) from None
+        if s.debug:
+            from ..logs import scrub
+
+            reporter.error(scrub("".join(traceback.format_exception(e))))
+        reporter.error(f"internal error: {type(e).__name__}: {e}",
+                       "This is a bug in kustomi; rerun with --debug and report it.")
+        raise typer.Exit(1) from None
+    render(report, s.format)
+    if report.findings and not report.ok:
+        raise typer.Exit(6)
+
+
+def main() -> None:
+    app()
+
+
+from . import emulator as _emulator  # noqa: E402  (registers the emulator commands)
+
+app.add_typer(_emulator.app, name="emulator")

@@ -1,0 +1,135 @@
+"""`kustomi emulator`: a local Azure (ARM, Entra, managed identity, Kusto) for trying and
+testing kustomi on a machine with no Azure account."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import ssl
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+app = typer.Typer(
+    help="Run a local emulator of the Azure APIs kustomi uses.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+def default_state_dir() -> Path:
+    env = os.environ.get("KUSTOMI_EMULATOR_DIR")
+    if env:
+        return Path(env)
+    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return base / "kustomi" / "emulator"
+
+
+StateDir = Annotated[Optional[Path], typer.Option(  # noqa: UP045
+    "--state-dir", help="Where ca.pem and env live. Default: $KUSTOMI_EMULATOR_DIR or "
+                        "~/.local/state/kustomi/emulator.")]
+
+
+@app.command(epilog="Example:\n\n  kustomi emulator serve --port 8443 --scenario demo.json &\n\n"
+                    "  . ~/.local/state/kustomi/emulator/env")
+def serve(
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0 picks a free one).")
+                    ] = 0,
+    state_dir: StateDir = None,
+    scenario: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        "--scenario", exists=True, dir_okay=False,
+        help="A scenario JSON file (see README, 'Emulator scenarios'). Default: an empty "
+             "subscription whose operator is Owner.")] = None,
+) -> None:
+    """Serve the emulator in the foreground until interrupted.
+
+    Once ready it writes DIR/ca.pem and DIR/env (export lines for KUSTOMI_ARM_ENDPOINT,
+    AZURE_AUTHORITY_HOST, AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET,
+    AZURE_SUBSCRIPTION_ID and REQUESTS_CA_BUNDLE). With those exported, kustomi and any
+    Azure SDK script talk to the emulator.
+    """
+    from ..emulator.server import RunningEmulator, load_scenario
+
+    directory = state_dir or default_state_dir()
+    try:
+        world = load_scenario(scenario)
+    except (ValueError, KeyError, TypeError) as e:
+        typer.echo(f"Error: the scenario {scenario} is not valid: {type(e).__name__}: {e}",
+                   err=True)
+        raise typer.Exit(2) from None
+    try:
+        running = RunningEmulator(world, directory, port).start()
+    except OSError as e:
+        typer.echo(f"Error: cannot listen on 127.0.0.1:{port}: {e.strerror}", err=True)
+        raise typer.Exit(5) from None
+
+    def _stop(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    typer.echo(f"kustomi emulator listening on {running.base_url}", err=True)
+    typer.echo(f"environment: . {directory / 'env'}", err=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        running.stop()
+        typer.echo("kustomi emulator stopped", err=True)
+
+
+def _admin(directory: Path, path: str) -> Any:
+    endpoint_file = directory / "endpoint"
+    if not endpoint_file.exists():
+        typer.echo(f"Error: no emulator state in {directory}.", err=True)
+        typer.echo("Hint: start one with `kustomi emulator serve`.", err=True)
+        raise typer.Exit(3)
+    base = endpoint_file.read_text().strip()
+    ctx = ssl.create_default_context(cafile=str(directory / "ca.pem"))
+    try:
+        with urllib.request.urlopen(base + path, context=ctx, timeout=10) as resp:
+            return json.loads(resp.read())
+    except urllib.error.HTTPError as e:
+        detail = json.loads(e.read() or b"{}").get("error", e.reason)
+        typer.echo(f"Error: {detail}", err=True)
+        raise typer.Exit(3) from None
+    except (urllib.error.URLError, OSError) as e:
+        typer.echo(f"Error: the emulator at {base} does not answer: {e}", err=True)
+        typer.echo("Hint: start one with `kustomi emulator serve`.", err=True)
+        raise typer.Exit(5) from None
+
+
+@app.command("app-env", epilog="Example:\n\n  eval \"$(kustomi emulator app-env --app func-orders "
+                               "-g rg-demo)\"\n\n  kustomi verify --identity id-orders ...")
+def app_env(
+    app_name: Annotated[str, typer.Option("--app", help="Function app name.")],
+    resource_group: Annotated[str, typer.Option("-g", "--resource-group")],
+    slot: Annotated[Optional[str], typer.Option("--slot")] = None,  # noqa: UP045
+    state_dir: StateDir = None,
+) -> None:
+    """Print the export lines a process inside that function app (or slot) would see:
+    IDENTITY_ENDPOINT and IDENTITY_HEADER of the emulated managed-identity endpoint."""
+    directory = state_dir or default_state_dir()
+    query = urllib.parse.urlencode({"app": app_name, "resource_group": resource_group,
+                                    "slot": slot or ""})
+    env = _admin(directory, f"/_emulator/app-env?{query}")
+    for k, v in env.items():
+        sys.stdout.write(f"export {k}='{v}'\n")
+
+
+@app.command("env")
+def env_cmd(state_dir: StateDir = None) -> None:
+    """Print the operator's export lines (the content of DIR/env), for `eval "$(...)"`."""
+    directory = state_dir or default_state_dir()
+    path = directory / "env"
+    if not path.exists():
+        typer.echo(f"Error: no emulator state in {directory}.", err=True)
+        typer.echo("Hint: start one with `kustomi emulator serve`.", err=True)
+        raise typer.Exit(3)
+    sys.stdout.write(path.read_text())

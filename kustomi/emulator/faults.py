@@ -1,0 +1,36 @@
+"""Fault injection and latency, set per scenario or through the admin API.
+
+A fault rule is a JSON object:
+  {"route": "<route name or prefix>", "method": "PUT", "kind": "status", "status": 429,
+   "retry_after": 1, "times": 2}
+kinds: `status` (answer with that status and the service's error body), `drop` (close the
+connection without answering), `lro_failed` (the next long-running operation on that route
+ends Failed), `concurrent_appsettings` (right after an app-settings read on that route,
+another writer adds `set` to the settings, as a deployment pipeline might).
+`times` counts down; a rule without it applies forever.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .state import World
+
+
+def take(world: World, route: str, method: str, kinds: tuple[str, ...]) -> dict[str, Any] | None:
+    """The first live rule of one of `kinds` that matches; counts one use of it."""
+    with world.lock:
+        for rule in world.faults:
+            if rule.get("kind", "status") not in kinds:
+                continue
+            if not route.startswith(rule.get("route", "")):
+                continue
+            if rule.get("method") and rule["method"].upper() != method:
+                continue
+            times = rule.get("times")
+            if times is not None:
+                if times <= 0:
+                    continue
+                rule["times"] = times - 1
+            return rule
+    return None

@@ -1,0 +1,86 @@
+"""The only module that imports rich. Data goes to stdout; progress, warnings and errors to
+stderr. User data is never parsed as markup."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import IO, Any
+
+from rich.console import Console
+from rich.table import Table
+
+from .model import Report
+
+SYMBOL = {"create": "+ create", "update": "~ update", "delete": "- delete", "none": "= unchanged"}
+PLANNED = {"create": "+ would create", "update": "~ would update", "delete": "- would delete",
+           "none": "= unchanged"}
+
+
+def default_format(stream: IO[str]) -> str:
+    return "table" if stream.isatty() else "json"
+
+
+def render(report: Report, fmt: str, stream: IO[str] | None = None) -> None:
+    stream = stream or sys.stdout
+    if fmt == "json":
+        stream.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        return
+    console = Console(file=stream, markup=False, highlight=False, soft_wrap=True)
+    head = f"kustomi {report.command}"
+    if report.dry_run:
+        head += "  (dry run: nothing was changed)"
+    console.print(head)
+    if report.changes:
+        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+        for col in ("action", "target", "detail"):
+            table.add_column(col, overflow="fold")
+        words = PLANNED if report.dry_run else SYMBOL
+        for c in report.changes:
+            table.add_row(words[c.kind], c.target, c.detail)
+        console.print(table)
+    if report.findings:
+        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+        for col in ("check", "status", "detail", "hint"):
+            table.add_column(col, overflow="fold")
+        for f in report.findings:
+            table.add_row(f.check, f.status, f.detail, f.hint)
+        console.print(table)
+    if report.data:
+        width = max(len(k) for k in report.data)
+        for k, v in report.data.items():
+            console.print(f"{k.ljust(width)}  {_scalar(v)}")
+    for note in report.notes:
+        console.print(f"note: {note}")
+
+
+def _scalar(v: Any) -> str:
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, ensure_ascii=False)
+    return "" if v is None else str(v)
+
+
+class Reporter:
+    """Progress, warnings and errors on stderr; verbosity -1 (quiet), 0, 1 (verbose)."""
+
+    def __init__(self, verbosity: int = 0, stream: IO[str] | None = None) -> None:
+        self.verbosity = verbosity
+        self.console = Console(file=stream or sys.stderr, markup=False, highlight=False,
+                               soft_wrap=True)
+
+    def progress(self, message: str) -> None:
+        if self.verbosity >= 0:
+            self.console.print(message)
+
+    def info(self, message: str) -> None:
+        if self.verbosity >= 1:
+            self.console.print(message)
+
+    def warn(self, message: str) -> None:
+        if self.verbosity >= 0:
+            self.console.print(f"warning: {message}")
+
+    def error(self, message: str, hint: str | None = None) -> None:
+        self.console.print(f"Error: {message}")
+        if hint:
+            self.console.print(f"Hint: {hint}")

@@ -1,0 +1,161 @@
+"""Shared fixtures: one emulator per test session on a free port, a fresh world per test,
+and a `kustomi` runner that records every output for the secret scan."""
+
+from __future__ import annotations
+
+import json
+import os
+import ssl
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from kustomi.cli import app
+from kustomi.emulator.server import RunningEmulator
+from kustomi.emulator.state import World
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+SCENARIOS = Path(__file__).resolve().parents[1] / "kustomi" / "emulator" / "scenarios"
+
+# Every CLI run's stdout and stderr, for tests/test_zz_no_secrets.py.
+CLI_OUTPUTS: list[str] = []
+SECRETS_SEEN: set[str] = set()
+
+
+@dataclass
+class Emu:
+    running: RunningEmulator
+    env: dict[str, str]
+
+    @property
+    def url(self) -> str:
+        return self.running.base_url
+
+    @property
+    def world(self) -> World:
+        return self.running.emulator.world
+
+    def admin(self, path: str, method: str = "GET", body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + path, method=method, data=data)
+        ctx = ssl.create_default_context(cafile=str(self.running.ca_path))
+        with urllib.request.urlopen(req, context=ctx) as resp:
+            raw = resp.read()
+        return json.loads(raw) if raw else None
+
+    def state(self) -> dict[str, Any]:
+        return self.admin("/_emulator/state")  # type: ignore[no-any-return]
+
+    def requests(self) -> list[dict[str, Any]]:
+        return self.admin("/_emulator/requests")["requests"]  # type: ignore[no-any-return]
+
+    def writes(self) -> list[dict[str, Any]]:
+        """Requests that change Azure state (token requests and list actions excluded)."""
+        reads = ("list", "checkName", "listPrincipals", "token", "query", "operationResults")
+        return [r for r in self.requests()
+                if r["method"] in ("PUT", "PATCH", "DELETE")
+                or (r["method"] == "POST" and not r["route"].endswith(reads)
+                    and not r["route"].startswith(("entra.", "kusto.data.query")))
+                and not (r["route"] == "kusto.data.mgmt" and not _is_write_csl(r.get("csl")))]
+
+    def clear_log(self) -> None:
+        self.admin("/_emulator/requests", "DELETE")
+
+    def knobs(self, **values: Any) -> None:
+        self.admin("/_emulator/knobs", "POST", values)
+
+    def faults(self, rules: list[dict[str, Any]]) -> None:
+        self.admin("/_emulator/faults", "POST", rules)
+
+    def app_env(self, app: str, rg: str, slot: str = "") -> dict[str, str]:
+        q = f"?app={app}&resource_group={rg}&slot={slot}"
+        return self.admin("/_emulator/app-env" + q)  # type: ignore[no-any-return]
+
+    def site(self, rg: str, name: str, slot: str | None = None) -> dict[str, Any]:
+        return next(s for s in self.state()["sites"]
+                    if s["resource_group"].lower() == rg.lower() and s["name"] == name
+                    and s["slot"] == slot)
+
+    def database(self, cluster: str, db: str) -> dict[str, Any]:
+        c = next(c for c in self.state()["clusters"] if c["name"] == cluster)
+        return next(d for d in c["databases"] if d["name"] == db)
+
+
+def _is_write_csl(csl: str | None) -> bool:
+    return bool(csl) and csl.lstrip().lower().startswith((".add", ".drop", ".set"))  # type: ignore[union-attr]
+
+
+@pytest.fixture(scope="session")
+def _running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
+    running = RunningEmulator(World.empty(), tmp_path_factory.mktemp("emulator")).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test sees the developer's Azure sign-in or settings."""
+    for k in list(os.environ):
+        if k.startswith(("AZURE_", "KUSTOMI_", "IDENTITY_", "MSI_", "IMDS_")) or k in (
+            "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+            monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("AZURE_CONFIG_DIR", str(tmp_path / "az"))
+    monkeypatch.setenv("COLUMNS", "200")
+
+
+def load_world(running: RunningEmulator, doc: dict[str, Any]) -> dict[str, str]:
+    running.emulator.load(World.from_scenario(doc))
+    with running.emulator.log_lock:
+        running.emulator.log.clear()
+    running.write_env()
+    env = running.environment()
+    SECRETS_SEEN.add(env["AZURE_CLIENT_SECRET"])
+    for site in running.emulator.world.sites.values():
+        SECRETS_SEEN.add(site.identity_header)
+    return env
+
+
+@pytest.fixture
+def emu_factory(_running: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> Any:
+    def make(doc: dict[str, Any] | None = None) -> Emu:
+        env = load_world(_running, doc or {})
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        return Emu(_running, env)
+
+    return make
+
+
+@pytest.fixture
+def emu(emu_factory: Any) -> Emu:
+    """The demo world: see kustomi/emulator/scenarios/demo.json."""
+    return emu_factory(json.loads((SCENARIOS / "demo.json").read_text()))
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def kustomi() -> Any:
+    """Run the CLI in-process, as a user would type it; stdout and stderr apart."""
+
+    def run(*args: str, env: dict[str, str] | None = None) -> Result:
+        runner = CliRunner()
+        r = runner.invoke(app, list(args), catch_exceptions=False, env=env)
+        CLI_OUTPUTS.append(r.stdout + "\n" + r.stderr)
+        return Result(r.exit_code, r.stdout, r.stderr)
+
+    return run
