@@ -29,16 +29,32 @@ class Cloud:
         return self.arm_audience.rstrip("/") + "/.default"
 
 
-AZURE_CLOUD = Cloud("AzureCloud", "https://management.azure.com",
-                    "https://login.microsoftonline.com", "https://management.azure.com/",
-                    (".kusto.windows.net", ".kustomfa.windows.net", ".kusto.fabric.microsoft.com",
-                     ".kusto.azuresynapse.net"))
-AZURE_CHINA = Cloud("AzureChinaCloud", "https://management.chinacloudapi.cn",
-                    "https://login.chinacloudapi.cn", "https://management.chinacloudapi.cn/",
-                    (".kusto.chinacloudapi.cn", ".kustomfa.chinacloudapi.cn"))
-AZURE_US_GOV = Cloud("AzureUSGovernment", "https://management.usgovcloudapi.net",
-                     "https://login.microsoftonline.us", "https://management.usgovcloudapi.net/",
-                     (".kusto.usgovcloudapi.net", ".kustomfa.usgovcloudapi.net"))
+AZURE_CLOUD = Cloud(
+    "AzureCloud",
+    "https://management.azure.com",
+    "https://login.microsoftonline.com",
+    "https://management.azure.com/",
+    (
+        ".kusto.windows.net",
+        ".kustomfa.windows.net",
+        ".kusto.fabric.microsoft.com",
+        ".kusto.azuresynapse.net",
+    ),
+)
+AZURE_CHINA = Cloud(
+    "AzureChinaCloud",
+    "https://management.chinacloudapi.cn",
+    "https://login.chinacloudapi.cn",
+    "https://management.chinacloudapi.cn/",
+    (".kusto.chinacloudapi.cn", ".kustomfa.chinacloudapi.cn"),
+)
+AZURE_US_GOV = Cloud(
+    "AzureUSGovernment",
+    "https://management.usgovcloudapi.net",
+    "https://login.microsoftonline.us",
+    "https://management.usgovcloudapi.net/",
+    (".kusto.usgovcloudapi.net", ".kustomfa.usgovcloudapi.net"),
+)
 KNOWN = {c.name.lower(): c for c in (AZURE_CLOUD, AZURE_CHINA, AZURE_US_GOV)}
 
 
@@ -48,17 +64,23 @@ def from_environment(env: dict[str, str] | None = None) -> Cloud:
     arm = env.get("KUSTOMI_ARM_ENDPOINT", "").strip()
     if arm:
         if not arm.startswith("https://"):
-            raise UsageError(f"KUSTOMI_ARM_ENDPOINT must be an https URL, not {arm!r}.",
-                             hint="Azure SDKs refuse to send a bearer token over plain http.")
+            raise UsageError(
+                f"KUSTOMI_ARM_ENDPOINT must be an https URL, not {arm!r}.",
+                hint="Azure SDKs refuse to send a bearer token over plain http.",
+            )
         authority = env.get("AZURE_AUTHORITY_HOST", "").strip()
         if not authority.startswith("https://"):
-            raise UsageError("A custom cloud needs AZURE_AUTHORITY_HOST (an https URL) beside "
-                             "KUSTOMI_ARM_ENDPOINT.")
+            raise UsageError(
+                "A custom cloud needs AZURE_AUTHORITY_HOST (an https URL) beside "
+                "KUSTOMI_ARM_ENDPOINT."
+            )
         audience = env.get("KUSTOMI_ARM_AUDIENCE", "https://management.azure.com/")
         return Cloud("Custom", arm.rstrip("/"), authority.rstrip("/"), audience, (), custom=True)
     name = env.get("KUSTOMI_CLOUD", "AzureCloud").strip().lower()
     if name not in KNOWN:
-        raise UsageError(f"Unknown cloud {name!r}.",
-                         hint="Use AzureCloud, AzureChinaCloud or AzureUSGovernment, or set "
-                              "KUSTOMI_ARM_ENDPOINT and AZURE_AUTHORITY_HOST for a custom one.")
+        raise UsageError(
+            f"Unknown cloud {name!r}.",
+            hint="Use AzureCloud, AzureChinaCloud or AzureUSGovernment, or set "
+            "KUSTOMI_ARM_ENDPOINT and AZURE_AUTHORITY_HOST for a custom one.",
+        )
     return KNOWN[name]

@@ -69,7 +69,8 @@ def _service_message(exc: Any) -> str:
         except (ValueError, TypeError, AttributeError):
             body = None
         if isinstance(body, dict):
-            inner = body.get("error") if isinstance(body.get("error"), dict) else body
+            wrapped = body.get("error")
+            inner: dict[str, Any] = wrapped if isinstance(wrapped, dict) else body
             msg = inner.get("message") or inner.get("Message")
             code = inner.get("code") or inner.get("Code")
             if msg:
@@ -88,7 +89,7 @@ def translate(exc: BaseException, doing: str = "") -> KustomiError:
         return AuthError(
             prefix + "could not sign in to Azure: " + str(exc).splitlines()[0],
             hint="Run `az login`, or set AZURE_TENANT_ID, AZURE_CLIENT_ID and "
-                 "AZURE_CLIENT_SECRET for a service principal.",
+            "AZURE_CLIENT_SECRET for a service principal.",
         )
     if module.startswith("azure.kusto"):
         return _translate_kusto(exc, prefix)
@@ -99,13 +100,18 @@ def translate(exc: BaseException, doing: str = "") -> KustomiError:
     if name == "ResourceNotFoundError" or status == 404:
         return NotFoundError(message, hint="Check the name, resource group and subscription.")
     if status == 403:
-        return AuthError(message, hint="Ask an Owner of the scope for the right named above, "
-                                       "or run kustomi as a principal that has it.")
+        return AuthError(
+            message,
+            hint="Ask an Owner of the scope for the right named above, "
+            "or run kustomi as a principal that has it.",
+        )
     if status == 401:
         return AuthError(message, hint="Sign in again (`az login`) or check the credentials.")
     if name in ("ServiceRequestError", "ServiceResponseError", "ServiceRequestTimeoutError"):
-        return ServiceError(prefix + "could not reach Azure: " + str(exc).splitlines()[0],
-                            hint="Check the network and retry.")
+        return ServiceError(
+            prefix + "could not reach Azure: " + str(exc).splitlines()[0],
+            hint="Check the network and retry.",
+        )
     return ServiceError(message, hint="Azure refused the request; the message above is its own.")
 
 
@@ -116,8 +122,9 @@ def _translate_kusto(exc: BaseException, prefix: str) -> KustomiError:
     if name == "KustoAuthenticationError":
         return AuthError(prefix + "could not get a token for Kusto: " + text)
     if status == 403:
-        return AuthError(prefix + text, hint="The principal needs a database role; see "
-                                             "`kustomi grant --help`.")
+        return AuthError(
+            prefix + text, hint="The principal needs a database role; see `kustomi grant --help`."
+        )
     if status == 401 or text.startswith("401"):
         return AuthError(prefix + "the cluster refused the token (401).")
     if name == "KustoNetworkError":

@@ -15,7 +15,8 @@ import sys
 JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 SECRET_KV_RE = re.compile(
     r"(?i)((?:client_?secret|password|access_token|refresh_token|x-identity-header|"
-    r"identity_header|authorization|appkey|application key)\W{0,3}[=:]\W{0,3})[^&\s'\",;]+")
+    r"identity_header|authorization|appkey|application key)\W{0,3}[=:]\W{0,3})[^&\s'\",;]+"
+)
 
 
 def scrub(text: str) -> str:

@@ -13,8 +13,12 @@ from rich.table import Table
 from .model import Report
 
 SYMBOL = {"create": "+ create", "update": "~ update", "delete": "- delete", "none": "= unchanged"}
-PLANNED = {"create": "+ would create", "update": "~ would update", "delete": "- would delete",
-           "none": "= unchanged"}
+PLANNED = {
+    "create": "+ would create",
+    "update": "~ would update",
+    "delete": "- would delete",
+    "none": "= unchanged",
+}
 
 
 def default_format(stream: IO[str]) -> str:
@@ -65,8 +69,9 @@ class Reporter:
 
     def __init__(self, verbosity: int = 0, stream: IO[str] | None = None) -> None:
         self.verbosity = verbosity
-        self.console = Console(file=stream or sys.stderr, markup=False, highlight=False,
-                               soft_wrap=True)
+        self.console = Console(
+            file=stream or sys.stderr, markup=False, highlight=False, soft_wrap=True
+        )
 
     def progress(self, message: str) -> None:
         if self.verbosity >= 0:

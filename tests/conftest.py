@@ -57,11 +57,19 @@ class Emu:
     def writes(self) -> list[dict[str, Any]]:
         """Requests that change Azure state (token requests and list actions excluded)."""
         reads = ("list", "checkName", "listPrincipals", "token", "query", "operationResults")
-        return [r for r in self.requests()
-                if r["method"] in ("PUT", "PATCH", "DELETE")
-                or (r["method"] == "POST" and not r["route"].endswith(reads)
-                    and not r["route"].startswith(("entra.", "kusto.data.query")))
-                and not (r["route"] == "kusto.data.mgmt" and not _is_write_csl(r.get("csl")))]
+        return [
+            r
+            for r in self.requests()
+            if r["method"] in ("PUT", "PATCH", "DELETE")
+            or (
+                (
+                    r["method"] == "POST"
+                    and not r["route"].endswith(reads)
+                    and not r["route"].startswith(("entra.", "kusto.data.query"))
+                )
+                and not (r["route"] == "kusto.data.mgmt" and not _is_write_csl(r.get("csl")))
+            )
+        ]
 
     def clear_log(self) -> None:
         self.admin("/_emulator/requests", "DELETE")
@@ -77,9 +85,11 @@ class Emu:
         return self.admin("/_emulator/app-env" + q)  # type: ignore[no-any-return]
 
     def site(self, rg: str, name: str, slot: str | None = None) -> dict[str, Any]:
-        return next(s for s in self.state()["sites"]
-                    if s["resource_group"].lower() == rg.lower() and s["name"] == name
-                    and s["slot"] == slot)
+        return next(
+            s
+            for s in self.state()["sites"]
+            if s["resource_group"].lower() == rg.lower() and s["name"] == name and s["slot"] == slot
+        )
 
     def database(self, cluster: str, db: str) -> dict[str, Any]:
         c = next(c for c in self.state()["clusters"] if c["name"] == cluster)
@@ -102,7 +112,9 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test sees the developer's Azure sign-in or settings."""
     for k in list(os.environ):
         if k.startswith(("AZURE_", "KUSTOMI_", "IDENTITY_", "MSI_", "IMDS_")) or k in (
-            "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+            "REQUESTS_CA_BUNDLE",
+            "CURL_CA_BUNDLE",
+        ):
             monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("AZURE_CONFIG_DIR", str(tmp_path / "az"))

@@ -6,8 +6,8 @@ import os
 from functools import cached_property
 from typing import Any
 
-from ..cloud import Cloud
-from ..errors import UsageError
+from kustomi.cloud import Cloud
+from kustomi.errors import UsageError
 
 
 def operator_credential(cloud: Cloud) -> Any:
@@ -36,8 +36,9 @@ class Azure:
     @property
     def subscription_id(self) -> str:
         if not self._subscription_id:
-            raise UsageError("No subscription given.",
-                             hint="Pass --subscription or set AZURE_SUBSCRIPTION_ID.")
+            raise UsageError(
+                "No subscription given.", hint="Pass --subscription or set AZURE_SUBSCRIPTION_ID."
+            )
         return self._subscription_id
 
     @property
@@ -83,5 +84,6 @@ class Azure:
         from azure.kusto.data import KustoClient, KustoConnectionStringBuilder
 
         kcsb = KustoConnectionStringBuilder.with_azure_token_credential(
-            cluster_uri, credential or self.credential)
+            cluster_uri, credential or self.credential
+        )
         return KustoClient(kcsb)

@@ -7,13 +7,13 @@ import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
-from .. import __version__
-from ..errors import KustomiError, translate
-from ..model import Report
+from kustomi import __version__
+from kustomi.errors import KustomiError, translate
+from kustomi.model import Report
 
 EPILOG = (
     "Exit codes: 0 ok, 1 internal error, 2 bad input (nothing sent), 3 not found, "
@@ -23,7 +23,7 @@ EPILOG = (
 app = typer.Typer(
     name="kustomi",
     help="Wire an Azure Functions app to Azure Data Explorer (Kusto) with a user-assigned "
-         "managed identity, with no secrets, and prove that it works.",
+    "managed identity, with no secrets, and prove that it works.",
     epilog=EPILOG,
     no_args_is_help=True,
     add_completion=False,
@@ -45,7 +45,7 @@ class Settings:
 
     @property
     def format(self) -> str:
-        from ..output import default_format
+        from kustomi.output import default_format
 
         return self.output or default_format(sys.stdout)
 
@@ -59,29 +59,58 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     ctx: typer.Context,
-    output: Annotated[Optional[str], typer.Option(  # noqa: UP045 - typer needs Optional on 3.10
-        "-o", "--output", envvar="KUSTOMI_OUTPUT",
-        help="table or json. Default: table on a terminal, json otherwise.")] = None,
-    subscription: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--subscription", envvar="AZURE_SUBSCRIPTION_ID", show_envvar=True,
-        help="Subscription id.")] = None,
-    dry_run: Annotated[bool, typer.Option(
-        "--dry-run", envvar="KUSTOMI_DRY_RUN", help="Show the plan; send no write.")] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    verbose: Annotated[int, typer.Option("-v", "--verbose", count=True,
-                                         help="More detail on stderr.")] = 0,
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only errors on stderr.")] = False,
-    debug: Annotated[bool, typer.Option(
-        "--debug", envvar="KUSTOMI_DEBUG",
-        help="Tracebacks and HTTP request lines on stderr (tokens and secrets never shown).")
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "-o",
+            "--output",
+            envvar="KUSTOMI_OUTPUT",
+            help="table or json. Default: table on a terminal, json otherwise.",
+        ),
+    ] = None,
+    subscription: Annotated[
+        str | None,
+        typer.Option(
+            "--subscription",
+            envvar="AZURE_SUBSCRIPTION_ID",
+            show_envvar=True,
+            help="Subscription id.",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", envvar="KUSTOMI_DRY_RUN", help="Show the plan; send no write."),
     ] = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    verbose: Annotated[
+        int, typer.Option("-v", "--verbose", count=True, help="More detail on stderr.")
+    ] = 0,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only errors on stderr.")] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            envvar="KUSTOMI_DEBUG",
+            help="Tracebacks and HTTP request lines on stderr (tokens and secrets never shown).",
+        ),
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     if output is not None and output not in ("table", "json"):
         raise typer.BadParameter("must be table or json", param_hint="-o/--output")
-    ctx.obj = Settings(output=output, subscription=subscription, dry_run=dry_run, yes=yes,
-                       verbosity=-1 if quiet else verbose, debug=debug)
+    ctx.obj = Settings(
+        output=output,
+        subscription=subscription,
+        dry_run=dry_run,
+        yes=yes,
+        verbosity=-1 if quiet else verbose,
+        debug=debug,
+    )
 
 
 def settings(ctx: typer.Context) -> Settings:
@@ -91,12 +120,12 @@ def settings(ctx: typer.Context) -> Settings:
 
 def run(ctx: typer.Context, fn: Callable[[Any], Report]) -> None:
     """Run a command's core, render its Report, and map any error to an exit code."""
-    from ..output import Reporter, render
+    from kustomi.output import Reporter, render
 
     s = settings(ctx)
     reporter = Reporter(s.verbosity)
     if s.debug:
-        from ..logs import enable_debug_logging
+        from kustomi.logs import enable_debug_logging
 
         enable_debug_logging()
     try:
@@ -113,11 +142,13 @@ def run(ctx: typer.Context, fn: Callable[[Any], Report]) -> None:
             reporter.error(err.message, err.hint)
             raise typer.Exit(err.exit_code) from None
         if s.debug:
-            from ..logs import scrub
+            from kustomi.logs import scrub
 
             reporter.error(scrub("".join(traceback.format_exception(e))))
-        reporter.error(f"internal error: {type(e).__name__}: {e}",
-                       "This is a bug in kustomi; rerun with --debug and report it.")
+        reporter.error(
+            f"internal error: {type(e).__name__}: {e}",
+            "This is a bug in kustomi; rerun with --debug and report it.",
+        )
         raise typer.Exit(1) from None
     render(report, s.format)
     if report.findings and not report.ok:

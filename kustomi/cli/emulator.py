@@ -13,7 +13,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -32,21 +32,35 @@ def default_state_dir() -> Path:
     return base / "kustomi" / "emulator"
 
 
-StateDir = Annotated[Optional[Path], typer.Option(  # noqa: UP045
-    "--state-dir", help="Where ca.pem and env live. Default: $KUSTOMI_EMULATOR_DIR or "
-                        "~/.local/state/kustomi/emulator.")]
+StateDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--state-dir",
+        help="Where ca.pem and env live. Default: $KUSTOMI_EMULATOR_DIR or "
+        "~/.local/state/kustomi/emulator.",
+    ),
+]
 
 
-@app.command(epilog="Example:\n\n  kustomi emulator serve --port 8443 --scenario demo.json &\n\n"
-                    "  . ~/.local/state/kustomi/emulator/env")
+@app.command(
+    epilog="Example:\n\n  kustomi emulator serve --port 8443 --scenario demo.json &\n\n"
+    "  . ~/.local/state/kustomi/emulator/env"
+)
 def serve(
-    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0 picks a free one).")
-                    ] = 0,
+    port: Annotated[
+        int, typer.Option("--port", help="Port on 127.0.0.1 (0 picks a free one).")
+    ] = 0,
     state_dir: StateDir = None,
-    scenario: Annotated[Optional[Path], typer.Option(  # noqa: UP045
-        "--scenario", exists=True, dir_okay=False,
-        help="A scenario JSON file (see README, 'Emulator scenarios'). Default: an empty "
-             "subscription whose operator is Owner.")] = None,
+    scenario: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenario",
+            exists=True,
+            dir_okay=False,
+            help="A scenario JSON file (see README, 'Emulator scenarios'). Default: an empty "
+            "subscription whose operator is Owner.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the emulator in the foreground until interrupted.
 
@@ -55,14 +69,15 @@ def serve(
     AZURE_SUBSCRIPTION_ID and REQUESTS_CA_BUNDLE). With those exported, kustomi and any
     Azure SDK script talk to the emulator.
     """
-    from ..emulator.server import RunningEmulator, load_scenario
+    from kustomi.emulator.server import RunningEmulator, load_scenario
 
     directory = state_dir or default_state_dir()
     try:
         world = load_scenario(scenario)
     except (ValueError, KeyError, TypeError) as e:
-        typer.echo(f"Error: the scenario {scenario} is not valid: {type(e).__name__}: {e}",
-                   err=True)
+        typer.echo(
+            f"Error: the scenario {scenario} is not valid: {type(e).__name__}: {e}", err=True
+        )
         raise typer.Exit(2) from None
     try:
         running = RunningEmulator(world, directory, port).start()
@@ -105,19 +120,23 @@ def _admin(directory: Path, path: str) -> Any:
         raise typer.Exit(5) from None
 
 
-@app.command("app-env", epilog="Example:\n\n  eval \"$(kustomi emulator app-env --app func-orders "
-                               "-g rg-demo)\"\n\n  kustomi verify --identity id-orders ...")
+@app.command(
+    "app-env",
+    epilog='Example:\n\n  eval "$(kustomi emulator app-env --app func-orders '
+    '-g rg-demo)"\n\n  kustomi verify --identity id-orders ...',
+)
 def app_env(
     app_name: Annotated[str, typer.Option("--app", help="Function app name.")],
     resource_group: Annotated[str, typer.Option("-g", "--resource-group")],
-    slot: Annotated[Optional[str], typer.Option("--slot")] = None,  # noqa: UP045
+    slot: Annotated[str | None, typer.Option("--slot")] = None,
     state_dir: StateDir = None,
 ) -> None:
     """Print the export lines a process inside that function app (or slot) would see:
     IDENTITY_ENDPOINT and IDENTITY_HEADER of the emulated managed-identity endpoint."""
     directory = state_dir or default_state_dir()
-    query = urllib.parse.urlencode({"app": app_name, "resource_group": resource_group,
-                                    "slot": slot or ""})
+    query = urllib.parse.urlencode(
+        {"app": app_name, "resource_group": resource_group, "slot": slot or ""}
+    )
     env = _admin(directory, f"/_emulator/app-env?{query}")
     for k, v in env.items():
         sys.stdout.write(f"export {k}='{v}'\n")

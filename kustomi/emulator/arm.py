@@ -41,18 +41,21 @@ class ArmContext:
         token = bearer(req)
         if token is None:
             return arm_error(
-                401, "AuthenticationFailed",
+                401,
+                "AuthenticationFailed",
                 "Authentication failed. The 'Authorization' header is missing.",
             )
         claims = self.issuer.verify(token, (*ARM_AUDIENCES, req.base_url))
         if claims is None:
-            return arm_error(401, "InvalidAuthenticationToken",
-                             "The access token is invalid or has expired.")
+            return arm_error(
+                401, "InvalidAuthenticationToken", "The access token is invalid or has expired."
+            )
         req.claims = claims
         sub = req.params.get("sub")
         if sub is not None and sub.lower() != self.world.subscription_id:
-            return arm_error(404, "SubscriptionNotFound",
-                             f"The subscription '{sub}' could not be found.")
+            return arm_error(
+                404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found."
+            )
         op = self.world.operator_by_client_id(str(claims.get("appid", "")))
         role = op.role if op else None
         write = req.method in ("PUT", "PATCH", "DELETE") or (
@@ -60,7 +63,8 @@ class ArmContext:
         )
         if role is None or (write and role == "Reader"):
             return arm_error(
-                403, "AuthorizationFailed",
+                403,
+                "AuthorizationFailed",
                 f"The client '{claims.get('appid')}' with object id '{claims.get('oid')}' does "
                 f"not have authorization to perform action '{_action(req)}' over scope "
                 f"'{_scope(req.path)}' or the scope is invalid. If access was recently granted, "
@@ -76,7 +80,11 @@ class ArmContext:
 
     # --- long-running operations (ARM.md E) ----------------------------------------------
     def start_operation(
-        self, req: Request, location: str, provider: str, on_done: Callable[[bool], None],
+        self,
+        req: Request,
+        location: str,
+        provider: str,
+        on_done: Callable[[bool], None],
         fail: dict[str, str] | None = None,
     ) -> dict[str, str]:
         """Register an operation; returns the Azure-AsyncOperation/Location/Retry-After headers.
@@ -87,12 +95,16 @@ class ArmContext:
         op_id = str(uuid.uuid4())
         with self.op_lock:
             self.operations[op_id] = Operation(
-                status="Running", polls_left=self.world.knobs.lro_running_polls,
-                on_done=on_done, error=fail,
+                status="Running",
+                polls_left=self.world.knobs.lro_running_polls,
+                on_done=on_done,
+                error=fail,
             )
         api = req.query.get("api-version", "")
-        url = (f"{req.base_url}/subscriptions/{self.world.subscription_id}/providers/{provider}/"
-               f"locations/{location}/operationResults/{op_id}?api-version={api}")
+        url = (
+            f"{req.base_url}/subscriptions/{self.world.subscription_id}/providers/{provider}/"
+            f"locations/{location}/operationResults/{op_id}?api-version={api}"
+        )
         return {"Azure-AsyncOperation": url, "Location": url, "Retry-After": "1"}
 
     def operation_status(self, req: Request) -> Response:
@@ -126,7 +138,8 @@ def rg_not_found(rg: str) -> Response:
 
 def resource_not_found(type_: str, name: str, rg: str) -> Response:
     return arm_error(
-        404, "ResourceNotFound",
+        404,
+        "ResourceNotFound",
         f"The Resource '{type_}/{name}' under resource group '{rg}' was not found. For more "
         "details please go to https://aka.ms/ARMResourceNotFoundFix",
     )
@@ -138,14 +151,19 @@ def paged(req: Request, items: list[dict[str, Any]], page_size: int = 100) -> Re
     body: dict[str, Any] = {"value": items[start : start + page_size]}
     if start + page_size < len(items):
         api = req.query.get("api-version", "")
-        body["nextLink"] = (f"{req.base_url}{req.path}?api-version={api}"
-                            f"&$skiptoken={start + page_size}")
+        body["nextLink"] = (
+            f"{req.base_url}{req.path}?api-version={api}&$skiptoken={start + page_size}"
+        )
     return json_response(200, body)
 
 
 def _scope(path: str) -> str:
-    return re.sub(r"/(config/appsettings/list|listPrincipals|config/connectionstrings/list)$",
-                  "", path, flags=re.IGNORECASE)
+    return re.sub(
+        r"/(config/appsettings/list|listPrincipals|config/connectionstrings/list)$",
+        "",
+        path,
+        flags=re.IGNORECASE,
+    )
 
 
 def _action(req: Request) -> str:
@@ -162,7 +180,12 @@ def register_operations(router: Router, ctx: ArmContext) -> None:
     router.add(
         "GET",
         "/subscriptions/{sub}/providers/{provider}/locations/{loc}/operationResults/{op}",
-        ctx.operation_status, "arm.operationResults",
+        ctx.operation_status,
+        "arm.operationResults",
     )
-    router.add("GET", "/subscriptions/{sub}/providers/{provider}/sites/{site}/operationResults/{op}",
-               ctx.operation_status, "arm.operationResults")
+    router.add(
+        "GET",
+        "/subscriptions/{sub}/providers/{provider}/sites/{site}/operationResults/{op}",
+        ctx.operation_status,
+        "arm.operationResults",
+    )

@@ -27,12 +27,14 @@ def cluster_uri(base_url: str, name: str) -> str:
     return f"{base_url}/kusto/{name.lower()}"
 
 
-def register(router: Router, ctx: ArmContext) -> None:  # noqa: C901 - one route table
+def register(router: Router, ctx: ArmContext) -> None:
     w = ctx.world
 
     def cid(rg: str, c: Cluster) -> str:
-        return (f"/subscriptions/{w.subscription_id}/resourceGroups/{rg}/providers/"
-                f"Microsoft.Kusto/Clusters/{c.name}")
+        return (
+            f"/subscriptions/{w.subscription_id}/resourceGroups/{rg}/providers/"
+            f"Microsoft.Kusto/Clusters/{c.name}"
+        )
 
     def cluster_body(req: Request, c: Cluster) -> dict[str, Any]:
         uri = cluster_uri(req.base_url, c.name)
@@ -61,14 +63,20 @@ def register(router: Router, ctx: ArmContext) -> None:  # noqa: C901 - one route
             "type": "Microsoft.Kusto/Clusters/Databases",
             "kind": "ReadWrite",
             "location": c.location,
-            "properties": {"softDeletePeriod": "P365D", "hotCachePeriod": "P31D",
-                           "provisioningState": "Succeeded", "statistics": {"size": 0.0},
-                           "isFollowed": False},
+            "properties": {
+                "softDeletePeriod": "P365D",
+                "hotCachePeriod": "P31D",
+                "provisioningState": "Succeeded",
+                "statistics": {"size": 0.0},
+                "isFollowed": False,
+            },
         }
 
     def pa_body(c: Cluster, d: Database, p: DbPrincipal) -> dict[str, Any]:
         return {
-            "id": f"{cid(c.resource_group, c)}/Databases/{d.name}/PrincipalAssignments/{p.assignment}",
+            "id": (
+                f"{cid(c.resource_group, c)}/Databases/{d.name}/PrincipalAssignments/{p.assignment}"
+            ),
             "name": f"{c.name}/{d.name}/{p.assignment}",
             "type": "Microsoft.Kusto/Clusters/Databases/PrincipalAssignments",
             "properties": {
@@ -86,8 +94,9 @@ def register(router: Router, ctx: ArmContext) -> None:  # noqa: C901 - one route
     def find_cluster(req: Request) -> Cluster | Response:
         c = w.clusters.get((req.params["rg"].lower(), req.params["cluster"].lower()))
         if c is None:
-            return resource_not_found("Microsoft.Kusto/clusters", req.params["cluster"],
-                                      req.params["rg"])
+            return resource_not_found(
+                "Microsoft.Kusto/clusters", req.params["cluster"], req.params["rg"]
+            )
         return c
 
     def find_db(req: Request) -> tuple[Cluster, Database] | Response:
@@ -97,13 +106,18 @@ def register(router: Router, ctx: ArmContext) -> None:  # noqa: C901 - one route
         d = c.databases.get(req.params["db"].lower())
         if d is None:
             # The RP's own 404 for a child resource (ARM.md D: code UNCONFIRMED per RP).
-            return arm_error(404, "NotFound",
-                             f"{c.name}/{req.params['db']} not found")
+            return arm_error(404, "NotFound", f"{c.name}/{req.params['db']} not found")
         return c, d
 
     def find_assignment(d: Database, name: str) -> DbPrincipal | None:
-        return next((p for p in d.principals
-                     if p.assignment is not None and p.assignment.lower() == name.lower()), None)
+        return next(
+            (
+                p
+                for p in d.principals
+                if p.assignment is not None and p.assignment.lower() == name.lower()
+            ),
+            None,
+        )
 
     # --- clusters ------------------------------------------------------------------------
     def put_cluster(req: Request) -> Response:
@@ -172,13 +186,15 @@ def register(router: Router, ctx: ArmContext) -> None:  # noqa: C901 - one route
             return found
         c, d = found
         props = (req.json() or {}).get("properties") or {}
-        role = next((r for r in DB_ROLES if r.lower() == str(props.get("role", "")).lower()),
-                    None)
+        role = next((r for r in DB_ROLES if r.lower() == str(props.get("role", "")).lower()), None)
         if role is None:
             # Wording from Azure/azure-cli-extensions#2857 (ARM.md B.3).
-            return arm_error(400, "BadRequest",
-                             "Database principal role is invalid. Please provide valid database "
-                             "principal role (Admin, Viewer, User, etc.).")
+            return arm_error(
+                400,
+                "BadRequest",
+                "Database principal role is invalid. Please provide valid database "
+                "principal role (Admin, Viewer, User, etc.).",
+            )
         ptype = props.get("principalType")
         if ptype not in ("App", "User", "Group"):
             return arm_error(400, "BadRequest", f"Principal type '{ptype}' is invalid.")
@@ -188,9 +204,12 @@ def register(router: Router, ctx: ArmContext) -> None:  # noqa: C901 - one route
         if known is None:
             # Wording from Azure/azure-sdk-for-net#16416 (ARM.md B.3).
             kind = {"App": "AAD Application Id", "User": "AAD User", "Group": "AAD Group"}[ptype]
-            return arm_error(400, "400-BadRequest",
-                             f"[BadRequest] Entity ID '{pid}' of type '{kind}' was not found in "
-                             f"AAD tenant '{tenant}'.")
+            return arm_error(
+                400,
+                "400-BadRequest",
+                f"[BadRequest] Entity ID '{pid}' of type '{kind}' was not found in "
+                f"AAD tenant '{tenant}'.",
+            )
         name = req.params["name"]
         fail = faults.take(w, "kusto.principalAssignments.put", "PUT", ("lro_failed",))
         with w.lock:
@@ -201,9 +220,15 @@ def register(router: Router, ctx: ArmContext) -> None:  # noqa: C901 - one route
                 existing.principal_id = pid
                 return json_response(200, pa_body(c, d, existing))
             p = DbPrincipal(
-                role=role, principal_type=ptype, app_id=known["app_id"],
-                object_id=known["object_id"], tenant_id=tenant, display_name=known["name"],
-                principal_id=pid, assignment=name, provisioning="Creating",
+                role=role,
+                principal_type=ptype,
+                app_id=known["app_id"],
+                object_id=known["object_id"],
+                tenant_id=tenant,
+                display_name=known["name"],
+                principal_id=pid,
+                assignment=name,
+                provisioning="Creating",
             )
             d.principals.append(p)
 
@@ -216,10 +241,13 @@ def register(router: Router, ctx: ArmContext) -> None:  # noqa: C901 - one route
 
         error = None
         if fail is not None:
-            error = {"code": fail.get("code", "InternalServerError"),
-                     "message": fail.get("message", "The operation failed.")}
-        headers = ctx.start_operation(req, c.location.replace(" ", "").lower(), PROVIDER, done,
-                                      error)
+            error = {
+                "code": fail.get("code", "InternalServerError"),
+                "message": fail.get("message", "The operation failed."),
+            }
+        headers = ctx.start_operation(
+            req, c.location.replace(" ", "").lower(), PROVIDER, done, error
+        )
         return json_response(201, pa_body(c, d, p), headers)
 
     def get_pa(req: Request) -> Response:
@@ -229,8 +257,7 @@ def register(router: Router, ctx: ArmContext) -> None:  # noqa: C901 - one route
         c, d = found
         p = find_assignment(d, req.params["name"])
         if p is None:
-            return arm_error(404, "NotFound",
-                             f"{c.name}/{d.name}/{req.params['name']} not found")
+            return arm_error(404, "NotFound", f"{c.name}/{d.name}/{req.params['name']} not found")
         return json_response(200, pa_body(c, d, p))
 
     def list_pa(req: Request) -> Response:
@@ -264,13 +291,25 @@ def register(router: Router, ctx: ArmContext) -> None:  # noqa: C901 - one route
         _, d = found
         name = str((req.json() or {}).get("name", ""))
         if not ASSIGNMENT_NAME_RE.match(name):
-            return json_response(200, {"name": name, "nameAvailable": False, "reason": "Invalid",
-                                        "message": f"Name '{name}' is invalid."})
+            return json_response(
+                200,
+                {
+                    "name": name,
+                    "nameAvailable": False,
+                    "reason": "Invalid",
+                    "message": f"Name '{name}' is invalid.",
+                },
+            )
         if find_assignment(d, name) is not None:
-            return json_response(200, {
-                "name": name, "nameAvailable": False, "reason": "AlreadyExists",
-                "message": f"Name '{name}' is already taken. Please specify a different name",
-            })
+            return json_response(
+                200,
+                {
+                    "name": name,
+                    "nameAvailable": False,
+                    "reason": "AlreadyExists",
+                    "message": f"Name '{name}' is already taken. Please specify a different name",
+                },
+            )
         return json_response(200, {"name": name, "nameAvailable": True})
 
     def list_principals(req: Request) -> Response:
@@ -279,12 +318,24 @@ def register(router: Router, ctx: ArmContext) -> None:  # noqa: C901 - one route
         if isinstance(found, Response):
             return found
         _, d = found
-        return json_response(200, {"value": [
-            {"name": p.display_name, "type": p.principal_type,
-             "appId": p.app_id if p.principal_type == "App" else "",
-             "email": "", "fqn": p.fqn, "role": p.role, "tenantName": "kustomi-emulator"}
-            for p in d.principals if p.provisioning == "Succeeded"
-        ]})
+        return json_response(
+            200,
+            {
+                "value": [
+                    {
+                        "name": p.display_name,
+                        "type": p.principal_type,
+                        "appId": p.app_id if p.principal_type == "App" else "",
+                        "email": "",
+                        "fqn": p.fqn,
+                        "role": p.role,
+                        "tenantName": "kustomi-emulator",
+                    }
+                    for p in d.principals
+                    if p.provisioning == "Succeeded"
+                ]
+            },
+        )
 
     k = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Kusto/clusters"
     c1 = k + "/{cluster}"
@@ -292,18 +343,28 @@ def register(router: Router, ctx: ArmContext) -> None:  # noqa: C901 - one route
     router.add("PUT", c1, put_cluster, "kusto.clusters.put")
     router.add("GET", c1, get_cluster, "kusto.clusters.get")
     router.add("GET", k, list_clusters_rg, "kusto.clusters.list")
-    router.add("GET", "/subscriptions/{sub}/providers/Microsoft.Kusto/clusters", list_clusters_sub,
-               "kusto.clusters.listBySubscription")
+    router.add(
+        "GET",
+        "/subscriptions/{sub}/providers/Microsoft.Kusto/clusters",
+        list_clusters_sub,
+        "kusto.clusters.listBySubscription",
+    )
     router.add("PUT", d1, put_db, "kusto.databases.put")
     router.add("GET", d1, get_db, "kusto.databases.get")
     router.add("GET", c1 + "/databases", list_dbs, "kusto.databases.list")
-    router.add("PUT", d1 + "/principalAssignments/{name}", put_pa,
-               "kusto.principalAssignments.put")
-    router.add("GET", d1 + "/principalAssignments/{name}", get_pa,
-               "kusto.principalAssignments.get")
-    router.add("DELETE", d1 + "/principalAssignments/{name}", delete_pa,
-               "kusto.principalAssignments.delete")
+    router.add("PUT", d1 + "/principalAssignments/{name}", put_pa, "kusto.principalAssignments.put")
+    router.add("GET", d1 + "/principalAssignments/{name}", get_pa, "kusto.principalAssignments.get")
+    router.add(
+        "DELETE",
+        d1 + "/principalAssignments/{name}",
+        delete_pa,
+        "kusto.principalAssignments.delete",
+    )
     router.add("GET", d1 + "/principalAssignments", list_pa, "kusto.principalAssignments.list")
-    router.add("POST", d1 + "/checkPrincipalAssignmentNameAvailability", check_name,
-               "kusto.principalAssignments.checkName")
+    router.add(
+        "POST",
+        d1 + "/checkPrincipalAssignmentNameAvailability",
+        check_name,
+        "kusto.principalAssignments.checkName",
+    )
     router.add("POST", d1 + "/listPrincipals", list_principals, "kusto.databases.listPrincipals")

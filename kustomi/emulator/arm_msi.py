@@ -29,8 +29,12 @@ def register(router: Router, ctx: ArmContext) -> None:
             "type": TYPE,
             "location": i.location,
             "tags": i.tags,
-            "properties": {"tenantId": w.tenant_id, "principalId": i.principal_id,
-                           "clientId": i.client_id, "isolationScope": "None"},
+            "properties": {
+                "tenantId": w.tenant_id,
+                "principalId": i.principal_id,
+                "clientId": i.client_id,
+                "isolationScope": "None",
+            },
         }
 
     def key(req: Request) -> tuple[str, str]:
@@ -40,15 +44,17 @@ def register(router: Router, ctx: ArmContext) -> None:
         name = req.params["name"]
         if not NAME_RE.match(name):
             return arm_error(
-                400, "InvalidResourceName",
+                400,
+                "InvalidResourceName",
                 f"Resource name {name} is invalid. The name can contain only letters, numbers, "
                 "underscores and hyphens; it must start with a letter or number and be 3 to "
                 "128 characters long.",
             )
         doc = req.json() or {}
         if not doc.get("location"):
-            return arm_error(400, "LocationRequired",
-                             "The location property is required for this definition.")
+            return arm_error(
+                400, "LocationRequired", "The location property is required for this definition."
+            )
         with w.lock:
             ident = w.identities.get(key(req))
             status = 200
@@ -56,13 +62,19 @@ def register(router: Router, ctx: ArmContext) -> None:
                 status = 201
                 ident = Identity(
                     resource_group=w.resource_groups[req.params["rg"].lower()]["name"],
-                    name=name, location=doc["location"], client_id=new_guid(),
-                    principal_id=new_guid(), created_at=time.time(),
+                    name=name,
+                    location=doc["location"],
+                    client_id=new_guid(),
+                    principal_id=new_guid(),
+                    created_at=time.time(),
                 )
                 w.identities[key(req)] = ident
-            elif doc["location"].replace(" ", "").lower() != ident.location.replace(" ", "").lower():
+            elif (
+                doc["location"].replace(" ", "").lower() != ident.location.replace(" ", "").lower()
+            ):
                 return arm_error(
-                    400, "InvalidResourceLocation",
+                    400,
+                    "InvalidResourceLocation",
                     f"The resource '{name}' already exists in location '{ident.location}' in "
                     f"resource group '{req.params['rg']}'. A resource with the same name cannot "
                     f"be created in location '{doc['location']}'. Please select a new resource "
@@ -99,11 +111,18 @@ def register(router: Router, ctx: ArmContext) -> None:
     def list_sub(req: Request) -> Response:
         return paged(req, [body(i) for i in w.identities.values()])
 
-    p = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities"
+    p = (
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/"
+        "Microsoft.ManagedIdentity/userAssignedIdentities"
+    )
     router.add("PUT", p + "/{name}", put, "msi.identities.put")
     router.add("GET", p + "/{name}", get, "msi.identities.get")
     router.add("PATCH", p + "/{name}", patch, "msi.identities.patch")
     router.add("DELETE", p + "/{name}", delete, "msi.identities.delete")
     router.add("GET", p, list_rg, "msi.identities.list")
-    router.add("GET", "/subscriptions/{sub}/providers/Microsoft.ManagedIdentity/userAssignedIdentities",
-               list_sub, "msi.identities.listBySubscription")
+    router.add(
+        "GET",
+        "/subscriptions/{sub}/providers/Microsoft.ManagedIdentity/userAssignedIdentities",
+        list_sub,
+        "msi.identities.listBySubscription",
+    )

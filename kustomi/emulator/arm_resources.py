@@ -35,9 +35,11 @@ def register(router: Router, ctx: ArmContext) -> None:
             "tenantId": w.tenant_id,
             "displayName": w.subscription_name,
             "state": "Enabled",
-            "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01",
-                                     "quotaId": "PayAsYouGo_2014-09-01",
-                                     "spendingLimit": "Off"},
+            "subscriptionPolicies": {
+                "locationPlacementId": "Public_2014-09-01",
+                "quotaId": "PayAsYouGo_2014-09-01",
+                "spendingLimit": "Off",
+            },
             "authorizationSource": "RoleBased",
         }
 
@@ -57,8 +59,9 @@ def register(router: Router, ctx: ArmContext) -> None:
     def put_rg(req: Request) -> Response:
         body = req.json() or {}
         if not body.get("location"):
-            return arm_error(400, "LocationRequired",
-                             "The location property is required for this definition.")
+            return arm_error(
+                400, "LocationRequired", "The location property is required for this definition."
+            )
         key = req.params["rg"].lower()
         with w.lock:
             existed = key in w.resource_groups
@@ -95,8 +98,10 @@ def metadata_endpoints(req: Request, tenant_id: str) -> Response:
             "resourceManager": base + "/",
             "authentication": {
                 "loginEndpoint": base + "/",
-                "audiences": ["https://management.core.windows.net/",
-                              "https://management.azure.com/"],
+                "audiences": [
+                    "https://management.core.windows.net/",
+                    "https://management.azure.com/",
+                ],
                 "tenant": tenant_id,
                 "identityProvider": "AAD",
             },

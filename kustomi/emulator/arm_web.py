@@ -21,21 +21,27 @@ SITE_TYPE = "Microsoft.Web/sites"
 IDENTITY_TYPES = ("None", "SystemAssigned", "UserAssigned", "SystemAssigned, UserAssigned")
 
 
-def register(router: Router, ctx: ArmContext) -> None:  # noqa: C901 - one route table
+def register(router: Router, ctx: ArmContext) -> None:
     w = ctx.world
 
     def key(req: Request) -> tuple[str, str, str]:
-        return (req.params["rg"].lower(), req.params["name"].lower(),
-                req.params.get("slot", "").lower())
+        return (
+            req.params["rg"].lower(),
+            req.params["name"].lower(),
+            req.params.get("slot", "").lower(),
+        )
 
     def site_id(s: Site) -> str:
-        base = (f"/subscriptions/{w.subscription_id}/resourceGroups/{s.resource_group}/"
-                f"providers/Microsoft.Web/sites/{s.name}")
+        base = (
+            f"/subscriptions/{w.subscription_id}/resourceGroups/{s.resource_group}/"
+            f"providers/Microsoft.Web/sites/{s.name}"
+        )
         return base + (f"/slots/{s.slot}" if s.slot else "")
 
     def identity_block(s: Site) -> dict[str, Any] | None:
         kinds = (["SystemAssigned"] if s.system_assigned else []) + (
-            ["UserAssigned"] if s.user_assigned else [])
+            ["UserAssigned"] if s.user_assigned else []
+        )
         if not kinds:
             return None
         block: dict[str, Any] = {"type": ", ".join(kinds)}
@@ -48,7 +54,8 @@ def register(router: Router, ctx: ArmContext) -> None:  # noqa: C901 - one route
                 ident = w.identity_by_any_id(rid)
                 block["userAssignedIdentities"][rid] = (
                     {"principalId": ident.principal_id, "clientId": ident.client_id}
-                    if ident else {}
+                    if ident
+                    else {}
                 )
         return block
 
@@ -70,9 +77,11 @@ def register(router: Router, ctx: ArmContext) -> None:  # noqa: C901 - one route
                 "resourceGroup": s.resource_group,
                 "httpsOnly": True,
                 "keyVaultReferenceIdentity": "SystemAssigned",
-                "serverFarmId": (f"/subscriptions/{w.subscription_id}/resourceGroups/"
-                                 f"{s.resource_group}/providers/Microsoft.Web/serverfarms/"
-                                 f"{s.name}-plan"),
+                "serverFarmId": (
+                    f"/subscriptions/{w.subscription_id}/resourceGroups/"
+                    f"{s.resource_group}/providers/Microsoft.Web/serverfarms/"
+                    f"{s.name}-plan"
+                ),
             },
         }
         ident = identity_block(s)
@@ -84,8 +93,9 @@ def register(router: Router, ctx: ArmContext) -> None:  # noqa: C901 - one route
         s = w.sites.get(key(req))
         if s is None:
             if req.params.get("slot") and (key(req)[0], key(req)[1], "") in w.sites:
-                return arm_error(404, "ResourceNotFound",
-                                 f"Cannot find Site with name {req.params['slot']}.")
+                return arm_error(
+                    404, "ResourceNotFound", f"Cannot find Site with name {req.params['slot']}."
+                )
             return resource_not_found(SITE_TYPE, req.params["name"], req.params["rg"])
         return s
 
@@ -102,14 +112,20 @@ def register(router: Router, ctx: ArmContext) -> None:  # noqa: C901 - one route
         for rid, v in uais.items():
             if v is not None and w.identity_by_any_id(rid) is None:
                 return app_service_error(
-                    400, "BadRequest",
-                    f"The user assigned identity '{rid}' could not be found.")
+                    400, "BadRequest", f"The user assigned identity '{rid}' could not be found."
+                )
         if "UserAssigned" in canonical and not uais and not (merge and s.user_assigned):
-            return arm_error(400, "BadRequest",
-                             "userAssignedIdentities is required when the type is UserAssigned.")
+            return arm_error(
+                400,
+                "BadRequest",
+                "userAssignedIdentities is required when the type is UserAssigned.",
+            )
         if "SystemAssigned" in canonical:
             s.system_assigned = s.system_assigned or {
-                "principal_id": new_guid(), "client_id": new_guid(), "tenant_id": w.tenant_id}
+                "principal_id": new_guid(),
+                "client_id": new_guid(),
+                "tenant_id": w.tenant_id,
+            }
         else:
             s.system_assigned = None
         if "UserAssigned" not in canonical:
@@ -131,8 +147,9 @@ def register(router: Router, ctx: ArmContext) -> None:  # noqa: C901 - one route
     def put_site(req: Request) -> Response:
         doc = req.json() or {}
         if not doc.get("location"):
-            return arm_error(400, "LocationRequired",
-                             "The location property is required for this definition.")
+            return arm_error(
+                400, "LocationRequired", "The location property is required for this definition."
+            )
         rg, name, slot = key(req)
         if slot and (rg, name, "") not in w.sites:
             return resource_not_found(SITE_TYPE, req.params["name"], req.params["rg"])
@@ -142,8 +159,10 @@ def register(router: Router, ctx: ArmContext) -> None:  # noqa: C901 - one route
             for (r, n, sl), _ in w.sites.items():
                 if n == name and not sl and r != rg:
                     return app_service_error(
-                        409, "Conflict",
-                        f"Website with given name {req.params['name']} already exists.")
+                        409,
+                        "Conflict",
+                        f"Website with given name {req.params['name']} already exists.",
+                    )
         with w.lock:
             s = w.sites.get((rg, name, slot))
             status = 200
@@ -204,15 +223,21 @@ def register(router: Router, ctx: ArmContext) -> None:  # noqa: C901 - one route
         rg, name, _ = key(req)
         if (rg, name, "") not in w.sites:
             return resource_not_found(SITE_TYPE, req.params["name"], req.params["rg"])
-        return paged(req, [site_body(s) for (r, n, sl), s in w.sites.items()
-                           if r == rg and n == name and sl])
+        return paged(
+            req, [site_body(s) for (r, n, sl), s in w.sites.items() if r == rg and n == name and sl]
+        )
 
     # --- config --------------------------------------------------------------------------
     def settings_body(s: Site, name: str, props: dict[str, Any]) -> dict[str, Any]:
-        return {"id": f"{site_id(s)}/config/{name}", "name": name,
-                "type": "Microsoft.Web/sites/config" if not s.slot
-                else "Microsoft.Web/sites/slots/config",
-                "kind": "app", "properties": props}
+        return {
+            "id": f"{site_id(s)}/config/{name}",
+            "name": name,
+            "type": "Microsoft.Web/sites/config"
+            if not s.slot
+            else "Microsoft.Web/sites/slots/config",
+            "kind": "app",
+            "properties": props,
+        }
 
     def list_appsettings(req: Request) -> Response:
         s = find(req)
@@ -231,11 +256,10 @@ def register(router: Router, ctx: ArmContext) -> None:  # noqa: C901 - one route
         if isinstance(s, Response):
             return s
         props = (req.json() or {}).get("properties")
-        if not isinstance(props, dict) or not all(
-            isinstance(v, str) for v in props.values()
-        ):
-            return app_service_error(400, "BadRequest",
-                                     "The parameter properties has an invalid value.")
+        if not isinstance(props, dict) or not all(isinstance(v, str) for v in props.values()):
+            return app_service_error(
+                400, "BadRequest", "The parameter properties has an invalid value."
+            )
         with w.lock:
             s.app_settings = dict(props)  # full replacement, as in Azure
             return json_response(200, settings_body(s, "appsettings", dict(s.app_settings)))
@@ -244,8 +268,7 @@ def register(router: Router, ctx: ArmContext) -> None:  # noqa: C901 - one route
         s = find(req)
         if isinstance(s, Response):
             return s
-        return json_response(200, settings_body(s, "connectionstrings",
-                                                dict(s.connection_strings)))
+        return json_response(200, settings_body(s, "connectionstrings", dict(s.connection_strings)))
 
     def put_connstrings(req: Request) -> Response:
         s = find(req)
@@ -255,22 +278,38 @@ def register(router: Router, ctx: ArmContext) -> None:  # noqa: C901 - one route
         if not isinstance(props, dict) or not all(
             isinstance(v, dict) and isinstance(v.get("value"), str) for v in props.values()
         ):
-            return app_service_error(400, "BadRequest",
-                                     "The parameter properties has an invalid value.")
+            return app_service_error(
+                400, "BadRequest", "The parameter properties has an invalid value."
+            )
         with w.lock:
-            s.connection_strings = {k: {"value": v["value"], "type": v.get("type", "Custom")}
-                                    for k, v in props.items()}
-            return json_response(200, settings_body(s, "connectionstrings",
-                                                    dict(s.connection_strings)))
+            s.connection_strings = {
+                k: {"value": v["value"], "type": v.get("type", "Custom")} for k, v in props.items()
+            }
+            return json_response(
+                200, settings_body(s, "connectionstrings", dict(s.connection_strings))
+            )
 
     def get_config_web(req: Request) -> Response:
         s = find(req)
         if isinstance(s, Response):
             return s
-        return json_response(200, settings_body(s, "web", {
-            "numberOfWorkers": 1, "netFrameworkVersion": "v4.0", "linuxFxVersion": "",
-            "alwaysOn": False, "http20Enabled": True, "minTlsVersion": "1.2",
-            "ftpsState": "FtpsOnly", "appSettings": None}))
+        return json_response(
+            200,
+            settings_body(
+                s,
+                "web",
+                {
+                    "numberOfWorkers": 1,
+                    "netFrameworkVersion": "v4.0",
+                    "linuxFxVersion": "",
+                    "alwaysOn": False,
+                    "http20Enabled": True,
+                    "minTlsVersion": "1.2",
+                    "ftpsState": "FtpsOnly",
+                    "appSettings": None,
+                },
+            ),
+        )
 
     site = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Web/sites/{name}"
     for base, label in ((site, "web.sites"), (site + "/slots/{slot}", "web.slots")):
@@ -278,14 +317,24 @@ def register(router: Router, ctx: ArmContext) -> None:  # noqa: C901 - one route
         router.add("GET", base, get_site, f"{label}.get")
         router.add("PATCH", base, patch_site, f"{label}.patch")
         router.add("DELETE", base, delete_site, f"{label}.delete")
-        router.add("POST", base + "/config/appsettings/list", list_appsettings,
-                   "web.appsettings.list")
+        router.add(
+            "POST", base + "/config/appsettings/list", list_appsettings, "web.appsettings.list"
+        )
         router.add("PUT", base + "/config/appsettings", put_appsettings, "web.appsettings.put")
-        router.add("POST", base + "/config/connectionstrings/list", list_connstrings,
-                   "web.connectionstrings.list")
-        router.add("PUT", base + "/config/connectionstrings", put_connstrings,
-                   "web.connectionstrings.put")
+        router.add(
+            "POST",
+            base + "/config/connectionstrings/list",
+            list_connstrings,
+            "web.connectionstrings.list",
+        )
+        router.add(
+            "PUT", base + "/config/connectionstrings", put_connstrings, "web.connectionstrings.put"
+        )
         router.add("GET", base + "/config/web", get_config_web, "web.config.get")
     router.add("GET", site + "/slots", list_slots, "web.slots.list")
-    router.add("GET", "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Web/sites",
-               list_sites, "web.sites.list")
+    router.add(
+        "GET",
+        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Web/sites",
+        list_sites,
+        "web.sites.list",
+    )

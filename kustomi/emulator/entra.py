@@ -115,21 +115,27 @@ class Entra:
         form = req.form()
         tenant = req.params["tenant"].lower()
         if tenant not in (self.world.tenant_id, "organizations"):
-            return _oauth_error(400, "invalid_request",
-                                f"AADSTS90002: Tenant '{tenant}' not found.")
+            return _oauth_error(
+                400, "invalid_request", f"AADSTS90002: Tenant '{tenant}' not found."
+            )
         if form.get("grant_type") != "client_credentials":
-            return _oauth_error(400, "unsupported_grant_type",
-                                "AADSTS70003: The app requested an unsupported grant type.")
+            return _oauth_error(
+                400,
+                "unsupported_grant_type",
+                "AADSTS70003: The app requested an unsupported grant type.",
+            )
         op = self.world.operator_by_client_id(form.get("client_id", ""))
         if op is None:
             return _oauth_error(
-                400, "unauthorized_client",
+                400,
+                "unauthorized_client",
                 f"AADSTS700016: Application with identifier '{form.get('client_id')}' was not "
                 f"found in the directory '{self.world.tenant_id}'.",
             )
         if not hmac.compare_digest(form.get("client_secret", ""), op.secret):
             return _oauth_error(
-                401, "invalid_client",
+                401,
+                "invalid_client",
                 "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in "
                 f"the request is the client secret value, not the client secret ID, for a "
                 f"secret added to app '{op.client_id}'.",
@@ -139,15 +145,24 @@ class Entra:
         token, exp = self.issuer.issue(audience, op.client_id, op.object_id)
         return json_response(
             200,
-            {"token_type": "Bearer", "expires_in": exp - int(time.time()),
-             "ext_expires_in": exp - int(time.time()), "access_token": token},
+            {
+                "token_type": "Bearer",
+                "expires_in": exp - int(time.time()),
+                "ext_expires_in": exp - int(time.time()),
+                "access_token": token,
+            },
         )
 
 
 def _oauth_error(status: int, code: str, description: str) -> Response:
     return json_response(
         status,
-        {"error": code, "error_description": description, "error_codes": [],
-         "timestamp": time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime()),
-         "trace_id": str(uuid.uuid4()), "correlation_id": str(uuid.uuid4())},
+        {
+            "error": code,
+            "error_description": description,
+            "error_codes": [],
+            "timestamp": time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime()),
+            "trace_id": str(uuid.uuid4()),
+            "correlation_id": str(uuid.uuid4()),
+        },
     )

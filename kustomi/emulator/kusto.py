@@ -25,22 +25,28 @@ SHOW_PRINCIPALS_ROLES = {"Admin", "User", "Viewer", "Monitor", "UnrestrictedView
 
 
 class KustoError(Exception):
-    def __init__(self, status: int, code: str, message: str, at_message: str,
-                 at_type: str) -> None:
+    def __init__(self, status: int, code: str, message: str, at_message: str, at_type: str) -> None:
         super().__init__(at_message)
         self.status, self.code, self.message = status, code, message
         self.at_message, self.at_type = at_message, at_type
 
 
-def _bad_request(at_message: str, code: str = "General_BadRequest",
-                 at_type: str = "Kusto.Data.Exceptions.KustoBadRequestException") -> KustoError:
-    return KustoError(400, code, "Request is invalid and cannot be executed.", at_message,
-                      at_type)
+def _bad_request(
+    at_message: str,
+    code: str = "General_BadRequest",
+    at_type: str = "Kusto.Data.Exceptions.KustoBadRequestException",
+) -> KustoError:
+    return KustoError(400, code, "Request is invalid and cannot be executed.", at_message, at_type)
 
 
 def _forbidden(at_message: str) -> KustoError:
-    return KustoError(403, "Forbidden", "Caller is not authorized to perform this action",
-                      at_message, "Kusto.DataNode.Exceptions.UnauthorizedDatabaseAccessException")
+    return KustoError(
+        403,
+        "Forbidden",
+        "Caller is not authorized to perform this action",
+        at_message,
+        "Kusto.DataNode.Exceptions.UnauthorizedDatabaseAccessException",
+    )
 
 
 def error_body(e: KustoError, req: Request, activity: str) -> dict[str, Any]:
@@ -48,41 +54,53 @@ def error_body(e: KustoError, req: Request, activity: str) -> dict[str, Any]:
 
     It always has the "error" key: azure-kusto-data 6.0.4 raises a raw KeyError otherwise
     (KUSTO_AND_IDENTITY.md 1.8)."""
-    return {"error": {
-        "code": e.code,
-        "message": e.message,
-        "@type": e.at_type,
-        "@message": e.at_message,
-        "@context": {
-            "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(),
-            "serviceAlias": "KUSTOMI-EMULATOR",
-            "machineName": "KEngine000000",
-            "processName": "Kusto.WinSvc.Svc",
-            "processId": 1,
-            "threadId": 1,
-            "clientRequestId": req.headers.get("x-ms-client-request-id", ""),
-            "activityId": activity,
-            "subActivityId": str(uuid.uuid4()),
-            "activityType": "DN.FE.ExecuteQuery",
-            "parentActivityId": str(uuid.uuid4()),
-            "activityStack": f"(Activity stack: ARID={activity})",
-        },
-        "@permanent": e.status != 429,
-    }}
+    return {
+        "error": {
+            "code": e.code,
+            "message": e.message,
+            "@type": e.at_type,
+            "@message": e.at_message,
+            "@context": {
+                "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(),
+                "serviceAlias": "KUSTOMI-EMULATOR",
+                "machineName": "KEngine000000",
+                "processName": "Kusto.WinSvc.Svc",
+                "processId": 1,
+                "threadId": 1,
+                "clientRequestId": req.headers.get("x-ms-client-request-id", ""),
+                "activityId": activity,
+                "subActivityId": str(uuid.uuid4()),
+                "activityType": "DN.FE.ExecuteQuery",
+                "parentActivityId": str(uuid.uuid4()),
+                "activityStack": f"(Activity stack: ARID={activity})",
+            },
+            "@permanent": e.status != 429,
+        }
+    }
 
 
 def metadata(req: Request, authority: str) -> Response:
     """Cloud discovery: all six AzureAD keys, or azure-kusto-data raises KeyError (1.4)."""
-    return json_response(200, {"AzureAD": {
-        "LoginEndpoint": authority,
-        "LoginMfaRequired": False,
-        "KustoClientAppId": "db662dc1-0cfe-4e1c-a843-19a68e65be58",
-        "KustoClientRedirectUri": "https://microsoft/kustoclient",
-        "KustoServiceResourceId": "https://kusto.kusto.windows.net",
-        "FirstPartyAuthorityUrl": f"{authority}/f8cdef31-a31e-4b4a-93e4-5f571e91255a",
-    }, "dSTS": {"CloudEndpointSuffix": "windows.net", "DstsRealm": "realm://dsts.core.windows.net",
+    return json_response(
+        200,
+        {
+            "AzureAD": {
+                "LoginEndpoint": authority,
+                "LoginMfaRequired": False,
+                "KustoClientAppId": "db662dc1-0cfe-4e1c-a843-19a68e65be58",
+                "KustoClientRedirectUri": "https://microsoft/kustoclient",
+                "KustoServiceResourceId": "https://kusto.kusto.windows.net",
+                "FirstPartyAuthorityUrl": f"{authority}/f8cdef31-a31e-4b4a-93e4-5f571e91255a",
+            },
+            "dSTS": {
+                "CloudEndpointSuffix": "windows.net",
+                "DstsRealm": "realm://dsts.core.windows.net",
                 "DstsInstance": "prod-dsts.dsts.core.windows.net",
-                "KustoDnsHostName": "kusto.windows.net", "ServiceName": "kusto"}})
+                "KustoDnsHostName": "kusto.windows.net",
+                "ServiceName": "kusto",
+            },
+        },
+    )
 
 
 class KustoDataPlane:
@@ -99,19 +117,33 @@ class KustoDataPlane:
 
     def _execute(self, req: Request, v2: bool) -> Response:
         activity = str(uuid.uuid4())
-        headers = {"x-ms-activity-id": activity,
-                   "x-ms-client-request-id": req.headers.get("x-ms-client-request-id", "")}
+        headers = {
+            "x-ms-activity-id": activity,
+            "x-ms-client-request-id": req.headers.get("x-ms-client-request-id", ""),
+        }
         cluster = self._cluster(req.params["cluster"])
         if cluster is None:
-            return json_response(404, {"error": {"code": "NotFound", "message": "Not found",
-                                                 "@message": "No such cluster."}}, headers)
+            return json_response(
+                404,
+                {
+                    "error": {
+                        "code": "NotFound",
+                        "message": "Not found",
+                        "@message": "No such cluster.",
+                    }
+                },
+                headers,
+            )
         token = bearer(req)
         uri = f"{req.base_url}/kusto/{cluster.name.lower()}"
         claims = self.issuer.verify(token, (*KUSTO_AUDIENCES, uri)) if token else None
         if claims is None:
             # 401 bodies need not be JSON (1.7); the client says "Missing adequate access rights".
-            return Response(401, b'{"Message":"Authorization has been denied for this request."}',
-                            {**headers, "Content-Type": "application/json"})
+            return Response(
+                401,
+                b'{"Message":"Authorization has been denied for this request."}',
+                {**headers, "Content-Type": "application/json"},
+            )
         try:
             doc = req.json() or {}
             csl = str(doc.get("csl", ""))
@@ -122,41 +154,62 @@ class KustoDataPlane:
         except (ValueError, KeyError) as e:
             err = _bad_request(f"Request is invalid and cannot be processed: {e}")
             return json_response(400, error_body(err, req, activity), headers)
-        body = v2_frames(tables, req) if v2 else {"Tables": [
-            {"TableName": f"Table_{i}", "Columns": cols, "Rows": rows}
-            for i, (cols, rows) in enumerate(tables)]}
+        body = (
+            v2_frames(tables, req)
+            if v2
+            else {
+                "Tables": [
+                    {"TableName": f"Table_{i}", "Columns": cols, "Rows": rows}
+                    for i, (cols, rows) in enumerate(tables)
+                ]
+            }
+        )
         return json_response(200, body, headers)
 
     # --- commands ------------------------------------------------------------------------
-    def _run(self, cluster: Cluster, uri: str, db: str, csl: str, claims: dict[str, Any],
-             v2: bool) -> list[tuple[list[dict[str, str]], list[list[Any]]]]:
+    def _run(
+        self, cluster: Cluster, uri: str, db: str, csl: str, claims: dict[str, Any], v2: bool
+    ) -> list[tuple[list[dict[str, str]], list[list[Any]]]]:
         try:
             toks = tokenize(csl)
         except KqlSyntaxError as e:
-            raise _bad_request(f"Syntax error: SYN0002: {e}", "BadRequest_SyntaxError",
-                               "Kusto.Data.Exceptions.SyntaxException") from e
+            raise _bad_request(
+                f"Syntax error: SYN0002: {e}",
+                "BadRequest_SyntaxError",
+                "Kusto.Data.Exceptions.SyntaxException",
+            ) from e
         words = [t.value.lower() if t.kind == "ident" else t.value for t in toks]
         fqn = f"aadapp={claims.get('appid')};{claims.get('tid')}"
         if words[:1] == ["print"] and v2:
             database = self._database(cluster, db)
-            self._require(cluster, database, claims, READ_ROLES,
-                          f"Principal '{fqn}' is not authorized to read database "
-                          f"'{database.name}'.")
+            self._require(
+                cluster,
+                database,
+                claims,
+                READ_ROLES,
+                f"Principal '{fqn}' is not authorized to read database '{database.name}'.",
+            )
             return [self._print(toks[1:])]
         if v2 or words[:1] != ["."]:
             raise self._unsupported(csl)
         if words[1:3] == ["show", "version"] and len(words) == 3:
             if not self._any_access(cluster, claims):
-                raise _forbidden(f"Principal '{fqn}' is not authorized to perform operation "
-                                 f"'VersionShowCommand' on '{uri}:443/'.")
+                raise _forbidden(
+                    f"Principal '{fqn}' is not authorized to perform operation "
+                    f"'VersionShowCommand' on '{uri}:443/'."
+                )
             return [version_table()]
         if words[1:3] == ["show", "database"] and len(toks) >= 5:
             database = self._database(cluster, _entity(toks[3]))
             rest = words[4:]
             if rest == ["principals"]:
-                self._require(cluster, database, claims, SHOW_PRINCIPALS_ROLES,
-                              f"Principal '{fqn}' is not authorized to read database "
-                              f"'{database.name}'.")
+                self._require(
+                    cluster,
+                    database,
+                    claims,
+                    SHOW_PRINCIPALS_ROLES,
+                    f"Principal '{fqn}' is not authorized to read database '{database.name}'.",
+                )
                 return [self._principals_table(cluster, database)]
             if rest == ["principal", "roles"]:
                 return [self._own_roles_table(cluster, database, claims, fqn)]
@@ -169,61 +222,90 @@ class KustoDataPlane:
         return _bad_request(
             f"Request is invalid and cannot be processed: Syntax error: SYN0002: A recognition "
             f"error occurred. The kustomi emulator does not implement: {first}",
-            "BadRequest_SyntaxError", "Kusto.Data.Exceptions.SyntaxException")
+            "BadRequest_SyntaxError",
+            "Kusto.Data.Exceptions.SyntaxException",
+        )
 
-    def _change_roles(self, cluster: Cluster, toks: list[Token], claims: dict[str, Any],
-                      fqn: str, verb: str) -> list[tuple[list[dict[str, str]], list[list[Any]]]]:
+    def _change_roles(
+        self, cluster: Cluster, toks: list[Token], claims: dict[str, Any], fqn: str, verb: str
+    ) -> list[tuple[list[dict[str, str]], list[list[Any]]]]:
         # .add|.drop database <db> <role> ( 'p' [, 'p'...] ) [skip-results] ['notes']
         if len(toks) < 7:
             raise self._unsupported(" ".join(t.value for t in toks))
         database = self._database(cluster, _entity(toks[3]))
         role = KQL_ROLE.get(toks[4].value.lower()) if toks[4].kind == "ident" else None
         if role is None:
-            raise _bad_request(f"Syntax error: SYN0002: '{toks[4].value}' is not a database "
-                               "role (admins, users, viewers, unrestrictedviewers, ingestors, "
-                               "monitors).", "BadRequest_SyntaxError",
-                               "Kusto.Data.Exceptions.SyntaxException")
+            raise _bad_request(
+                f"Syntax error: SYN0002: '{toks[4].value}' is not a database "
+                "role (admins, users, viewers, unrestrictedviewers, ingestors, "
+                "monitors).",
+                "BadRequest_SyntaxError",
+                "Kusto.Data.Exceptions.SyntaxException",
+            )
         if toks[5] != Token("punct", "("):
-            raise _bad_request("Syntax error: SYN0002: expected '('", "BadRequest_SyntaxError",
-                               "Kusto.Data.Exceptions.SyntaxException")
+            raise _bad_request(
+                "Syntax error: SYN0002: expected '('",
+                "BadRequest_SyntaxError",
+                "Kusto.Data.Exceptions.SyntaxException",
+            )
         i, principals = 6, []
         while i < len(toks) and toks[i] != Token("punct", ")"):
             if toks[i].kind != "string":
-                raise _bad_request("Syntax error: SYN0002: a principal must be a string literal",
-                                   "BadRequest_SyntaxError",
-                                   "Kusto.Data.Exceptions.SyntaxException")
+                raise _bad_request(
+                    "Syntax error: SYN0002: a principal must be a string literal",
+                    "BadRequest_SyntaxError",
+                    "Kusto.Data.Exceptions.SyntaxException",
+                )
             principals.append(toks[i].value)
             i += 1
             if i < len(toks) and toks[i] == Token("punct", ","):
                 i += 1
         if i >= len(toks):
-            raise _bad_request("Syntax error: SYN0002: expected ')'", "BadRequest_SyntaxError",
-                               "Kusto.Data.Exceptions.SyntaxException")
+            raise _bad_request(
+                "Syntax error: SYN0002: expected ')'",
+                "BadRequest_SyntaxError",
+                "Kusto.Data.Exceptions.SyntaxException",
+            )
         rest = toks[i + 1 :]
         skip = bool(rest) and rest[0].kind == "ident" and rest[0].value.lower() == "skip-results"
         rest = rest[1:] if skip else rest
         notes = ""
         if rest:
             if len(rest) != 1 or rest[0].kind != "string":
-                raise _bad_request("Syntax error: SYN0002: unexpected tokens after the "
-                                   "principal list", "BadRequest_SyntaxError",
-                                   "Kusto.Data.Exceptions.SyntaxException")
+                raise _bad_request(
+                    "Syntax error: SYN0002: unexpected tokens after the principal list",
+                    "BadRequest_SyntaxError",
+                    "Kusto.Data.Exceptions.SyntaxException",
+                )
             notes = rest[0].value
         if not self._is_admin(cluster, database, claims):
-            raise _forbidden(f"Principal '{fqn}' is not authorized to perform operation "
-                             f"'Add or drop database principals' on database '{database.name}'.")
+            raise _forbidden(
+                f"Principal '{fqn}' is not authorized to perform operation "
+                f"'Add or drop database principals' on database '{database.name}'."
+            )
         w = self.world
         with w.lock:
             for p in principals:
                 resolved = self._resolve(p)
-                same = [x for x in database.principals if x.role == role and (
-                    x.app_id == resolved["app_id"] or x.object_id == resolved["object_id"])]
+                same = [
+                    x
+                    for x in database.principals
+                    if x.role == role
+                    and (x.app_id == resolved["app_id"] or x.object_id == resolved["object_id"])
+                ]
                 if verb == "add" and not same:
-                    database.principals.append(DbPrincipal(
-                        role=role, principal_type=resolved["type"], app_id=resolved["app_id"],
-                        object_id=resolved["object_id"], tenant_id=w.tenant_id,
-                        display_name=resolved["name"], principal_id=resolved["app_id"],
-                        notes=notes))
+                    database.principals.append(
+                        DbPrincipal(
+                            role=role,
+                            principal_type=resolved["type"],
+                            app_id=resolved["app_id"],
+                            object_id=resolved["object_id"],
+                            tenant_id=w.tenant_id,
+                            display_name=resolved["name"],
+                            principal_id=resolved["app_id"],
+                            notes=notes,
+                        )
+                    )
                 elif verb == "drop":
                     for x in same:
                         database.principals.remove(x)
@@ -234,15 +316,19 @@ class KustoDataPlane:
         ident, _, tenant = rest.partition(";")
         kind = kind.strip().lower()
         if kind not in ("aadapp", "aaduser", "aadgroup") or not ident:
-            raise _bad_request(f"Principal '{principal}' is not a valid principal FQN "
-                               "(aadapp=..., aaduser=..., aadgroup=...).")
+            raise _bad_request(
+                f"Principal '{principal}' is not a valid principal FQN "
+                "(aadapp=..., aaduser=..., aadgroup=...)."
+            )
         known = self.world.entra_principal(ident.strip())
         if known is None or (tenant and tenant.strip().lower() != self.world.tenant_id):
             # The wording Kusto uses here is UNCONFIRMED; the status (400) and shape are its own.
             raise _bad_request(
                 f"Principal '{principal}' could not be resolved: the AAD principal was not "
                 f"found in tenant '{tenant or self.world.tenant_id}'.",
-                "BadRequest_PrincipalNotFound", "Kusto.Data.Exceptions.KustoBadRequestException")
+                "BadRequest_PrincipalNotFound",
+                "Kusto.Data.Exceptions.KustoBadRequestException",
+            )
         return known
 
     # --- role checks ---------------------------------------------------------------------
@@ -251,9 +337,14 @@ class KustoDataPlane:
         appid, oid = str(claims.get("appid", "")), str(claims.get("oid", ""))
         tid = str(claims.get("tid", ""))
         horizon = time.time() - self.world.knobs.role_propagation_seconds
-        return {p.role for p in db.principals
-                if p.provisioning == "Succeeded" and p.granted_at <= horizon
-                and p.tenant_id == tid and (p.app_id == appid or p.object_id == oid)}
+        return {
+            p.role
+            for p in db.principals
+            if p.provisioning == "Succeeded"
+            and p.granted_at <= horizon
+            and p.tenant_id == tid
+            and (p.app_id == appid or p.object_id == oid)
+        }
 
     def _cluster_admin(self, cluster: Cluster, claims: dict[str, Any]) -> bool:
         pair = (str(claims.get("appid", "")), str(claims.get("oid", "")))
@@ -264,49 +355,76 @@ class KustoDataPlane:
 
     def _any_access(self, cluster: Cluster, claims: dict[str, Any]) -> bool:
         return self._cluster_admin(cluster, claims) or any(
-            self._held(d, claims) for d in cluster.databases.values())
+            self._held(d, claims) for d in cluster.databases.values()
+        )
 
-    def _require(self, cluster: Cluster, db: Database, claims: dict[str, Any],
-                 roles: set[str], message: str) -> None:
+    def _require(
+        self, cluster: Cluster, db: Database, claims: dict[str, Any], roles: set[str], message: str
+    ) -> None:
         if not (self._cluster_admin(cluster, claims) or self._held(db, claims) & roles):
             raise _forbidden(message)
 
     # --- lookups and tables --------------------------------------------------------------
     def _cluster(self, name: str) -> Cluster | None:
-        return next((c for c in self.world.clusters.values() if c.name.lower() == name.lower()),
-                    None)
+        return next(
+            (c for c in self.world.clusters.values() if c.name.lower() == name.lower()), None
+        )
 
     def _database(self, cluster: Cluster, name: str) -> Database:
         db = cluster.databases.get(name.lower())
         if db is None:
-            raise _bad_request(f"Database '{name}' was not found.", "BadRequest_DatabaseNotExist",
-                               "Kusto.Data.Exceptions.DatabaseNotFoundException")
+            raise _bad_request(
+                f"Database '{name}' was not found.",
+                "BadRequest_DatabaseNotExist",
+                "Kusto.Data.Exceptions.DatabaseNotFoundException",
+            )
         return db
 
-    def _principals_table(self, cluster: Cluster,
-                          db: Database) -> tuple[list[dict[str, str]], list[list[Any]]]:
-        cols = _columns(("Role", "PrincipalType", "PrincipalDisplayName", "PrincipalObjectId",
-                         "PrincipalFQN", "Notes"))
+    def _principals_table(
+        self, cluster: Cluster, db: Database
+    ) -> tuple[list[dict[str, str]], list[list[Any]]]:
+        cols = _columns(
+            (
+                "Role",
+                "PrincipalType",
+                "PrincipalDisplayName",
+                "PrincipalObjectId",
+                "PrincipalFQN",
+                "Notes",
+            )
+        )
         ptype = {"App": "AAD Application", "User": "AAD User", "Group": "AAD Group"}
-        rows = [[f"Database {db.name} {p.role}", ptype[p.principal_type],
-                 f"{p.display_name} (app id: {p.app_id})" if p.principal_type == "App"
-                 else p.display_name, p.object_id, p.fqn, p.notes]
-                for p in db.principals if p.provisioning == "Succeeded"]
+        rows = [
+            [
+                f"Database {db.name} {p.role}",
+                ptype[p.principal_type],
+                f"{p.display_name} (app id: {p.app_id})"
+                if p.principal_type == "App"
+                else p.display_name,
+                p.object_id,
+                p.fqn,
+                p.notes,
+            ]
+            for p in db.principals
+            if p.provisioning == "Succeeded"
+        ]
         return cols, rows
 
-    def _own_roles_table(self, cluster: Cluster, db: Database, claims: dict[str, Any],
-                         fqn: str) -> tuple[list[dict[str, str]], list[list[Any]]]:
+    def _own_roles_table(
+        self, cluster: Cluster, db: Database, claims: dict[str, Any], fqn: str
+    ) -> tuple[list[dict[str, str]], list[list[Any]]]:
         """The caller's own roles. The service's schema is undocumented (UNCONFIRMED, 2.4):
         these columns are a guess, and kustomi reads only `Role`."""
         held = sorted(self._held(db, claims), key=DB_ROLES.index)
         if self._cluster_admin(cluster, claims):
             held = ["AllDatabasesAdmin", *held]
         if not held:
-            raise _forbidden(f"Principal '{fqn}' is not authorized to read database "
-                             f"'{db.name}'.")
+            raise _forbidden(f"Principal '{fqn}' is not authorized to read database '{db.name}'.")
         cols = _columns(("Scope", "DisplayName", "AADObjectID", "Role", "PrincipalFQN"))
-        return cols, [[f"Database {db.name}", str(claims.get("appid")), str(claims.get("oid")),
-                       r, fqn] for r in held]
+        return cols, [
+            [f"Database {db.name}", str(claims.get("appid")), str(claims.get("oid")), r, fqn]
+            for r in held
+        ]
 
     def _print(self, toks: list[Token]) -> tuple[list[dict[str, str]], list[list[Any]]]:
         names: list[str] = []
@@ -332,21 +450,25 @@ class KustoDataPlane:
             else:
                 raise _bad_request(
                     f"Semantic error: SEM0100: the kustomi emulator evaluates only literals in "
-                    f"print, not '{t.value}'.")
+                    f"print, not '{t.value}'."
+                )
             names.append(name)
             i += 1
             if i < len(toks):
                 if toks[i] != Token("punct", ","):
                     raise _bad_request("Syntax error: SYN0002: expected ','")
                 i += 1
-        cols = [{"ColumnName": n, "ColumnType": t} for n, t in zip(names, types)]
+        cols = [{"ColumnName": n, "ColumnType": t} for n, t in zip(names, types, strict=False)]
         return cols, [values]
 
 
 def _entity(tok: Token) -> str:
     if tok.kind not in ("ident", "name"):
-        raise _bad_request(f"Syntax error: SYN0002: '{tok.value}' is not an entity name",
-                           "BadRequest_SyntaxError", "Kusto.Data.Exceptions.SyntaxException")
+        raise _bad_request(
+            f"Syntax error: SYN0002: '{tok.value}' is not an entity name",
+            "BadRequest_SyntaxError",
+            "Kusto.Data.Exceptions.SyntaxException",
+        )
     return tok.value
 
 
@@ -356,40 +478,86 @@ def _columns(names: tuple[str, ...]) -> list[dict[str, str]]:
 
 def version_table() -> tuple[list[dict[str, str]], list[list[Any]]]:
     """As kusto-samples/versionshowcommandresult.json."""
-    cols = [{"ColumnName": "BuildVersion", "DataType": "String"},
-            {"ColumnName": "BuildTime", "DataType": "DateTime"},
-            {"ColumnName": "ServiceType", "DataType": "String"},
-            {"ColumnName": "ProductVersion", "DataType": "String"}]
+    cols = [
+        {"ColumnName": "BuildVersion", "DataType": "String"},
+        {"ColumnName": "BuildTime", "DataType": "DateTime"},
+        {"ColumnName": "ServiceType", "DataType": "String"},
+        {"ColumnName": "ProductVersion", "DataType": "String"},
+    ]
     return cols, [["1.0.9000.1", "2026-01-01T00:00:00Z", "Engine", "KustomiEmulator_1.0"]]
 
 
-def v2_frames(tables: list[tuple[list[dict[str, str]], list[list[Any]]]],
-              req: Request) -> list[dict[str, Any]]:
+def v2_frames(
+    tables: list[tuple[list[dict[str, str]], list[list[Any]]]], req: Request
+) -> list[dict[str, Any]]:
     """The v2 frame array, keys in the order the streaming parser needs (1.6)."""
     frames: list[dict[str, Any]] = [
         {"FrameType": "DataSetHeader", "IsProgressive": False, "Version": "v2.0"},
-        {"FrameType": "DataTable", "TableId": 0, "TableKind": "QueryProperties",
-         "TableName": "@ExtendedProperties",
-         "Columns": [{"ColumnName": "TableId", "ColumnType": "int"},
-                     {"ColumnName": "Key", "ColumnType": "string"},
-                     {"ColumnName": "Value", "ColumnType": "dynamic"}],
-         "Rows": [[1, "Visualization", json.dumps({"Visualization": None})]]},
+        {
+            "FrameType": "DataTable",
+            "TableId": 0,
+            "TableKind": "QueryProperties",
+            "TableName": "@ExtendedProperties",
+            "Columns": [
+                {"ColumnName": "TableId", "ColumnType": "int"},
+                {"ColumnName": "Key", "ColumnType": "string"},
+                {"ColumnName": "Value", "ColumnType": "dynamic"},
+            ],
+            "Rows": [[1, "Visualization", json.dumps({"Visualization": None})]],
+        },
     ]
     for n, (cols, rows) in enumerate(tables):
-        frames.append({"FrameType": "DataTable", "TableId": n + 1, "TableKind": "PrimaryResult",
-                       "TableName": "PrimaryResult", "Columns": cols, "Rows": rows})
+        frames.append(
+            {
+                "FrameType": "DataTable",
+                "TableId": n + 1,
+                "TableKind": "PrimaryResult",
+                "TableName": "PrimaryResult",
+                "Columns": cols,
+                "Rows": rows,
+            }
+        )
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    frames.append({
-        "FrameType": "DataTable", "TableId": len(tables) + 1,
-        "TableKind": "QueryCompletionInformation", "TableName": "QueryCompletionInformation",
-        "Columns": [{"ColumnName": n, "ColumnType": t} for n, t in (
-            ("Timestamp", "datetime"), ("ClientRequestId", "string"), ("ActivityId", "guid"),
-            ("SubActivityId", "guid"), ("ParentActivityId", "guid"), ("Level", "int"),
-            ("LevelName", "string"), ("StatusCode", "int"), ("StatusCodeName", "string"),
-            ("EventType", "int"), ("EventTypeName", "string"), ("Payload", "string"))],
-        "Rows": [[now, req.headers.get("x-ms-client-request-id", ""), str(uuid.uuid4()),
-                  str(uuid.uuid4()), str(uuid.uuid4()), 4, "Info", 0, "S_OK (0)", 4,
-                  "QueryInfo", json.dumps({"Count": 1, "Text": "Query completed successfully"})]],
-    })
+    frames.append(
+        {
+            "FrameType": "DataTable",
+            "TableId": len(tables) + 1,
+            "TableKind": "QueryCompletionInformation",
+            "TableName": "QueryCompletionInformation",
+            "Columns": [
+                {"ColumnName": n, "ColumnType": t}
+                for n, t in (
+                    ("Timestamp", "datetime"),
+                    ("ClientRequestId", "string"),
+                    ("ActivityId", "guid"),
+                    ("SubActivityId", "guid"),
+                    ("ParentActivityId", "guid"),
+                    ("Level", "int"),
+                    ("LevelName", "string"),
+                    ("StatusCode", "int"),
+                    ("StatusCodeName", "string"),
+                    ("EventType", "int"),
+                    ("EventTypeName", "string"),
+                    ("Payload", "string"),
+                )
+            ],
+            "Rows": [
+                [
+                    now,
+                    req.headers.get("x-ms-client-request-id", ""),
+                    str(uuid.uuid4()),
+                    str(uuid.uuid4()),
+                    str(uuid.uuid4()),
+                    4,
+                    "Info",
+                    0,
+                    "S_OK (0)",
+                    4,
+                    "QueryInfo",
+                    json.dumps({"Count": 1, "Text": "Query completed successfully"}),
+                ]
+            ],
+        }
+    )
     frames.append({"FrameType": "DataSetCompletion", "HasErrors": False, "Cancelled": False})
     return frames

@@ -22,8 +22,11 @@ from .wire import Request, Response, json_response
 
 def _error(status: int, message: str) -> Response:
     cid = str(uuid.uuid4())
-    return json_response(status, {"statusCode": status, "message": message, "correlationId": cid},
-                         {"X-CORRELATION-ID": cid})
+    return json_response(
+        status,
+        {"statusCode": status, "message": message, "correlationId": cid},
+        {"X-CORRELATION-ID": cid},
+    )
 
 
 class ManagedIdentityEndpoint:
@@ -48,8 +51,11 @@ class ManagedIdentityEndpoint:
         if not resource:
             return _error(400, "The resource parameter is required.")
         w = self.world
-        wanted = {k: req.query[k].lower() for k in
-                  ("client_id", "object_id", "principal_id", "mi_res_id") if req.query.get(k)}
+        wanted = {
+            k: req.query[k].lower()
+            for k in ("client_id", "object_id", "principal_id", "mi_res_id")
+            if req.query.get(k)
+        }
         with w.lock:
             if not wanted:
                 sa = site.system_assigned
@@ -64,19 +70,25 @@ class ManagedIdentityEndpoint:
                     return _error(400, "Unable to load the proper Managed Identity.")
                 app_id, oid = ident.client_id, ident.principal_id
                 mirid = ident.resource_id(w.subscription_id)
-        token, exp = self.issuer.issue(resource.removesuffix("/.default"), app_id, oid,
-                                       xms_mirid=mirid)
-        return json_response(200, {
-            "access_token": token,
-            "expires_on": str(exp),
-            "not_before": str(int(time.time())),
-            "resource": resource,
-            "token_type": "Bearer",
-            "client_id": app_id,
-        })
+        token, exp = self.issuer.issue(
+            resource.removesuffix("/.default"), app_id, oid, xms_mirid=mirid
+        )
+        return json_response(
+            200,
+            {
+                "access_token": token,
+                "expires_on": str(exp),
+                "not_before": str(int(time.time())),
+                "resource": resource,
+                "token_type": "Bearer",
+                "client_id": app_id,
+            },
+        )
 
 
 def site_resource_id(w: World, s: Site) -> str:
-    base = (f"/subscriptions/{w.subscription_id}/resourcegroups/{s.resource_group}/providers/"
-            f"Microsoft.Web/sites/{s.name}")
+    base = (
+        f"/subscriptions/{w.subscription_id}/resourcegroups/{s.resource_group}/providers/"
+        f"Microsoft.Web/sites/{s.name}"
+    )
     return base + (f"/slots/{s.slot}" if s.slot else "")

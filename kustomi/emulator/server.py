@@ -4,6 +4,7 @@ endpoint, the Kusto data plane and the admin API under /_emulator/.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import ssl
@@ -46,17 +47,28 @@ class Emulator:
         arm_web.register(self.arm_router, self.arm)
         register_operations(self.arm_router, self.arm)
         r = self.router = Router()
-        r.add("GET", "/metadata/endpoints",
-              lambda req: arm_resources.metadata_endpoints(req, self.world.tenant_id),
-              "arm.metadata")
-        r.add("GET", "/{tenant}/v2.0/.well-known/openid-configuration",
-              self.entra.openid_configuration, "entra.openid")
+        r.add(
+            "GET",
+            "/metadata/endpoints",
+            lambda req: arm_resources.metadata_endpoints(req, self.world.tenant_id),
+            "arm.metadata",
+        )
+        r.add(
+            "GET",
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            self.entra.openid_configuration,
+            "entra.openid",
+        )
         r.add("POST", "/{tenant}/oauth2/v2.0/token", self.entra.token, "entra.token")
         r.add("GET", "/{tenant}/discovery/v2.0/keys", self.entra.keys, "entra.keys")
         r.add("GET", "/msi/token", self.mi.token, "mi.token")
         for prefix in ("", "/kusto/{cluster}"):
-            r.add("GET", prefix + "/v1/rest/auth/metadata",
-                  lambda req: metadata(req, self.base_url), "kusto.data.metadata")
+            r.add(
+                "GET",
+                prefix + "/v1/rest/auth/metadata",
+                lambda req: metadata(req, self.base_url),
+                "kusto.data.metadata",
+            )
         r.add("POST", "/kusto/{cluster}/v1/rest/mgmt", self.kusto.mgmt, "kusto.data.mgmt")
         r.add("POST", "/kusto/{cluster}/v2/rest/query", self.kusto.query, "kusto.data.query")
 
@@ -83,12 +95,15 @@ class Emulator:
             req.params = params
             resp = self.arm.guard(req) or handler(req)
         elif req.path.lower().startswith("/subscriptions") and self.arm_router.path_known(req.path):
-            resp = arm_error(405, "MethodNotAllowed",
-                             f"The requested resource does not support http method "
-                             f"'{req.method}'.")
+            resp = arm_error(
+                405,
+                "MethodNotAllowed",
+                f"The requested resource does not support http method '{req.method}'.",
+            )
         else:
-            resp = arm_error(404, "NotFound",
-                             f"The kustomi emulator serves no {req.method} {req.path}.")
+            resp = arm_error(
+                404, "NotFound", f"The kustomi emulator serves no {req.method} {req.path}."
+            )
         self._record(req, resp, name)
         return resp
 
@@ -100,31 +115,60 @@ class Emulator:
         if "retry_after" in rule:
             headers["Retry-After"] = str(rule["retry_after"])
         if route.startswith("mi."):
-            return json_response(status, {"statusCode": status, "message": "Injected fault.",
-                                          "correlationId": "00000000-0000-0000-0000-000000000000"},
-                                 headers)
-        code = {429: "SubscriptionRequestsThrottled", 500: "InternalServerError",
-                503: "ServiceUnavailable"}.get(status, "Fault")
-        message = (f"Number of 'read' requests for subscription '{self.world.subscription_id}' "
-                   f"exceeded. Please try again after '{rule.get('retry_after', 1)}' seconds."
-                   if status == 429 else "The service is temporarily unavailable.")
+            return json_response(
+                status,
+                {
+                    "statusCode": status,
+                    "message": "Injected fault.",
+                    "correlationId": "00000000-0000-0000-0000-000000000000",
+                },
+                headers,
+            )
+        code = {
+            429: "SubscriptionRequestsThrottled",
+            500: "InternalServerError",
+            503: "ServiceUnavailable",
+        }.get(status, "Fault")
+        message = (
+            f"Number of 'read' requests for subscription '{self.world.subscription_id}' "
+            f"exceeded. Please try again after '{rule.get('retry_after', 1)}' seconds."
+            if status == 429
+            else "The service is temporarily unavailable."
+        )
         if route.startswith("kusto.data"):
-            return json_response(status, {"error": {"code": code, "message": message,
-                                                    "@message": message, "@permanent": False}},
-                                 headers)
-        return arm_error(status, code, message) if not headers else Response(
-            status, arm_error(status, code, message).body,
-            {"Content-Type": "application/json; charset=utf-8", **headers})
+            return json_response(
+                status,
+                {
+                    "error": {
+                        "code": code,
+                        "message": message,
+                        "@message": message,
+                        "@permanent": False,
+                    }
+                },
+                headers,
+            )
+        return (
+            arm_error(status, code, message)
+            if not headers
+            else Response(
+                status,
+                arm_error(status, code, message).body,
+                {"Content-Type": "application/json; charset=utf-8", **headers},
+            )
+        )
 
     def _record(self, req: Request, resp: Response, route: str) -> None:
-        entry: dict[str, Any] = {"method": req.method, "path": req.path, "route": route,
-                                 "status": resp.status if not resp.drop else None,
-                                 "time": time.time()}
+        entry: dict[str, Any] = {
+            "method": req.method,
+            "path": req.path,
+            "route": route,
+            "status": resp.status if not resp.drop else None,
+            "time": time.time(),
+        }
         if route in ("kusto.data.mgmt", "kusto.data.query"):
-            try:
+            with contextlib.suppress(ValueError):
                 entry["csl"] = (req.json() or {}).get("csl")
-            except ValueError:
-                pass
         with self.log_lock:
             self.log.append(entry)
 
@@ -159,8 +203,13 @@ class Emulator:
             site = w.sites.get((rg.lower(), app.lower(), slot.lower()))
             if site is None:
                 return json_response(404, {"error": f"no app {app!r} (slot {slot!r}) in {rg!r}"})
-            return json_response(200, {"IDENTITY_ENDPOINT": f"{self.base_url}/msi/token",
-                                       "IDENTITY_HEADER": site.identity_header})
+            return json_response(
+                200,
+                {
+                    "IDENTITY_ENDPOINT": f"{self.base_url}/msi/token",
+                    "IDENTITY_HEADER": site.identity_header,
+                },
+            )
         return json_response(404, {"error": f"no admin route {req.method} {path}"})
 
     def environment(self) -> dict[str, str]:
@@ -184,7 +233,7 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
         self.connection.settimeout(30)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # the admin API's request log replaces stderr noise (and never holds a secret)
 
     def _serve(self) -> None:
@@ -205,10 +254,8 @@ class _Handler(BaseHTTPRequestHandler):
             resp = arm_error(500, "InternalServerError", f"emulator error: {type(e).__name__}")
         if resp.drop:
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             return
         self.send_response(resp.status)
         for k, v in resp.headers.items():
@@ -233,8 +280,7 @@ class _Server(ThreadingHTTPServer):
     def get_request(self) -> tuple[Any, Any]:
         sock, addr = self.socket.accept()
         # The TLS handshake happens in the worker thread, not in the accept loop.
-        return self.context.wrap_socket(sock, server_side=True,
-                                        do_handshake_on_connect=False), addr
+        return self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         try:
@@ -262,8 +308,9 @@ class RunningEmulator:
         self.port = self.server.server_address[1]
         self.emulator.base_url = self.base_url = f"https://127.0.0.1:{self.port}"
         self.state_dir = state_dir
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True,
-                                       name="kustomi-emulator")
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, daemon=True, name="kustomi-emulator"
+        )
 
     def start(self) -> RunningEmulator:
         self.thread.start()

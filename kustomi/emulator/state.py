@@ -172,17 +172,29 @@ class World:
             }
         for op in self.operators:
             if pid in (op.client_id, op.object_id):
-                return {"app_id": op.client_id, "object_id": op.object_id, "name": op.name,
-                        "type": "App"}
+                return {
+                    "app_id": op.client_id,
+                    "object_id": op.object_id,
+                    "name": op.name,
+                    "type": "App",
+                }
         for site in self.sites.values():
             sa = site.system_assigned
             if sa and pid in (sa["client_id"], sa["principal_id"]):
-                return {"app_id": sa["client_id"], "object_id": sa["principal_id"],
-                        "name": site.name, "type": "App"}
+                return {
+                    "app_id": sa["client_id"],
+                    "object_id": sa["principal_id"],
+                    "name": site.name,
+                    "type": "App",
+                }
         for p in self.directory:
             if pid in (p.get("app_id", "").lower(), p.get("object_id", "").lower()):
-                return {"app_id": p.get("app_id", ""), "object_id": p.get("object_id", ""),
-                        "name": p.get("name", pid), "type": p.get("type", "App")}
+                return {
+                    "app_id": p.get("app_id", ""),
+                    "object_id": p.get("object_id", ""),
+                    "name": p.get("name", pid),
+                    "type": p.get("type", "App"),
+                }
         return None
 
     # --- scenario I/O --------------------------------------------------------------------
@@ -255,9 +267,16 @@ class World:
         for s in doc.get("sites", []):
             w._seed_site(s, None)
             for slot in s.get("slots", []):
-                w._seed_site({**slot, "resource_group": s["resource_group"], "name": s["name"],
-                              "location": s.get("location", "westeurope"),
-                              "kind": s.get("kind", "functionapp,linux")}, slot["name"])
+                w._seed_site(
+                    {
+                        **slot,
+                        "resource_group": s["resource_group"],
+                        "name": s["name"],
+                        "location": s.get("location", "westeurope"),
+                        "kind": s.get("kind", "functionapp,linux"),
+                    },
+                    slot["name"],
+                )
         return w
 
     def _seed_principal(self, p: dict[str, Any]) -> DbPrincipal:
@@ -267,10 +286,18 @@ class World:
             # An identity given by name: "rg/name".
             rg, _, name = p["identity"].partition("/")
             ident = self.identities[(rg.lower(), name.lower())]
-            known = {"app_id": ident.client_id, "object_id": ident.principal_id,
-                     "name": ident.name, "type": "App"}
-        known = known or {"app_id": p.get("app_id", ""), "object_id": p.get("object_id", ""),
-                          "name": p.get("name", ref), "type": p.get("type", "App")}
+            known = {
+                "app_id": ident.client_id,
+                "object_id": ident.principal_id,
+                "name": ident.name,
+                "type": "App",
+            }
+        known = known or {
+            "app_id": p.get("app_id", ""),
+            "object_id": p.get("object_id", ""),
+            "name": p.get("name", ref),
+            "type": p.get("type", "App"),
+        }
         return DbPrincipal(
             role=p["role"],
             principal_type=known["type"],
@@ -295,8 +322,11 @@ class World:
             connection_strings=copy.deepcopy(s.get("connection_strings", {})),
         )
         if s.get("system_assigned"):
-            site.system_assigned = {"principal_id": new_guid(), "client_id": new_guid(),
-                                    "tenant_id": self.tenant_id}
+            site.system_assigned = {
+                "principal_id": new_guid(),
+                "client_id": new_guid(),
+                "tenant_id": self.tenant_id,
+            }
         for ref in s.get("user_assigned", []):
             rg, _, name = ref.partition("/")
             site.user_assigned.append(
@@ -312,15 +342,24 @@ class World:
                 "tenant_id": self.tenant_id,
                 "subscription_id": sub,
                 "operators": [
-                    {"name": o.name, "client_id": o.client_id, "object_id": o.object_id,
-                     "role": o.role}
+                    {
+                        "name": o.name,
+                        "client_id": o.client_id,
+                        "object_id": o.object_id,
+                        "role": o.role,
+                    }
                     for o in self.operators
                 ],
                 "resource_groups": list(self.resource_groups.values()),
                 "identities": [
-                    {"resource_group": i.resource_group, "name": i.name, "location": i.location,
-                     "client_id": i.client_id, "principal_id": i.principal_id,
-                     "id": i.resource_id(sub)}
+                    {
+                        "resource_group": i.resource_group,
+                        "name": i.name,
+                        "location": i.location,
+                        "client_id": i.client_id,
+                        "principal_id": i.principal_id,
+                        "id": i.resource_id(sub),
+                    }
                     for i in self.identities.values()
                 ],
                 "clusters": [
@@ -333,10 +372,16 @@ class World:
                             {
                                 "name": d.name,
                                 "principals": [
-                                    {"role": p.role, "type": p.principal_type, "app_id": p.app_id,
-                                     "object_id": p.object_id, "fqn": p.fqn,
-                                     "principal_id": p.principal_id,
-                                     "assignment": p.assignment, "notes": p.notes}
+                                    {
+                                        "role": p.role,
+                                        "type": p.principal_type,
+                                        "app_id": p.app_id,
+                                        "object_id": p.object_id,
+                                        "fqn": p.fqn,
+                                        "principal_id": p.principal_id,
+                                        "assignment": p.assignment,
+                                        "notes": p.notes,
+                                    }
                                     for p in d.principals
                                 ],
                             }

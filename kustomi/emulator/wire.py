@@ -64,8 +64,15 @@ def app_service_error(status: int, code: str, message: str) -> Response:
             "Details": [
                 {"Message": message},
                 {"Code": code},
-                {"ErrorEntity": {"ExtendedCode": "04010", "MessageTemplate": message,
-                                 "Parameters": [], "Code": code, "Message": message}},
+                {
+                    "ErrorEntity": {
+                        "ExtendedCode": "04010",
+                        "MessageTemplate": message,
+                        "Parameters": [],
+                        "Code": code,
+                        "Message": message,
+                    }
+                },
             ],
             "Innererror": None,
         },

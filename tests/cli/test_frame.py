@@ -1,0 +1,198 @@
+"""The CLI frame: help, version, global options, cloud profiles, and the emulator commands as a
+user runs them (subprocesses of the installed console script)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kustomi.cloud import from_environment
+from kustomi.errors import UsageError
+
+KUSTOMI = str(Path(sys.executable).parent / "kustomi")
+
+
+def test_help_does_not_import_the_azure_sdks():
+    code = (
+        "import sys\nfrom typer.testing import CliRunner\nfrom kustomi.cli import app\n"
+        "r = CliRunner().invoke(app, ['--help'])\nassert r.exit_code == 0, r.output\n"
+        "print(sorted(m for m in sys.modules if m.startswith('azure')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_version_and_module_entry_point():
+    from kustomi import __version__
+
+    out = subprocess.run(
+        [sys.executable, "-m", "kustomi", "--version"], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == f"kustomi {__version__}"
+
+
+def test_help_lists_exit_codes_and_global_options(kustomi):
+    r = kustomi("--help")
+    assert r.exit_code == 0
+    for flag in (
+        "--output",
+        "--subscription",
+        "--dry-run",
+        "--yes",
+        "--verbose",
+        "--quiet",
+        "--debug",
+        "--version",
+    ):
+        assert flag in r.stdout
+    assert "6 checks failed" in r.stdout
+
+
+def test_bad_output_format_is_a_usage_error(kustomi):
+    r = kustomi("-o", "yaml", "emulator", "env")
+    assert r.exit_code == 2 and "table or json" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "name", "arm"),
+    [
+        ({}, "AzureCloud", "https://management.azure.com"),
+        (
+            {"KUSTOMI_CLOUD": "AzureChinaCloud"},
+            "AzureChinaCloud",
+            "https://management.chinacloudapi.cn",
+        ),
+        (
+            {"KUSTOMI_CLOUD": "azureusgovernment"},
+            "AzureUSGovernment",
+            "https://management.usgovcloudapi.net",
+        ),
+        (
+            {
+                "KUSTOMI_ARM_ENDPOINT": "https://127.0.0.1:8443/",
+                "AZURE_AUTHORITY_HOST": "https://127.0.0.1:8443",
+            },
+            "Custom",
+            "https://127.0.0.1:8443",
+        ),
+    ],
+)
+def test_cloud_profiles(env, name, arm):
+    cloud = from_environment(env)
+    assert (cloud.name, cloud.arm_endpoint) == (name, arm)
+    assert cloud.custom == (name == "Custom")
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"KUSTOMI_CLOUD": "mars"},
+        {"KUSTOMI_ARM_ENDPOINT": "http://127.0.0.1:1", "AZURE_AUTHORITY_HOST": "https://x"},
+        {"KUSTOMI_ARM_ENDPOINT": "https://127.0.0.1:1"},
+    ],
+)
+def test_bad_cloud_settings_are_usage_errors(env):
+    with pytest.raises(UsageError):
+        from_environment(env)
+
+
+def test_custom_cloud_signs_in_without_instance_discovery(emu):
+    from kustomi.azure.clients import Azure
+
+    azure = Azure(from_environment(), emu.env["AZURE_SUBSCRIPTION_ID"])
+    site = azure.web.web_apps.get("rg-demo", "func-orders")
+    assert site.name == "func-orders"
+    # Every request went to the emulator; none to a public Entra host (it would have failed).
+    assert any(r["route"] == "entra.token" for r in emu.requests())
+
+
+def test_emulator_serve_writes_env_and_ca_and_app_env_prints_exports(tmp_path):
+    state = tmp_path / "state"
+    scenario = Path(__file__).resolve().parents[2] / "kustomi/emulator/scenarios/demo.json"
+    proc = subprocess.Popen(
+        [KUSTOMI, "emulator", "serve", "--state-dir", str(state), "--scenario", str(scenario)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not (state / "env").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        env_text = (state / "env").read_text()
+        names = [line.split("=")[0].removeprefix("export ") for line in env_text.splitlines()]
+        assert set(names) >= {
+            "KUSTOMI_ARM_ENDPOINT",
+            "AZURE_AUTHORITY_HOST",
+            "AZURE_TENANT_ID",
+            "AZURE_CLIENT_ID",
+            "AZURE_CLIENT_SECRET",
+            "AZURE_SUBSCRIPTION_ID",
+            "REQUESTS_CA_BUNDLE",
+        }
+        assert (state / "ca.pem").read_text().startswith("-----BEGIN CERTIFICATE-----")
+        assert oct((state / "env").stat().st_mode & 0o777) == "0o600"
+        out = subprocess.run(
+            [
+                KUSTOMI,
+                "emulator",
+                "app-env",
+                "--app",
+                "func-orders",
+                "-g",
+                "rg-demo",
+                "--state-dir",
+                str(state),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert "export IDENTITY_ENDPOINT='https://127.0.0.1:" in out
+        assert "export IDENTITY_HEADER='" in out
+        missing = subprocess.run(
+            [
+                KUSTOMI,
+                "emulator",
+                "app-env",
+                "--app",
+                "nope",
+                "-g",
+                "rg-demo",
+                "--state-dir",
+                str(state),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        assert missing.returncode == 3 and "no app 'nope'" in missing.stderr
+        # A shell that sources DIR/env reaches the emulator with the real SDKs.
+        script = (
+            f'. {state / "env"} && {sys.executable} -c "import os, json; '
+            "from azure.identity import EnvironmentCredential as C; "
+            "from azure.mgmt.web import WebSiteManagementClient as W; "
+            "w = W(C(disable_instance_discovery=True), os.environ['AZURE_SUBSCRIPTION_ID'], "
+            "base_url=os.environ['KUSTOMI_ARM_ENDPOINT']); "
+            "print(json.dumps(w.web_apps.get('rg-demo', 'func-orders').kind))\""
+        )
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "KUSTOMI_"))}
+        kind = subprocess.run(
+            ["bash", "-c", script], capture_output=True, text=True, check=True, env=clean
+        ).stdout
+        assert json.loads(kind) == "functionapp,linux"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0 and "stopped" in err
+
+
+def test_app_env_without_a_running_emulator_is_exit_3(kustomi, tmp_path):
+    r = kustomi("emulator", "app-env", "--app", "a", "-g", "b", "--state-dir", str(tmp_path))
+    assert r.exit_code == 3 and "kustomi emulator serve" in r.stderr

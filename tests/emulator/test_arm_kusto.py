@@ -1,0 +1,199 @@
+"""Microsoft.Kusto against the official examples (ARM.md B)."""
+
+from __future__ import annotations
+
+import pytest
+from azure.core.exceptions import HttpResponseError
+
+from tests.emulator.helpers import client, example, missing_keys, raw, sub
+
+API = "2025-02-14"
+K = "/resourceGroups/rg-data/providers/Microsoft.Kusto/clusters/adxdemo"
+EX = "Microsoft.Kusto/"
+
+
+def _identity(name: str = "id-orders"):
+    return client("msi").user_assigned_identities.create_or_update(
+        "rg-demo", name, {"location": "westeurope"}
+    )
+
+
+def _grant(ident, role="Viewer", name="pa1", principal=None):
+    return (
+        client("kusto")
+        .database_principal_assignments.begin_create_or_update(
+            "rg-data",
+            "adxdemo",
+            "Orders",
+            name,
+            {
+                "properties": {
+                    "principalId": principal or ident.client_id,
+                    "role": role,
+                    "principalType": "App",
+                    "tenantId": ident.tenant_id,
+                }
+            },
+        )
+        .result()
+    )
+
+
+def test_cluster_and_database_shapes(emu):
+    cluster = raw("GET", f"/subscriptions/{sub()}{K}", api=API).json()
+    skip = frozenset(
+        {
+            "systemData",
+            "identity",
+            "allowedFqdnList",
+            "allowedIpRangeList",
+            "enableAutoStop",
+            "enableDiskEncryption",
+            "enablePurge",
+            "keyVaultProperties",
+            "migrationCluster",
+            "privateEndpointConnections",
+            "publicIPType",
+            "restrictOutboundNetworkAccess",
+            "zoneStatus",
+            "zones",
+            "etag",
+        }
+    )
+    assert missing_keys(cluster, example(EX + "KustoClustersGet.json"), skip) == []
+    assert cluster["type"] == "Microsoft.Kusto/Clusters"
+    db = raw("GET", f"/subscriptions/{sub()}{K}/databases/Orders", api=API).json()
+    assert missing_keys(db, example(EX + "KustoDatabasesGet.json")) == []
+    assert db["name"] == "adxdemo/Orders" and db["kind"] == "ReadWrite"
+    sdk_db = client("kusto").databases.get("rg-data", "adxdemo", "Orders")
+    assert type(sdk_db).__name__ == "ReadWriteDatabase"
+
+
+def test_principal_assignment_is_an_lro_and_matches_the_example(emu):
+    ident = _identity()
+    emu.clear_log()
+    pa = _grant(ident)
+    routes = [
+        (r["method"], r["route"], r["status"])
+        for r in emu.requests()
+        if not r["route"].startswith("entra")
+    ]
+    assert routes == [
+        ("PUT", "kusto.principalAssignments.put", 201),
+        ("GET", "arm.operationResults", 200),
+        ("GET", "kusto.principalAssignments.get", 200),
+    ]
+    assert pa.provisioning_state == "Succeeded"
+    assert pa.aad_object_id == ident.principal_id
+    body = raw(
+        "GET", f"/subscriptions/{sub()}{K}/databases/Orders/principalAssignments/pa1", api=API
+    ).json()
+    assert missing_keys(body, example(EX + "KustoDatabasePrincipalAssignmentsGet.json")) == []
+    assert body["name"] == "adxdemo/Orders/pa1"
+    assert "/Clusters/adxdemo/Databases/Orders/PrincipalAssignments/pa1" in body["id"]
+    listed = raw(
+        "GET", f"/subscriptions/{sub()}{K}/databases/Orders/principalAssignments", api=API
+    ).json()
+    assert missing_keys(listed, example(EX + "KustoDatabasePrincipalAssignmentsList.json")) == []
+
+
+def test_object_id_is_accepted_as_principal_id_too(emu):
+    ident = _identity()
+    pa = _grant(ident, principal=ident.principal_id)
+    assert pa.principal_id == ident.principal_id and pa.aad_object_id == ident.principal_id
+    fqns = [
+        p.fqn for p in client("kusto").databases.list_principals("rg-data", "adxdemo", "Orders")
+    ]
+    assert fqns == [f"aadapp={ident.client_id};{ident.tenant_id}"]
+
+
+def test_invalid_role_and_unknown_principal_are_400_with_service_codes(emu):
+    ident = _identity()
+    with pytest.raises(HttpResponseError) as bad_role:
+        _grant(ident, role="UnrestrictedViewers")
+    assert bad_role.value.status_code == 400
+    assert "principal role is invalid" in bad_role.value.error.message
+    with pytest.raises(HttpResponseError) as unknown:
+        _grant(ident, principal="11111111-2222-3333-4444-555555555555")
+    assert unknown.value.error.code == "400-BadRequest"
+    assert "was not found in AAD tenant" in unknown.value.error.message
+
+
+def test_entra_propagation_delay_refuses_a_new_identity_for_a_while(emu):
+    emu.knobs(entra_propagation_seconds=1.5)
+    ident = _identity()
+    with pytest.raises(HttpResponseError) as early:
+        _grant(ident)
+    assert "not found in AAD tenant" in early.value.error.message
+    import time
+
+    time.sleep(1.6)
+    assert _grant(ident).provisioning_state == "Succeeded"
+
+
+def test_check_name_availability_and_delete_lro(emu):
+    ident = _identity()
+    _grant(ident)
+    kusto = client("kusto")
+    taken = kusto.database_principal_assignments.check_name_availability(
+        "rg-data", "adxdemo", "Orders", {"name": "pa1"}
+    )
+    free = kusto.database_principal_assignments.check_name_availability(
+        "rg-data", "adxdemo", "Orders", {"name": "pa2"}
+    )
+    assert (taken.name_available, taken.reason, free.name_available) == (
+        False,
+        "AlreadyExists",
+        True,
+    )
+    r = raw(
+        "POST",
+        f"/subscriptions/{sub()}{K}/databases/Orders/checkPrincipalAssignmentNameAvailability",
+        {"name": "pa1", "type": "Microsoft.Kusto/clusters/databases/principalAssignments"},
+        api=API,
+    ).json()
+    ex = example(EX + "KustoDatabasePrincipalAssignmentsCheckNameAvailability.json")
+    assert missing_keys(r, ex) == []
+    kusto.database_principal_assignments.begin_delete(
+        "rg-data", "adxdemo", "Orders", "pa1"
+    ).result()
+    assert list(kusto.database_principal_assignments.list("rg-data", "adxdemo", "Orders")) == []
+    gone = raw(
+        "DELETE", f"/subscriptions/{sub()}{K}/databases/Orders/principalAssignments/pa1", api=API
+    )
+    assert gone.status_code == 204
+
+
+def test_list_principals_matches_the_legacy_example(emu):
+    _grant(_identity())
+    r = raw("POST", f"/subscriptions/{sub()}{K}/databases/Orders/listPrincipals", api=API)
+    assert missing_keys(r.json(), example(EX + "KustoDatabaseListPrincipals.json")) == []
+
+
+def test_failed_lro_raises_and_leaves_no_assignment(emu):
+    ident = _identity()
+    emu.faults(
+        [
+            {
+                "route": "kusto.principalAssignments.put",
+                "kind": "lro_failed",
+                "times": 1,
+                "code": "InternalServerError",
+                "message": "Provisioning failed.",
+            }
+        ]
+    )
+    with pytest.raises(HttpResponseError) as err:
+        _grant(ident)
+    assert "failed" in str(err.value).lower()
+    assert emu.database("adxdemo", "Orders")["principals"] == []
+
+
+def test_operation_status_shape(emu):
+    ident = _identity()
+    emu.knobs(lro_running_polls=1)
+    _grant(ident)
+    statuses = [r["status"] for r in emu.requests() if r["route"] == "arm.operationResults"]
+    assert statuses == [200, 200]
+    ex = example(EX + "KustoOperationResultsGet.json")
+    assert {"id", "name", "status", "startTime", "percentComplete"} <= set(ex)
