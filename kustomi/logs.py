@@ -30,11 +30,21 @@ class _ScrubFilter(logging.Filter):
         return True
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is now (a test runner swaps it per invocation)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def enable_debug_logging() -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(_ScrubFilter())
-    handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
+    """Once per process: HTTP request lines (headers redacted by azure-core) on stderr."""
     for name in ("azure", "kustomi", "msal"):
         logger = logging.getLogger(name)
         logger.setLevel(logging.DEBUG if name != "msal" else logging.INFO)
-        logger.addHandler(handler)
+        if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+            handler = _StderrHandler()
+            handler.addFilter(_ScrubFilter())
+            handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
+            logger.addHandler(handler)

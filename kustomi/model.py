@@ -17,6 +17,7 @@ class Change:
     kind: ChangeKind
     target: str
     detail: str = ""
+    applied: bool = False  # True once written; a dry run applies nothing
 
 
 @dataclass

@@ -10,6 +10,13 @@ from kustomi.cloud import Cloud
 from kustomi.errors import UsageError
 
 
+def text(value: Any) -> str:
+    """An SDK enum's wire value (str() of a str-Enum is its Python name on 3.11+), or ''."""
+    if value is None:
+        return ""
+    return str(getattr(value, "value", value))
+
+
 def operator_credential(cloud: Cloud) -> Any:
     """DefaultAzureCredential: az login, environment service principals, managed identity."""
     from azure.identity import DefaultAzureCredential

@@ -135,6 +135,15 @@ def run(ctx: typer.Context, fn: Callable[[Any], Report]) -> None:
         raise typer.Exit(130) from None
     except KustomiError as e:
         reporter.error(e.message, e.hint)
+        if "not_done" in e.details:
+            reporter.progress(
+                "Done before the error: " + ("; ".join(e.details["done"]) or "nothing")
+            )
+            reporter.progress(
+                "Not done: "
+                + "; ".join(e.details["not_done"])
+                + ". Rerunning the same command is safe: it resumes there."
+            )
         raise typer.Exit(e.exit_code) from None
     except Exception as e:
         if type(e).__module__.startswith("azure"):
@@ -159,6 +168,8 @@ def main() -> None:
     app()
 
 
-from . import emulator as _emulator  # noqa: E402  (registers the emulator commands)
+# Registering the commands imports only typer and kustomi's light modules.
+from . import attach, create_identity, grant, set_connection  # noqa: E402, F401
+from . import emulator as _emulator  # noqa: E402
 
 app.add_typer(_emulator.app, name="emulator")

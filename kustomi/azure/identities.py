@@ -1,0 +1,96 @@
+"""User-assigned managed identities (Microsoft.ManagedIdentity, ARM.md A)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..config import IdentityRef
+from ..errors import NotFoundError, translate
+from .clients import Azure
+
+
+@dataclass(frozen=True)
+class Identity:
+    id: str
+    name: str
+    resource_group: str
+    location: str
+    client_id: str
+    principal_id: str
+    tenant_id: str
+
+    @property
+    def fqn(self) -> str:
+        """How Kusto names this principal: the App form with the client id (2.2)."""
+        return f"aadapp={self.client_id};{self.tenant_id}"
+
+
+def _from_sdk(x: Any, rg: str) -> Identity:
+    return Identity(
+        id=x.id,
+        name=x.name,
+        resource_group=rg,
+        location=x.location,
+        client_id=x.client_id.lower(),
+        principal_id=x.principal_id.lower(),
+        tenant_id=x.tenant_id.lower(),
+    )
+
+
+def rg_missing(exc: BaseException) -> bool:
+    err = getattr(exc, "error", None)
+    return getattr(err, "code", "") == "ResourceGroupNotFound"
+
+
+def find(azure: Azure, ref: IdentityRef) -> Identity | None:
+    """The identity, or None. A missing resource group is an error (exit 3)."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        x = azure.msi.user_assigned_identities.get(ref.resource_group, ref.name)
+    except ResourceNotFoundError as e:
+        if rg_missing(e):
+            raise NotFoundError(
+                f"Resource group '{ref.resource_group}' could not be found.",
+                hint=f"Create it: az group create -n {ref.resource_group} -l <location>",
+            ) from None
+        return None
+    except Exception as e:
+        raise translate(e, f"reading identity {ref.name}") from None
+    return _from_sdk(x, ref.resource_group)
+
+
+def get(azure: Azure, ref: IdentityRef) -> Identity:
+    ident = find(azure, ref)
+    if ident is None:
+        raise NotFoundError(
+            f"Managed identity '{ref.name}' was not found in resource group "
+            f"'{ref.resource_group}'.",
+            hint=f"Create it: kustomi create-identity -g {ref.resource_group} -n {ref.name}",
+        )
+    return ident
+
+
+def create(azure: Azure, ref: IdentityRef, location: str) -> Identity:
+    try:
+        x = azure.msi.user_assigned_identities.create_or_update(
+            ref.resource_group, ref.name, {"location": location}
+        )
+    except Exception as e:
+        raise translate(e, f"creating identity {ref.name}") from None
+    return _from_sdk(x, ref.resource_group)
+
+
+def resource_group_location(azure: Azure, rg: str) -> str:
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        return str(azure.resources.resource_groups.get(rg).location)
+    except ResourceNotFoundError:
+        raise NotFoundError(
+            f"Resource group '{rg}' could not be found.",
+            hint=f"Create it: az group create -n {rg} -l <location>",
+        ) from None
+    except Exception as e:
+        raise translate(e, f"reading resource group {rg}") from None

@@ -1,0 +1,126 @@
+"""Microsoft.Web sites and slots: identities and app settings (ARM.md C)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import NotFoundError, translate
+from .clients import Azure, text
+
+
+@dataclass
+class Site:
+    id: str
+    name: str
+    kind: str
+    identity_type: str  # "None", "SystemAssigned", "UserAssigned", "SystemAssigned, UserAssigned"
+    system_principal_id: str | None
+    # resource id as ARM spells it -> {"clientId", "principalId"}
+    user_assigned: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def has_user_assigned(self, resource_id: str) -> bool:
+        # Keys are compared case-insensitively, as ARM and the az CLI do (ARM.md C.1).
+        return resource_id.lower() in {k.lower() for k in self.user_assigned}
+
+
+def _site(x: Any) -> Site:
+    ident = x.identity
+    uais = {}
+    if ident is not None and ident.user_assigned_identities:
+        for k, v in ident.user_assigned_identities.items():
+            uais[k] = {
+                "clientId": getattr(v, "client_id", None) or "",
+                "principalId": getattr(v, "principal_id", None) or "",
+            }
+    return Site(
+        id=x.id,
+        name=x.name,
+        kind=x.kind or "",
+        identity_type=text(ident.type) if ident is not None and ident.type else "None",
+        system_principal_id=getattr(ident, "principal_id", None) if ident else None,
+        user_assigned=uais,
+    )
+
+
+def where(app: str, slot: str | None) -> str:
+    return f"{app} (slot {slot})" if slot else app
+
+
+def get_site(azure: Azure, rg: str, app: str, slot: str | None) -> Site:
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        if slot:
+            return _site(azure.web.web_apps.get_slot(rg, app, slot))
+        return _site(azure.web.web_apps.get(rg, app))
+    except ResourceNotFoundError as e:
+        code = getattr(getattr(e, "error", None), "code", "")
+        what = (
+            f"Resource group '{rg}'"
+            if code == "ResourceGroupNotFound"
+            else (f"Function app {where(app, slot)} in resource group '{rg}'")
+        )
+        raise NotFoundError(
+            f"{what} was not found.", hint="Check the names and --subscription."
+        ) from None
+    except Exception as e:
+        raise translate(e, f"reading function app {where(app, slot)}") from None
+
+
+def add_user_assigned(
+    azure: Azure, rg: str, app: str, slot: str | None, site: Site, identity_id: str
+) -> Site:
+    """PATCH the identity block with every identity already there plus the new one.
+
+    App Service's PATCH is expected to merge userAssignedIdentities (ARM.md C.2, UNCONFIRMED
+    for App Service), so sending the full set keeps them under either semantics, and the
+    system-assigned identity stays by keeping 'SystemAssigned' in the type."""
+    has_system = site.system_principal_id or "systemassigned" in site.identity_type.lower()
+    kinds = ["SystemAssigned"] if has_system else []
+    body = {
+        "identity": {
+            "type": ", ".join([*kinds, "UserAssigned"]),
+            "userAssignedIdentities": {**{k: {} for k in site.user_assigned}, identity_id: {}},
+        }
+    }
+    try:
+        if slot:
+            return _site(azure.web.web_apps.update_slot(rg, app, slot, body))
+        return _site(azure.web.web_apps.update(rg, app, body))
+    except Exception as e:
+        raise translate(e, f"attaching the identity to {where(app, slot)}") from None
+
+
+def list_settings(azure: Azure, rg: str, app: str, slot: str | None) -> dict[str, str]:
+    """App settings are read with POST .../config/appsettings/list (ARM.md C.3)."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        if slot:
+            r = azure.web.web_apps.list_application_settings_slot(rg, app, slot)
+        else:
+            r = azure.web.web_apps.list_application_settings(rg, app)
+    except ResourceNotFoundError:
+        raise NotFoundError(
+            f"Function app {where(app, slot)} in resource group '{rg}' was not found.",
+            hint="Check the names and --subscription.",
+        ) from None
+    except Exception as e:
+        raise translate(e, f"reading app settings of {where(app, slot)}") from None
+    return dict(r.properties or {})
+
+
+def put_settings(
+    azure: Azure, rg: str, app: str, slot: str | None, settings: dict[str, str]
+) -> dict[str, str]:
+    """PUT replaces the WHOLE set (ARM.md C.3): callers pass every setting, not a delta."""
+    body = {"properties": settings}
+    try:
+        if slot:
+            r = azure.web.web_apps.update_application_settings_slot(rg, app, slot, body)
+        else:
+            r = azure.web.web_apps.update_application_settings(rg, app, body)
+    except Exception as e:
+        raise translate(e, f"writing app settings of {where(app, slot)}") from None
+    return dict(r.properties or {})

@@ -1,0 +1,37 @@
+"""kustomi attach"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from . import app, common, run, settings
+
+
+@app.command(
+    epilog="Example:\n\n  kustomi attach --app func-orders -g rg-demo --identity id-orders\n\n"
+    "Keeps the system-assigned identity and every other user-assigned identity.",
+)
+def attach(
+    ctx: typer.Context,
+    app_name: common.App,
+    identity: common.Identity,
+    resource_group: common.ResourceGroup = None,
+    slot: common.Slot = None,
+    identity_resource_group: common.IdentityRg = None,
+) -> None:
+    """Attach the user-assigned identity to the function app (or a slot)."""
+    s = settings(ctx)
+
+    def core(reporter: Any) -> Any:
+        from .. import config
+        from ..steps import attach as step
+
+        rg = config.resource_group(resource_group)
+        name = config.app_name(app_name)
+        slot_name = config.app_name(slot, "slot") if slot else None
+        ref = config.IdentityRef.parse(identity, identity_resource_group or rg)
+        return step.run(common.azure(s.subscription), rg, name, slot_name, ref, s.dry_run)
+
+    run(ctx, core)

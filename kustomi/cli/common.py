@@ -1,0 +1,64 @@
+"""Options shared by the commands, and the Azure session they build after validation."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from ..config import ROLE_HELP
+
+ResourceGroup = Annotated[
+    str | None,
+    typer.Option(
+        "-g",
+        "--resource-group",
+        envvar="KUSTOMI_RESOURCE_GROUP",
+        help="Resource group of the app, and of the identity and cluster when given by name.",
+    ),
+]
+Identity = Annotated[
+    str,
+    typer.Option(
+        "--identity",
+        help="User-assigned identity: a name (in -g or --identity-resource-group) "
+        "or a full resource id.",
+    ),
+]
+IdentityRg = Annotated[
+    str | None,
+    typer.Option("--identity-resource-group", help="Resource group of the identity, when not -g."),
+]
+Cluster = Annotated[
+    str,
+    typer.Option(
+        "--cluster",
+        help="Kusto cluster: a name (in -g or --cluster-resource-group) or its URI, "
+        "https://<name>.<region>.kusto.windows.net.",
+    ),
+]
+ClusterRg = Annotated[
+    str | None,
+    typer.Option("--cluster-resource-group", help="Resource group of the cluster, when not -g."),
+]
+Database = Annotated[str, typer.Option("--database", help="Kusto database name.")]
+App = Annotated[str, typer.Option("--app", help="Function app name.")]
+Slot = Annotated[str | None, typer.Option("--slot", help="Deployment slot (default: production).")]
+Role = Annotated[str, typer.Option("--role", help=ROLE_HELP)]
+
+
+def azure(subscription: str | None) -> Any:
+    """An Azure session for the environment's cloud; no request is sent until first use."""
+    from ..azure.clients import Azure
+    from ..cloud import from_environment
+    from ..config import guid
+
+    return Azure(
+        from_environment(), guid(subscription, "The subscription") if subscription else None
+    )
+
+
+def cloud() -> Any:
+    from ..cloud import from_environment
+
+    return from_environment()

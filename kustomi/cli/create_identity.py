@@ -1,0 +1,37 @@
+"""kustomi create-identity"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from . import app, common, run, settings
+
+
+@app.command(
+    "create-identity",
+    epilog="Example:\n\n  kustomi create-identity -g rg-demo -n id-orders\n\n"
+    "Prints the clientId, principalId (object id), tenant and the Kusto principal "
+    "(aadapp=<clientId>;<tenantId>). Running it again reuses the identity.",
+)
+def create_identity(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option("-n", "--name", help="Identity name.")],
+    resource_group: common.ResourceGroup = None,
+    location: Annotated[
+        str | None,
+        typer.Option("--location", "-l", help="Azure region. Default: the resource group's."),
+    ] = None,
+) -> None:
+    """Create a user-assigned managed identity, or reuse the one of that name."""
+    s = settings(ctx)
+
+    def core(reporter: Any) -> Any:
+        from ..config import IdentityRef
+        from ..steps import identity
+
+        ref = IdentityRef.parse(name, resource_group)
+        return identity.run(common.azure(s.subscription), ref, location, s.dry_run)
+
+    run(ctx, core)

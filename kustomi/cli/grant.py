@@ -1,0 +1,77 @@
+"""kustomi grant"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from . import app, common, run, settings
+
+
+@app.command(
+    epilog="Examples:\n\n"
+    "  kustomi grant --role viewer --identity id-orders -g rg-demo --cluster adxdemo "
+    "--cluster-resource-group rg-data --database Orders\n\n"
+    "  kustomi grant --role ingestor --identity id-orders -g rg-demo --cluster "
+    "https://adxdemo.westeurope.kusto.windows.net --database Orders --via kql\n\n"
+    "An input binding needs viewer (or user); an output binding needs ingestor.",
+)
+def grant(
+    ctx: typer.Context,
+    role: common.Role,
+    identity: common.Identity,
+    cluster: common.Cluster,
+    database: common.Database,
+    resource_group: common.ResourceGroup = None,
+    identity_resource_group: common.IdentityRg = None,
+    cluster_resource_group: common.ClusterRg = None,
+    via: Annotated[
+        str,
+        typer.Option(
+            "--via",
+            help="arm: a principal assignment (needs Contributor on the cluster); kql: "
+            "`.add database` (needs Database Admin).",
+        ),
+    ] = "arm",
+    note: Annotated[str, typer.Option("--note", help="Note stored with a KQL grant.")] = "",
+    entra_timeout: Annotated[
+        float,
+        typer.Option(
+            "--entra-timeout",
+            help="Seconds to keep retrying while Entra does not know a new identity yet.",
+        ),
+    ] = 180.0,
+) -> None:
+    """Give the identity a database role on a Kusto database."""
+    s = settings(ctx)
+
+    def core(reporter: Any) -> Any:
+        from .. import config
+        from ..errors import UsageError
+        from ..steps import grant as step
+
+        if via not in ("arm", "kql"):
+            raise UsageError(
+                f"--via must be arm or kql, not {via!r}.",
+                hint="arm needs Contributor on the cluster; kql needs Database Admin.",
+            )
+        arm_role = config.role(role)
+        req = step.GrantRequest(
+            identity=config.IdentityRef.parse(identity, identity_resource_group or resource_group),
+            cluster=config.ClusterRef.parse(
+                cluster, cluster_resource_group or resource_group, common.cloud()
+            ),
+            database=config.database(database),
+            role=arm_role,
+            via=via,
+            note=note,
+            entra_timeout=entra_timeout,
+        )
+        if arm_role == "Admin":
+            reporter.warn(
+                "admin is far more than a binding needs (viewer for input, ingestor for output)."
+            )
+        return step.run(common.azure(s.subscription), req, s.dry_run, reporter.progress)
+
+    run(ctx, core)

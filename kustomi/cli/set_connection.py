@@ -1,0 +1,57 @@
+"""kustomi set-connection"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from . import app, common, run, settings
+
+
+@app.command(
+    "set-connection",
+    epilog="Example:\n\n  kustomi set-connection --app func-orders -g rg-demo --cluster "
+    "adxdemo --cluster-resource-group rg-data --database Orders\n\n"
+    'Writes KustoConnectionStringManagedIdentity = "Data Source=<cluster uri>;'
+    'Database=<db>;" and keeps every other setting.',
+)
+def set_connection(
+    ctx: typer.Context,
+    app_name: common.App,
+    cluster: common.Cluster,
+    database: common.Database,
+    resource_group: common.ResourceGroup = None,
+    setting: Annotated[
+        str, typer.Option("--setting", help="App setting name the binding's Connection names.")
+    ] = "KustoConnectionStringManagedIdentity",
+    slot: common.Slot = None,
+    cluster_resource_group: common.ClusterRg = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing value that holds a secret.")
+    ] = False,
+) -> None:
+    """Set the app setting the Kusto binding reads; the other settings stay as they are."""
+    s = settings(ctx)
+
+    def core(reporter: Any) -> Any:
+        from .. import config
+        from ..steps import connection
+
+        rg = config.resource_group(resource_group)
+        name = config.app_name(app_name)
+        slot_name = config.app_name(slot, "slot") if slot else None
+        ref = config.ClusterRef.parse(cluster, cluster_resource_group or rg, common.cloud())
+        return connection.run(
+            common.azure(s.subscription),
+            rg,
+            name,
+            slot_name,
+            ref,
+            config.database(database),
+            config.setting_name(setting),
+            force,
+            s.dry_run,
+        )
+
+    run(ctx, core)

@@ -1,0 +1,215 @@
+"""Exit codes and messages for each error class: bad input (2, nothing sent), not found (3),
+no rights (4), service errors after retries (5)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.cli.worlds import busy_world
+
+G = ("-g", "rg-app")
+CL = ("--cluster", "adxbusy", "--cluster-resource-group", "rg-data")
+
+
+@pytest.fixture
+def world(emu_factory):
+    return emu_factory(busy_world())
+
+
+BAD_INPUT = [
+    (("create-identity", *G, "-n", "-starts-with-dash"), "not a valid managed identity name"),
+    (("create-identity", "-g", "rg/slash", "-n", "id-x"), "not a valid resource group name"),
+    (
+        ("grant", "--role", "reader", "--identity", "id-x", *G, *CL, "--database", "Sales"),
+        "Unknown role 'reader'",
+    ),
+    (
+        (
+            "grant",
+            "--role",
+            "viewer",
+            "--identity",
+            "/subscriptions/not-a-guid/resourceGroups/rg/"
+            "providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-x",
+            "--cluster",
+            "adxbusy",
+            "-g",
+            "rg-data",
+            "--database",
+            "Sales",
+        ),
+        "is not a GUID",
+    ),
+    (
+        (
+            "grant",
+            "--role",
+            "viewer",
+            "--identity",
+            "/subscriptions/x/resourceGroups/rg",
+            *CL,
+            "--database",
+            "Sales",
+        ),
+        "not a user-assigned identity resource id",
+    ),
+    (
+        (
+            "grant",
+            "--role",
+            "viewer",
+            "--identity",
+            "id-x",
+            *G,
+            "--cluster",
+            "http://adxbusy.westeurope.kusto.windows.net",
+            "--database",
+            "Sales",
+        ),
+        "is not https",
+    ),
+    (
+        (
+            "grant",
+            "--role",
+            "viewer",
+            "--identity",
+            "id-x",
+            *G,
+            "--cluster",
+            "Bad_Name!",
+            "--database",
+            "Sales",
+        ),
+        "not a valid cluster name or URI",
+    ),
+    (
+        ("grant", "--role", "viewer", "--identity", "id-x", *G, *CL, "--database", ""),
+        "database name is empty",
+    ),
+    (
+        (
+            "grant",
+            "--role",
+            "viewer",
+            "--identity",
+            "id-x",
+            *G,
+            *CL,
+            "--database",
+            "Sales'; .drop table T",
+        ),
+        "not a valid Kusto database name",
+    ),
+    (
+        (
+            "grant",
+            "--role",
+            "viewer",
+            "--identity",
+            "id-x",
+            *G,
+            *CL,
+            "--database",
+            "Sales",
+            "--via",
+            "sql",
+        ),
+        "--via must be arm or kql",
+    ),
+    (("attach", "--app", "func_busy", *G, "--identity", "id-x"), "not a valid function app"),
+    (
+        (
+            "set-connection",
+            "--app",
+            "func-busy",
+            *G,
+            *CL,
+            "--database",
+            "Sales",
+            "--setting",
+            "has space",
+        ),
+        "not a valid app setting name",
+    ),
+    (
+        ("--subscription", "1234", "attach", "--app", "func-busy", *G, "--identity", "id-x"),
+        "The subscription '1234' is not a GUID",
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_INPUT)
+def test_bad_input_is_exit_2_before_any_request(world, kustomi, args, message):
+    world.clear_log()
+    r = kustomi(*args)
+    assert r.exit_code == 2, r.stderr
+    assert message in r.stderr and "Hint:" in r.stderr
+    assert world.requests() == []
+
+
+def test_a_public_cloud_rejects_a_non_kusto_host(world, kustomi, monkeypatch):
+    for k in ("KUSTOMI_ARM_ENDPOINT", "AZURE_AUTHORITY_HOST"):
+        monkeypatch.delenv(k)
+    r = kustomi(
+        "set-connection",
+        "--app",
+        "func-busy",
+        *G,
+        "--cluster",
+        "https://adx.example.com",
+        "--database",
+        "Sales",
+    )
+    assert r.exit_code == 2 and "is not a Kusto host of AzureCloud" in r.stderr
+
+
+def test_reader_operator_gets_exit_4_naming_principal_and_right(emu_factory, kustomi):
+    world = emu_factory(busy_world(operators=[{"name": "reader", "role": "Reader"}]))
+    r = kustomi("create-identity", *G, "-n", "id-func")
+    assert r.exit_code == 4
+    assert world.env["AZURE_CLIENT_ID"] in r.stderr
+    assert "Microsoft.ManagedIdentity/userAssignedIdentities/write" in r.stderr
+    assert "Not done: create identity rg-app/id-func" in r.stderr
+
+
+def test_persistent_5xx_is_exit_5_saying_what_was_and_was_not_done(world, kustomi, monkeypatch):
+    monkeypatch.setenv("KUSTOMI_RETRIES", "1")
+    world.faults([{"route": "web.appsettings.put", "status": 503}])
+    r = kustomi("set-connection", "--app", "func-busy", *G, *CL, "--database", "Sales")
+    assert r.exit_code == 5
+    assert "writing app settings of func-busy" in r.stderr
+    assert "Done before the error: nothing" in r.stderr
+    assert "Not done: create setting KustoConnectionStringManagedIdentity" in r.stderr
+    puts = [x for x in world.requests() if x["route"] == "web.appsettings.put"]
+    assert len(puts) == 2  # one try and one SDK retry
+
+
+def test_throttling_is_retried_transparently(world, kustomi):
+    world.faults([{"route": "web.sites.get", "status": 429, "retry_after": 1, "times": 1}])
+    r = kustomi("-o", "json", "attach", "--app", "func-busy", *G, "--identity", "id-other")
+    assert r.exit_code == 0, r.stderr
+    assert [x["status"] for x in world.requests() if x["route"] == "web.sites.get"] == [429, 200]
+
+
+def test_failed_lro_is_exit_5(world, kustomi):
+    kustomi("create-identity", *G, "-n", "id-func")
+    world.faults([{"route": "kusto.principalAssignments.put", "kind": "lro_failed", "times": 1}])
+    r = kustomi(
+        "grant", "--role", "viewer", "--identity", "id-func", *G, *CL, "--database", "Sales"
+    )
+    assert r.exit_code == 5 and "Not done: create Viewer on adxbusy/Sales" in r.stderr
+    assert world.database("adxbusy", "Sales")["principals"] == []
+
+
+def test_no_sign_in_is_exit_4(world, kustomi, monkeypatch):
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", "wrong-secret")
+    r = kustomi("attach", "--app", "func-busy", *G, "--identity", "id-other")
+    assert r.exit_code == 4 and "could not sign in" in r.stderr
+    assert "wrong-secret" not in r.stderr
+
+
+def test_no_subscription_is_exit_2(world, kustomi, monkeypatch):
+    monkeypatch.delenv("AZURE_SUBSCRIPTION_ID")
+    r = kustomi("attach", "--app", "func-busy", *G, "--identity", "id-other")
+    assert r.exit_code == 2 and "--subscription" in r.stderr
