@@ -23,6 +23,8 @@ class Cloud:
     # Host suffixes of Kusto clusters in this cloud; empty means any https host (custom).
     kusto_suffixes: tuple[str, ...]
     custom: bool = False
+    # The audience azure-kusto-data falls back to (KUSTO_AND_IDENTITY.md 1.4, 4.5).
+    kusto_audience: str = "https://kusto.kusto.windows.net"
 
     @property
     def arm_scope(self) -> str:

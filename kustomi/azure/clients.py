@@ -28,6 +28,14 @@ def operator_credential(cloud: Cloud) -> Any:
     return DefaultAzureCredential(**kwargs)
 
 
+def managed_identity_credential(client_id: str) -> Any:
+    """A token as the identity itself, from the App Service endpoint (IDENTITY_ENDPOINT and
+    IDENTITY_HEADER) or, on a VM, IMDS (KUSTO_AND_IDENTITY.md 4.1)."""
+    from azure.identity import ManagedIdentityCredential
+
+    return ManagedIdentityCredential(client_id=client_id)
+
+
 class Azure:
     """The management clients for one subscription, created on first use."""
 

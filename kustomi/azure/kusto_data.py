@@ -34,6 +34,15 @@ def api_error_text(exc: BaseException) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
+def api_error_code(exc: BaseException) -> str:
+    """Kusto's error code (e.g. BadRequest_DatabaseNotExist), or ''."""
+    get = getattr(exc, "get_api_error", None)
+    try:
+        return str(get().code) if get is not None else ""
+    except Exception:
+        return ""
+
+
 def status_of(exc: BaseException) -> int | None:
     resp = getattr(exc, "http_response", None)
     return getattr(resp, "status_code", None)

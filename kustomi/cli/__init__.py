@@ -169,7 +169,7 @@ def main() -> None:
 
 
 # Registering the commands imports only typer and kustomi's light modules.
-from . import attach, create_identity, grant, set_connection  # noqa: E402, F401
+from . import attach, create_identity, grant, set_connection, verify  # noqa: E402, F401
 from . import emulator as _emulator  # noqa: E402
 
 app.add_typer(_emulator.app, name="emulator")

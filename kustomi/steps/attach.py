@@ -23,7 +23,8 @@ def run(
         report.changes.append(Change("none", target, "already attached"))
     else:
         kept = len(before) + (1 if site.system_principal_id else 0)
-        change = Change("update", target, f"added; {kept} identities already there are kept")
+        kept_text = f"{kept} identit{'y' if kept == 1 else 'ies'} already there"
+        change = Change("update", target, f"added; {kept_text} kept")
         report.changes.append(change)
         if not dry_run:
             with writing(report, change):

@@ -1,0 +1,124 @@
+"""kustomi verify"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Any
+
+import typer
+
+from . import app, common, run, settings
+
+
+@app.command(
+    epilog="Examples:\n\n"
+    "  (inside the function app) kustomi verify --identity <clientId> --cluster "
+    "https://adxdemo.westeurope.kusto.windows.net --database Orders --role viewer\n\n"
+    "  (from a laptop) kustomi verify --identity id-orders -g rg-demo --cluster adxdemo "
+    "--cluster-resource-group rg-data --database Orders --app func-orders\n\n"
+    "Exit 0 when every check is ok, 6 otherwise.",
+)
+def verify(
+    ctx: typer.Context,
+    identity: Annotated[
+        str,
+        typer.Option(
+            "--identity",
+            help="The identity: its client id, a name (in -g or "
+            "--identity-resource-group) or a resource id.",
+        ),
+    ],
+    cluster: common.Cluster,
+    database: common.Database,
+    role: Annotated[
+        str | None,
+        typer.Option(
+            "--role", help="The role the binding needs: viewer (input) or ingestor (output)."
+        ),
+    ] = None,
+    resource_group: common.ResourceGroup = None,
+    identity_resource_group: common.IdentityRg = None,
+    cluster_resource_group: common.ClusterRg = None,
+    app_name: Annotated[
+        str | None,
+        typer.Option(
+            "--app", help="Also check the function app: identity attached, connection setting."
+        ),
+    ] = None,
+    slot: common.Slot = None,
+    setting: Annotated[
+        str, typer.Option("--setting", help="The binding's connection setting.")
+    ] = "KustoConnectionStringManagedIdentity",
+    mode: Annotated[
+        str,
+        typer.Option(
+            "--mode",
+            help="identity: a real test as the identity (needs a managed-identity "
+            "endpoint); control-plane: an authorization check as you; auto: identity "
+            "where an endpoint is present.",
+        ),
+    ] = "auto",
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait", help="Seconds to keep retrying while a new grant propagates to the cluster."
+        ),
+    ] = 0.0,
+) -> None:
+    """Prove that the identity can reach the database, or say exactly why not."""
+    s = settings(ctx)
+
+    def core(reporter: Any) -> Any:
+        from .. import config
+        from ..errors import UsageError
+        from ..steps import verify as step
+
+        if mode not in ("auto", "identity", "control-plane"):
+            raise UsageError(
+                f"--mode must be auto, identity or control-plane, not {mode!r}.",
+                hint="auto picks identity where a managed-identity endpoint is.",
+            )
+        if wait < 0:
+            raise UsageError("--wait must be 0 or more seconds.")
+        client_id = None
+        ref = None
+        if config.GUID_RE.match(identity):
+            client_id = identity.lower()
+        else:
+            ref = config.IdentityRef.parse(identity, identity_resource_group or resource_group)
+        cluster_ref = config.ClusterRef.parse(
+            cluster, cluster_resource_group or resource_group, common.cloud()
+        )
+        grant_args: tuple[str, ...] = ()
+        if ref is not None and not identity.startswith("/"):
+            grant_args += ("-g", ref.resource_group)
+        if (
+            cluster_ref.name
+            and cluster_ref.resource_group
+            and (cluster_ref.resource_group != (ref.resource_group if ref else None))
+        ):
+            grant_args += ("--cluster-resource-group", cluster_ref.resource_group)
+        req = step.VerifyRequest(
+            identity_arg=identity,
+            identity=ref,
+            client_id=client_id,
+            cluster_arg=cluster,
+            cluster=cluster_ref,
+            database=config.database(database),
+            role=config.role(role) if role else None,
+            app=config.app_name(app_name) if app_name else None,
+            slot=config.app_name(slot, "slot") if slot else None,
+            resource_group=config.resource_group(resource_group) if app_name else resource_group,
+            setting=config.setting_name(setting),
+            mode=mode,
+            wait=wait,
+            grant_args=grant_args,
+        )
+        chosen, why = step.choose_mode(mode, os.environ)
+        reporter.progress(f"verify: {chosen} mode, because {why}")
+        azure = common.azure(s.subscription)
+        if chosen == "identity":
+            return step.by_identity(azure, req, why, reporter.progress)
+        return step.by_control_plane(azure, req, why)
+
+    run(ctx, core)

@@ -1,0 +1,300 @@
+"""kustomi verify: identity mode with the environment `kustomi emulator app-env` gives (the
+real ManagedIdentityCredential and azure-kusto-data do the work), and control-plane mode."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.cli.worlds import busy_world
+
+G = ("-g", "rg-app")
+CL = ("--cluster", "adxbusy", "--cluster-resource-group", "rg-data")
+
+
+@pytest.fixture
+def world(emu_factory):
+    return emu_factory(busy_world())
+
+
+def _setup(kustomi, role: str | None = "viewer", attach: bool = True, slot: str | None = None):
+    ident = kustomi("-o", "json", "create-identity", *G, "-n", "id-func").json()["data"]
+    if role:
+        assert (
+            kustomi(
+                "grant", "--role", role, "--identity", "id-func", *G, *CL, "--database", "Sales"
+            ).exit_code
+            == 0
+        )
+    if attach:
+        extra = ("--slot", slot) if slot else ()
+        assert (
+            kustomi("attach", "--app", "func-busy", *G, "--identity", "id-func", *extra).exit_code
+            == 0
+        )
+    return ident
+
+
+def _inside_app(world, monkeypatch, slot: str = ""):
+    for k, v in world.app_env("func-busy", "rg-app", slot).items():
+        monkeypatch.setenv(k, v)
+
+
+def _verify(kustomi, world, *extra, identity=None):
+    return kustomi(
+        "-o",
+        "json",
+        "verify",
+        "--identity",
+        identity or "id-func",
+        *G,
+        "--cluster",
+        f"{world.url}/kusto/adxbusy",
+        "--database",
+        "Sales",
+        *extra,
+    )
+
+
+def _status(result) -> dict[str, str]:
+    return {f["check"]: f["status"] for f in result.json()["findings"]}
+
+
+def test_viewer_granted_and_attached_passes_both_probes(world, kustomi, monkeypatch):
+    ident = _setup(kustomi)
+    _inside_app(world, monkeypatch)
+    world.clear_log()
+    r = _verify(kustomi, world, "--role", "viewer", identity=ident["clientId"])
+    assert r.exit_code == 0, r.stdout + r.stderr
+    out = r.json()
+    assert out["data"]["mode"] == "identity" and "IDENTITY_ENDPOINT" in out["data"]["why"]
+    assert _status(r) == {"token": "ok", "cluster": "ok", "role": "ok", "query": "ok"}
+    assert out["data"]["rolesHeld"] == ["Viewer"]
+    assert "verify: identity mode" in r.stderr
+    routes = [x["route"] for x in world.requests()]
+    assert "mi.token" in routes and "kusto.data.query" in routes
+    assert not any(r.startswith(("msi.", "kusto.clusters", "web.")) for r in routes)  # no ARM
+
+
+def test_ingestor_passes_without_a_false_query_failure(world, kustomi, monkeypatch):
+    _setup(kustomi, role="ingestor")
+    _inside_app(world, monkeypatch)
+    r = _verify(kustomi, world, "--role", "ingestor")
+    assert r.exit_code == 0, r.stdout
+    assert _status(r)["query"] == "ok"
+    assert any("ingestion itself was not exercised" in n for n in r.json()["notes"])
+    assert "refused, as it should be for an Ingestor" in r.stdout
+
+
+def test_nothing_granted_is_not_authorized_with_the_fixing_command(world, kustomi, monkeypatch):
+    ident = _setup(kustomi, role=None)
+    _inside_app(world, monkeypatch)
+    r = _verify(kustomi, world, "--role", "viewer")
+    assert r.exit_code == 6
+    role = next(f for f in r.json()["findings"] if f["check"] == "role")
+    assert role["status"] == "not_authorized"
+    assert f"aadapp={ident['clientId']};{ident['tenantId']}" in role["detail"]
+    assert (
+        "kustomi grant --role viewer --identity id-func -g rg-app --cluster "
+        f"{world.url}/kusto/adxbusy --database Sales"
+    ) in role["hint"]
+    assert "--wait" in role["hint"]
+
+
+def test_grant_command_from_the_hint_fixes_it(world, kustomi, monkeypatch):
+    _setup(kustomi, role=None)
+    _inside_app(world, monkeypatch)
+    hint = next(
+        f
+        for f in _verify(kustomi, world, "--role", "viewer").json()["findings"]
+        if f["check"] == "role"
+    )["hint"]
+    command = hint.split("grant the role: ")[1].split(";")[0]
+    import shlex
+
+    assert kustomi(*shlex.split(command)[1:]).exit_code == 0
+    assert _verify(kustomi, world, "--role", "viewer").exit_code == 0
+
+
+def test_identity_not_attached_is_identity_unavailable(world, kustomi, monkeypatch):
+    _setup(kustomi, attach=False)
+    _inside_app(world, monkeypatch)
+    r = kustomi(
+        "-o",
+        "json",
+        "verify",
+        "--identity",
+        "id-func",
+        *G,
+        "--cluster",
+        f"{world.url}/kusto/adxbusy",
+        "--database",
+        "Sales",
+        "--app",
+        "func-busy",
+    )
+    assert r.exit_code == 6
+    token = next(f for f in r.json()["findings"] if f["check"] == "token")
+    assert token["status"] == "identity_unavailable"
+    assert "kustomi attach --app func-busy -g rg-app --identity id-func" in token["hint"]
+
+
+def test_a_slot_sees_only_its_own_identities(world, kustomi, monkeypatch):
+    _setup(kustomi, slot="staging")
+    _inside_app(world, monkeypatch, "staging")
+    assert _verify(kustomi, world).exit_code == 0
+    _inside_app(world, monkeypatch)  # production has no id-func
+    assert _status(_verify(kustomi, world))["token"] == "identity_unavailable"
+
+
+def test_role_mismatch_ingestor_for_an_input_binding(world, kustomi, monkeypatch):
+    _setup(kustomi, role="ingestor")
+    _inside_app(world, monkeypatch)
+    r = _verify(kustomi, world, "--role", "viewer")
+    assert r.exit_code == 6 and _status(r)["role"] == "role_mismatch"
+    assert "an input binding needs" in r.stdout
+
+
+def test_propagation_with_wait_succeeds_after_retries(world, kustomi, monkeypatch):
+    world.knobs(role_propagation_seconds=3)
+    _setup(kustomi)
+    _inside_app(world, monkeypatch)
+    r = _verify(kustomi, world, "--role", "viewer", "--wait", "20")
+    assert r.exit_code == 0, r.stdout
+    assert "waiting for the role to reach the cluster: attempt 1" in r.stderr
+    assert "s of 20s" in r.stderr
+
+
+def test_propagation_without_wait_is_not_authorized_with_a_hint_to_wait(
+    world, kustomi, monkeypatch
+):
+    world.knobs(role_propagation_seconds=30)
+    _setup(kustomi)
+    _inside_app(world, monkeypatch)
+    r = _verify(kustomi, world, "--role", "viewer")
+    assert r.exit_code == 6 and _status(r)["role"] == "not_authorized"
+    assert "rerun with --wait" in r.stdout
+
+
+def test_propagation_that_outlasts_wait_is_not_propagated(world, kustomi, monkeypatch):
+    world.knobs(role_propagation_seconds=60)
+    _setup(kustomi)
+    _inside_app(world, monkeypatch)
+    r = _verify(kustomi, world, "--role", "viewer", "--wait", "2")
+    assert r.exit_code == 6 and _status(r)["role"] == "not_propagated"
+
+
+def test_database_not_found_and_untrusted_cluster(world, kustomi, monkeypatch):
+    _setup(kustomi)
+    _inside_app(world, monkeypatch)
+    r = kustomi(
+        "-o",
+        "json",
+        "verify",
+        "--identity",
+        "id-func",
+        *G,
+        "--cluster",
+        f"{world.url}/kusto/adxbusy",
+        "--database",
+        "Nope",
+    )
+    assert r.exit_code == 6 and _status(r)["database"] == "database_not_found"
+
+
+# --- control-plane mode ----------------------------------------------------------------------
+
+
+def _cp(kustomi, *extra):
+    return kustomi(
+        "-o",
+        "json",
+        "verify",
+        "--identity",
+        "id-func",
+        *G,
+        *CL,
+        "--database",
+        "Sales",
+        "--app",
+        "func-busy",
+        *extra,
+    )
+
+
+def test_control_plane_all_ok_says_it_did_not_test_as_the_identity(world, kustomi):
+    _setup(kustomi)
+    kustomi("set-connection", "--app", "func-busy", *G, *CL, "--database", "Sales")
+    r = _cp(kustomi, "--role", "viewer")
+    assert r.exit_code == 0, r.stdout
+    out = r.json()
+    assert out["data"]["mode"] == "control-plane"
+    assert "IDENTITY_ENDPOINT is not set" in out["data"]["why"]
+    assert _status(r) == {"identity": "ok", "role": "ok", "attached": "ok", "setting": "ok"}
+    assert any("not a test as the identity" in n for n in out["notes"])
+
+
+def test_control_plane_sees_kql_grants_too(world, kustomi):
+    _setup(kustomi, role=None)
+    kustomi(
+        "grant",
+        "--role",
+        "viewer",
+        "--identity",
+        "id-func",
+        *G,
+        "--cluster",
+        f"{world.url}/kusto/adxbusy",
+        "--database",
+        "Sales",
+        "--via",
+        "kql",
+    )
+    r = _cp(kustomi)
+    assert _status(r)["role"] == "ok" and r.json()["data"]["rolesHeld"] == ["Viewer"]
+
+
+def test_control_plane_findings_for_a_broken_setup(world, kustomi):
+    _setup(kustomi, role=None, attach=False)
+    r = _cp(kustomi, "--role", "viewer")
+    assert r.exit_code == 6
+    assert _status(r) == {
+        "identity": "ok",
+        "role": "not_authorized",
+        "attached": "identity_not_attached",
+        "setting": "setting_missing",
+    }
+    hints = " ".join(f["hint"] for f in r.json()["findings"])
+    assert "kustomi attach --app func-busy" in hints and "kustomi set-connection" in hints
+
+
+def test_control_plane_missing_identity(world, kustomi):
+    r = _cp(kustomi)
+    assert r.exit_code == 6 and _status(r) == {"identity": "identity_not_found"}
+    assert "kustomi create-identity -g rg-app -n id-func" in r.stdout
+
+
+def test_setting_with_a_secret_is_reported_without_its_value(world, kustomi):
+    _setup(kustomi)
+    world.world.sites[("rg-app", "func-busy", "")].app_settings[
+        "KustoConnectionStringManagedIdentity"
+    ] = f"Data Source={world.url}/kusto/adxbusy;Database=Sales;Application Key=Sh0uldNotShow"
+    r = _cp(kustomi)
+    assert _status(r)["setting"] == "setting_has_secret"
+    assert "Sh0uldNotShow" not in r.stdout + r.stderr
+
+
+def test_setting_pointing_at_another_cluster(world, kustomi):
+    _setup(kustomi)
+    world.world.sites[("rg-app", "func-busy", "")].app_settings[
+        "KustoConnectionStringManagedIdentity"
+    ] = "Data Source=https://other.westeurope.kusto.windows.net;Database=Sales;"
+    r = _cp(kustomi)
+    assert _status(r)["setting"] == "setting_wrong_target"
+    assert "other.westeurope.kusto.windows.net" in r.stdout
+
+
+def test_table_output_of_a_failing_verify(world, kustomi):
+    _setup(kustomi, role=None)
+    r = kustomi("-o", "table", "verify", "--identity", "id-func", *G, *CL, "--database", "Sales")
+    assert r.exit_code == 6
+    assert "not_authorized" in r.stdout and "kustomi grant --role viewer" in r.stdout
