@@ -119,10 +119,13 @@ class IdentityRef:
     resource_group: str
     name: str
     subscription: str | None = None
+    client_id: str | None = None  # when given by client id; name and group are then found
 
     @classmethod
     def parse(cls, value: str, default_rg: str | None) -> IdentityRef:
-        """A full resource id, or a name in `default_rg`."""
+        """A client id, a full resource id, or a name in `default_rg`."""
+        if GUID_RE.match(value):
+            return cls(resource_group="", name="", client_id=value.lower())
         if value.startswith("/"):
             m = IDENTITY_ID_RE.match(value.rstrip("/"))
             if not m:

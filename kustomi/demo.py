@@ -3,6 +3,7 @@ real kustomi commands, as a user would type them. Stops the emulator at the end.
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import subprocess
@@ -19,20 +20,25 @@ def say(text: str) -> None:
     print(f"\n\033[1m# {text}\033[0m" if sys.stdout.isatty() else f"\n# {text}", flush=True)
 
 
-def kustomi(*args: str, env: dict[str, str], expect: int = 0) -> str:
-    print("$ kustomi " + " ".join(shlex.quote(a) for a in args), flush=True)
+def kustomi(*args: str, env: dict[str, str], expect: int = 0, show: bool = True) -> str:
     r = subprocess.run([*KUSTOMI, *args], env=env, capture_output=True, text=True)
-    sys.stdout.write(r.stdout)
-    sys.stdout.write("".join(f"  {line}\n" for line in r.stderr.splitlines()))
-    print(f"(exit {r.returncode})", flush=True)
+    if show:
+        print("$ kustomi " + " ".join(shlex.quote(a) for a in args), flush=True)
+        sys.stdout.write(r.stdout)
+        sys.stdout.write("".join(f"  {line}\n" for line in r.stderr.splitlines()))
+        print(f"(exit {r.returncode})", flush=True)
     if r.returncode != expect:
         raise SystemExit(f"demo: expected exit {expect}, got {r.returncode}")
     return r.stdout
 
 
 def read_env(path: Path) -> dict[str, str]:
+    return read_env_text(path.read_text())
+
+
+def read_env_text(text: str) -> dict[str, str]:
     out = {}
-    for line in path.read_text().splitlines():
+    for line in text.splitlines():
         name, _, value = line.removeprefix("export ").partition("=")
         out[name] = shlex.split(value)[0] if value else ""
     return out
@@ -94,6 +100,75 @@ def run(env: dict[str, str], state: Path) -> None:
     kustomi("set-connection", "--app", "func-orders", *g, *cluster, "--database", "Orders", env=env)
     say("Everything again: nothing left to do, no write sent")
     kustomi(*grant, env=env)
+    say("5a. verify from a laptop: an authorization check from the control plane, said plainly")
+    verify = [
+        "verify",
+        "--identity",
+        "id-orders",
+        *g,
+        *cluster,
+        "--database",
+        "Orders",
+        "--role",
+        "viewer",
+        "--app",
+        "func-orders",
+    ]
+    kustomi(*verify, env=env)
+    say("5b. verify inside the function app: a real test as the identity")
+    client_id = json.loads(
+        kustomi("-o", "json", "create-identity", *g, "-n", "id-orders", env=env, show=False)
+    )["data"]["clientId"]
+    print(f'$ eval "$(kustomi emulator app-env --app func-orders -g rg-demo --state-dir {state})"')
+    app_env = subprocess.run(
+        [*KUSTOMI, "emulator", "app-env", "--app", "func-orders", *g, "--state-dir", str(state)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    ).stdout
+    inside = {**env, **read_env_text(app_env)}
+    uri = json.loads(
+        kustomi(
+            "-o",
+            "json",
+            "set-connection",
+            "--app",
+            "func-orders",
+            *g,
+            *cluster,
+            "--database",
+            "Orders",
+            env=env,
+            show=False,
+        )
+    )["data"]["cluster"]
+    kustomi(
+        "verify",
+        "--identity",
+        client_id,
+        "--cluster",
+        uri,
+        "--database",
+        "Orders",
+        "--role",
+        "viewer",
+        env=inside,
+    )
+    say("A failing verify: no role on the Telemetry database; it says why and how to fix it")
+    kustomi(
+        "verify",
+        "--identity",
+        client_id,
+        "--cluster",
+        uri,
+        "--database",
+        "Telemetry",
+        "--role",
+        "viewer",
+        env=inside,
+        expect=6,
+    )
     say("Bad input is refused before any request (exit 2)")
     kustomi(
         "grant",

@@ -43,10 +43,26 @@ def rg_missing(exc: BaseException) -> bool:
     return getattr(err, "code", "") == "ResourceGroupNotFound"
 
 
+def _rg_of(resource_id: str) -> str:
+    parts = resource_id.split("/")
+    return next(parts[i + 1] for i, p in enumerate(parts) if p.lower() == "resourcegroups")
+
+
 def find(azure: Azure, ref: IdentityRef) -> Identity | None:
-    """The identity, or None. A missing resource group is an error (exit 3)."""
+    """The identity, or None. A missing resource group is an error (exit 3).
+
+    By client id it takes one list of the subscription's identities (ARM has no lookup by
+    client id)."""
     from azure.core.exceptions import ResourceNotFoundError
 
+    if ref.client_id:
+        try:
+            for x in azure.msi.user_assigned_identities.list_by_subscription():
+                if (x.client_id or "").lower() == ref.client_id:
+                    return _from_sdk(x, _rg_of(x.id))
+        except Exception as e:
+            raise translate(e, "listing the subscription's identities") from None
+        return None
     try:
         x = azure.msi.user_assigned_identities.get(ref.resource_group, ref.name)
     except ResourceNotFoundError as e:
@@ -63,6 +79,12 @@ def find(azure: Azure, ref: IdentityRef) -> Identity | None:
 
 def get(azure: Azure, ref: IdentityRef) -> Identity:
     ident = find(azure, ref)
+    if ident is None and ref.client_id:
+        raise NotFoundError(
+            f"No user-assigned identity with client id {ref.client_id} in subscription "
+            f"{azure.subscription_id}.",
+            hint="Check the client id and --subscription.",
+        )
     if ident is None:
         raise NotFoundError(
             f"Managed identity '{ref.name}' was not found in resource group "

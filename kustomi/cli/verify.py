@@ -80,28 +80,19 @@ def verify(
             )
         if wait < 0:
             raise UsageError("--wait must be 0 or more seconds.")
-        client_id = None
-        ref = None
-        if config.GUID_RE.match(identity):
-            client_id = identity.lower()
-        else:
-            ref = config.IdentityRef.parse(identity, identity_resource_group or resource_group)
+        ref = config.IdentityRef.parse(identity, identity_resource_group or resource_group)
         cluster_ref = config.ClusterRef.parse(
             cluster, cluster_resource_group or resource_group, common.cloud()
         )
         grant_args: tuple[str, ...] = ()
-        if ref is not None and not identity.startswith("/"):
+        if ref.name and not identity.startswith("/"):
             grant_args += ("-g", ref.resource_group)
-        if (
-            cluster_ref.name
-            and cluster_ref.resource_group
-            and (cluster_ref.resource_group != (ref.resource_group if ref else None))
-        ):
-            grant_args += ("--cluster-resource-group", cluster_ref.resource_group)
+        crg = cluster_ref.resource_group
+        if cluster_ref.name and crg and crg != ref.resource_group:
+            grant_args += ("--cluster-resource-group", crg)
         req = step.VerifyRequest(
             identity_arg=identity,
             identity=ref,
-            client_id=client_id,
             cluster_arg=cluster,
             cluster=cluster_ref,
             database=config.database(database),

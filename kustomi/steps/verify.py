@@ -43,8 +43,7 @@ PURPOSE = {"Viewer": "an input binding", "Ingestor": "an output binding"}
 @dataclass(frozen=True)
 class VerifyRequest:
     identity_arg: str
-    identity: IdentityRef | None  # None when --identity is a client id
-    client_id: str | None
+    identity: IdentityRef  # a client id alone is enough in identity mode
     cluster_arg: str
     cluster: ClusterRef
     database: str
@@ -158,21 +157,13 @@ def by_identity(azure: Azure, req: VerifyRequest, reason: str, progress: Progres
     report.data = {"mode": "identity", "why": reason, "database": req.database}
     f = report.findings
     ident = None
-    if req.client_id:
-        client_id = req.client_id
+    if req.identity.client_id:
+        # Inside the app a client id is all it takes: no ARM request, no operator sign-in.
+        client_id = req.identity.client_id
     else:
-        assert req.identity is not None
         ident = identities.find(azure, req.identity)
         if ident is None:
-            f.append(
-                Finding(
-                    "identity",
-                    "identity_not_found",
-                    f"no identity {req.identity.name} in {req.identity.resource_group}",
-                    "create it: kustomi create-identity -g "
-                    f"{req.identity.resource_group} -n {req.identity.name}",
-                )
-            )
+            f.append(_not_found(req.identity))
             return report
         client_id = ident.client_id
     report.data["clientId"] = client_id
@@ -242,6 +233,22 @@ def by_identity(azure: Azure, req: VerifyRequest, reason: str, progress: Progres
     return report
 
 
+def _not_found(ref: IdentityRef) -> Finding:
+    if ref.client_id:
+        return Finding(
+            "identity",
+            "identity_not_found",
+            f"no user-assigned identity with client id {ref.client_id} in the subscription",
+            "check the client id and --subscription",
+        )
+    return Finding(
+        "identity",
+        "identity_not_found",
+        f"no identity {ref.name} in {ref.resource_group}",
+        f"create it: kustomi create-identity -g {ref.resource_group} -n {ref.name}",
+    )
+
+
 def _cluster_uri(azure: Azure, req: VerifyRequest, f: list[Finding]) -> str | None:
     if req.cluster.uri:
         return req.cluster.uri
@@ -272,7 +279,7 @@ def _token_finding(e: Exception, req: VerifyRequest) -> Finding:
         return Finding(
             "token",
             "identity_unavailable",
-            f"the managed-identity endpoint of {where} has no identity with that client id: {text}",
+            f"the managed-identity endpoint of {where} gives no token for that identity: {text}",
             f"attach it ({attach}), or pass the client id of an identity that is attached",
         )
     return Finding("token", "token_failed", text, "check the identity and the tenant")
@@ -281,9 +288,10 @@ def _token_finding(e: Exception, req: VerifyRequest) -> Finding:
 def _refused_finding(
     azure: Azure, req: VerifyRequest, ident: identities.Identity | None, detail: str
 ) -> Finding:
-    seen = _seen_principal(detail) or f"aadapp={ident.client_id if ident else req.client_id}"
+    client_id = req.identity.client_id or (ident.client_id if ident else "?")
+    seen = _seen_principal(detail) or f"aadapp={client_id}"
     if req.wait > 0:
-        held = _control_plane_roles(azure, req, ident) if ident else set()
+        held = _control_plane_roles(azure, req, ident)
         if held and (not req.role or held & SATISFIES[req.role]):
             return Finding(
                 "role",
@@ -295,14 +303,20 @@ def _refused_finding(
     return Finding(
         "role",
         "not_authorized",
-        f"the cluster saw principal '{seen}' and refused it: {detail}",
+        detail if seen in detail else f"the cluster refused principal '{seen}': {detail}",
         f"grant the role: {grant_command(req)}"
         + ("" if req.wait else "; if it was granted moments ago, rerun with --wait 120"),
     )
 
 
-def _control_plane_roles(azure: Azure, req: VerifyRequest, ident: identities.Identity) -> set[str]:
+def _control_plane_roles(
+    azure: Azure, req: VerifyRequest, ident: identities.Identity | None
+) -> set[str]:
+    """The roles ARM shows for the identity; empty when the operator cannot look."""
     try:
+        ident = ident or identities.find(azure, req.identity)
+        if ident is None:
+            return set()
         cluster = kusto_mgmt.resolve(azure, req.cluster)
         return {
             a.role
@@ -378,27 +392,9 @@ def by_control_plane(azure: Azure, req: VerifyRequest, reason: str) -> Report:
         "run verify inside the function app for that"
     )
     f = report.findings
-    if req.identity is None:
-        f.append(
-            Finding(
-                "identity",
-                "identity_not_found",
-                "a client id alone cannot be checked from the control plane",
-                "pass the identity's name with -g, or its resource id",
-            )
-        )
-        return report
     ident = identities.find(azure, req.identity)
     if ident is None:
-        f.append(
-            Finding(
-                "identity",
-                "identity_not_found",
-                f"no identity {req.identity.name} in {req.identity.resource_group}",
-                f"create it: kustomi create-identity -g {req.identity.resource_group} "
-                f"-n {req.identity.name}",
-            )
-        )
+        f.append(_not_found(req.identity))
         return report
     report.data.update(clientId=ident.client_id, principalFqn=ident.fqn)
     f.append(Finding("identity", "ok", f"{ident.name}: client id {ident.client_id}"))

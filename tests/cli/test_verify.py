@@ -298,3 +298,19 @@ def test_table_output_of_a_failing_verify(world, kustomi):
     r = kustomi("-o", "table", "verify", "--identity", "id-func", *G, *CL, "--database", "Sales")
     assert r.exit_code == 6
     assert "not_authorized" in r.stdout and "kustomi grant --role viewer" in r.stdout
+
+
+def test_the_fix_from_inside_the_app_works_with_a_client_id(world, kustomi, monkeypatch):
+    """Inside the app only the client id is known; the grant command in the hint takes it."""
+    ident = _setup(kustomi, role=None)
+    _inside_app(world, monkeypatch)
+    r = _verify(kustomi, world, "--role", "ingestor", identity=ident["clientId"])
+    hint = next(f for f in r.json()["findings"] if f["check"] == "role")["hint"]
+    assert f"--identity {ident['clientId']} --cluster" in hint and " -g " not in hint
+    import shlex
+
+    command = hint.split("grant the role: ")[1].split(";")[0]
+    fixed = kustomi("-o", "json", *shlex.split(command)[1:])
+    assert fixed.exit_code == 0, fixed.stderr
+    assert fixed.json()["data"]["identity"] == "id-func"
+    assert _verify(kustomi, world, "--role", "ingestor", identity=ident["clientId"]).exit_code == 0
