@@ -1,0 +1,44 @@
+"""Every command has --help with an example and is documented in the README."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kustomi.cli import app
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+COMMANDS = [c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands]
+
+
+def test_there_are_commands():
+    assert {"create-identity", "grant", "attach", "set-connection", "verify"} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_help_has_an_example_and_the_readme_documents_it(kustomi, name):
+    r = kustomi(name, "--help")
+    assert r.exit_code == 0
+    assert "Example" in r.stdout
+    assert f"### {name}" in README and f"kustomi {name} " in README
+
+
+def test_readme_gives_the_two_newcomer_commands_first():
+    head = README[:600]
+    assert "make demo" in head and "make test" in head
+    ci = (Path(__file__).resolve().parents[2] / ".ci" / "run").read_text()
+    assert "make test" in ci
+
+
+def test_exit_codes_in_the_readme_match_the_error_family():
+    from kustomi import errors
+
+    for cls in (
+        errors.UsageError,
+        errors.NotFoundError,
+        errors.AuthError,
+        errors.ServiceError,
+        errors.ChecksFailed,
+    ):
+        assert f"| {cls.exit_code} |" in README
