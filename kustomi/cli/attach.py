@@ -28,9 +28,7 @@ def attach(
         from .. import config
         from ..steps import attach as step
 
-        rg = config.resource_group(resource_group)
-        name = config.app_name(app_name)
-        slot_name = config.app_name(slot, "slot") if slot else None
+        rg, name, slot_name = common.app_target(resource_group, app_name, slot)
         ref = config.IdentityRef.parse(identity, identity_resource_group or rg)
         return step.run(common.azure(s.subscription), rg, name, slot_name, ref, s.dry_run)
 

@@ -62,3 +62,16 @@ def cloud() -> Any:
     from ..cloud import from_environment
 
     return from_environment()
+
+
+def app_target(
+    resource_group: str | None, app: str, slot: str | None
+) -> tuple[str, str, str | None]:
+    """Validated resource group, app name and slot name."""
+    from .. import config
+
+    return (
+        config.resource_group(resource_group),
+        config.app_name(app),
+        config.app_name(slot, "slot") if slot else None,
+    )

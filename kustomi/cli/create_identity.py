@@ -28,10 +28,10 @@ def create_identity(
     s = settings(ctx)
 
     def core(reporter: Any) -> Any:
-        from ..config import IdentityRef
+        from .. import config
         from ..steps import identity
 
-        ref = IdentityRef.parse(name, resource_group)
+        ref = config.IdentityRef(config.resource_group(resource_group), config.identity_name(name))
         return identity.run(common.azure(s.subscription), ref, location, s.dry_run)
 
     run(ctx, core)

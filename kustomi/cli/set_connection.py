@@ -38,9 +38,7 @@ def set_connection(
         from .. import config
         from ..steps import connection
 
-        rg = config.resource_group(resource_group)
-        name = config.app_name(app_name)
-        slot_name = config.app_name(slot, "slot") if slot else None
+        rg, name, slot_name = common.app_target(resource_group, app_name, slot)
         ref = config.ClusterRef.parse(cluster, cluster_resource_group or rg, common.cloud())
         return connection.run(
             common.azure(s.subscription),

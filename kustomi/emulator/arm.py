@@ -125,7 +125,10 @@ class ArmContext:
             "status": op.status,
             "startTime": "2026-01-01T00:00:00Z",
             "percentComplete": 1.0 if op.status != "Running" else 0.5,
+            "properties": {"operationKind": "PrincipalAssignment", "operationState": op.status},
         }
+        if op.status != "Running":
+            body["endTime"] = "2026-01-01T00:00:01Z"
         if op.status == "Failed" and op.error:
             body["error"] = op.error
         headers = {"Retry-After": "1"} if op.status == "Running" else {}

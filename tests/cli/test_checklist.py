@@ -551,3 +551,21 @@ def test_four_commands_leave_everything_already_there_intact(world, kustomi):
         r = kustomi("-o", "json", *args)
         assert r.exit_code == 0 and {c["kind"] for c in r.json()["changes"]} == {"none"}
     assert world.writes() == []
+
+
+def test_a_guid_is_a_valid_identity_name_for_create_identity(world, kustomi):
+    name = "0b1f6471-1bf0-4dda-aec3-cb9272f09590"
+    r = kustomi("-o", "json", "create-identity", *G, "-n", name)
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["data"]["name"] == name
+
+
+def test_attach_by_client_id(world, kustomi):
+    ident = _identity(kustomi)
+    r = kustomi("-o", "json", "attach", "--app", "func-busy", *G, "--identity", ident["clientId"])
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["data"]["identity"] == "id-func"
+    missing = kustomi(
+        "attach", "--app", "func-busy", *G, "--identity", "0b1f6471-1bf0-4dda-aec3-cb9272f09590"
+    )
+    assert missing.exit_code == 3 and "No user-assigned identity with client id" in missing.stderr

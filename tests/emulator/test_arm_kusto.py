@@ -189,11 +189,33 @@ def test_failed_lro_raises_and_leaves_no_assignment(emu):
     assert emu.database("adxdemo", "Orders")["principals"] == []
 
 
-def test_operation_status_shape(emu):
+def test_operation_status_matches_the_example(emu):
     ident = _identity()
     emu.knobs(lro_running_polls=1)
-    _grant(ident)
-    statuses = [r["status"] for r in emu.requests() if r["route"] == "arm.operationResults"]
-    assert statuses == [200, 200]
+    put = raw(
+        "PUT",
+        f"/subscriptions/{sub()}{K}/databases/Orders/principalAssignments/pa9",
+        {
+            "properties": {
+                "principalId": ident.client_id,
+                "role": "Viewer",
+                "principalType": "App",
+                "tenantId": ident.tenant_id,
+            }
+        },
+        api=API,
+    )
+    assert put.status_code == 201 and put.headers["Retry-After"] == "1"
+    monitor = put.headers["Azure-AsyncOperation"].removeprefix(emu.url)
+    running = raw("GET", monitor).json()
+    done = raw("GET", monitor).json()
+    assert (running["status"], done["status"]) == ("Running", "Succeeded")
     ex = example(EX + "KustoOperationResultsGet.json")
-    assert {"id", "name", "status", "startTime", "percentComplete"} <= set(ex)
+    assert missing_keys(done, ex, frozenset({"error"})) == []  # error only when Failed
+    # The role takes effect only once the operation has ended.
+    assert (
+        raw(
+            "GET", f"/subscriptions/{sub()}{K}/databases/Orders/principalAssignments/pa9", api=API
+        ).json()["properties"]["provisioningState"]
+        == "Succeeded"
+    )
