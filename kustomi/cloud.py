@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import UsageError
 
@@ -23,8 +24,6 @@ class Cloud:
     # Host suffixes of Kusto clusters in this cloud; empty means any https host (custom).
     kusto_suffixes: tuple[str, ...]
     custom: bool = False
-    # The audience azure-kusto-data falls back to (KUSTO_AND_IDENTITY.md 1.4, 4.5).
-    kusto_audience: str = "https://kusto.kusto.windows.net"
 
     @property
     def arm_scope(self) -> str:
@@ -71,12 +70,21 @@ def from_environment(env: dict[str, str] | None = None) -> Cloud:
                 hint="Azure SDKs refuse to send a bearer token over plain http.",
             )
         authority = env.get("AZURE_AUTHORITY_HOST", "").strip()
+        audience = env.get("KUSTOMI_ARM_AUDIENCE", "").strip()
+        if not authority:
+            # The ARM endpoint alone is enough: ARM's cloud metadata names the authority and
+            # the audiences (GET /metadata/endpoints, as Azure and Azure Stack serve it).
+            meta = _arm_metadata(arm.rstrip("/"))
+            authority = str(meta.get("authentication", {}).get("loginEndpoint", "")).strip()
+            audience = audience or next(
+                iter(meta.get("authentication", {}).get("audiences", [])), ""
+            )
         if not authority.startswith("https://"):
             raise UsageError(
-                "A custom cloud needs AZURE_AUTHORITY_HOST (an https URL) beside "
-                "KUSTOMI_ARM_ENDPOINT."
+                "A custom cloud needs an https authority: set AZURE_AUTHORITY_HOST, or serve "
+                "one in ARM's /metadata/endpoints."
             )
-        audience = env.get("KUSTOMI_ARM_AUDIENCE", "https://management.azure.com/")
+        audience = audience or "https://management.azure.com/"
         return Cloud("Custom", arm.rstrip("/"), authority.rstrip("/"), audience, (), custom=True)
     name = env.get("KUSTOMI_CLOUD", "AzureCloud").strip().lower()
     if name not in KNOWN:
@@ -86,3 +94,26 @@ def from_environment(env: dict[str, str] | None = None) -> Cloud:
             "KUSTOMI_ARM_ENDPOINT and AZURE_AUTHORITY_HOST for a custom one.",
         )
     return KNOWN[name]
+
+
+def _arm_metadata(arm: str) -> dict[str, Any]:
+    """One unauthenticated GET; the CA bundle comes from REQUESTS_CA_BUNDLE, as for the SDKs."""
+    import requests
+
+    url = f"{arm}/metadata/endpoints?api-version=2022-09-01"
+    try:
+        resp = requests.get(url, timeout=10)
+        resp.raise_for_status()
+        doc = resp.json()
+    except (requests.RequestException, ValueError) as e:
+        raise UsageError(
+            f"Could not read the cloud metadata at {url}: {type(e).__name__}.",
+            hint="Set AZURE_AUTHORITY_HOST beside KUSTOMI_ARM_ENDPOINT.",
+        ) from None
+    # 2022-09-01 answers one object; some clouds answer a list of them.
+    if isinstance(doc, list):
+        doc = next(
+            (d for d in doc if str(d.get("resourceManager", "")).rstrip("/") == arm),
+            doc[0] if doc else {},
+        )
+    return doc if isinstance(doc, dict) else {}

@@ -4,6 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+# What azure-kusto-data falls back to when a cluster serves no metadata (1.4, 4.5).
+DEFAULT_RESOURCE = "https://kusto.kusto.windows.net"
+
+
+def token_scope(cluster_uri: str) -> str:
+    """The scope azure-kusto-data will ask a token for: the cluster's own
+    KustoServiceResourceId from /v1/rest/auth/metadata, not the cluster URI (1.4, 4.5).
+
+    It goes through the library's process-wide cache, so the client that follows sends no
+    second metadata request. CloudSettings is not public API; without it, the default."""
+    try:
+        from azure.kusto.data._cloud_settings import CloudSettings
+    except ImportError:  # pragma: no cover - a future azure-kusto-data
+        return DEFAULT_RESOURCE + "/.default"
+    info = CloudSettings.get_cloud_info_for_cluster(cluster_uri)
+    resource = str(info.kusto_service_resource_id)
+    if info.login_mfa_required:
+        resource = resource.replace(".kusto.", ".kustomfa.")
+    return resource + "/.default"
+
 
 def rows(result: Any) -> list[dict[str, Any]]:
     """The primary result as dicts."""

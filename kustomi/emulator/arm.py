@@ -170,13 +170,18 @@ def _scope(path: str) -> str:
 
 
 def _action(req: Request) -> str:
-    types = re.findall(r"/providers/([^/]+)/([^/]+)", req.path)
-    kind = "/".join(types[-1]) if types else "Microsoft.Resources/subscriptions/resourceGroups"
-    tail = req.path.rstrip("/").split("/")
+    """The RBAC action a request needs, as ARM names it in AuthorizationFailed:
+    Microsoft.Web/sites/slots/write, Microsoft.Web/sites/config/list/action, ..."""
+    path = req.path.rstrip("/")
+    if "/providers/" not in path.lower():
+        verb = "write" if req.method not in ("GET", "HEAD") else "read"
+        return f"Microsoft.Resources/subscriptions/resourceGroups/{verb}"
+    ns, _, rest = path[path.lower().rindex("/providers/") + len("/providers/") :].partition("/")
+    segments = rest.split("/")
     if req.method == "POST":
-        return f"{kind}/{tail[-1]}/action"
+        return "/".join([ns, *segments[:-1:2], segments[-1], "action"])
     verb = {"GET": "read", "HEAD": "read", "DELETE": "delete"}.get(req.method, "write")
-    return f"{kind}/{verb}"
+    return "/".join([ns, *segments[0::2], verb])
 
 
 def register_operations(router: Router, ctx: ArmContext) -> None:

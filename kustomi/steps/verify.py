@@ -174,7 +174,13 @@ def by_identity(azure: Azure, req: VerifyRequest, reason: str, progress: Progres
 
     credential = managed_identity_credential(client_id)
     try:
-        token = credential.get_token(azure.cloud.kusto_audience + "/.default")
+        scope = kusto_data.token_scope(uri)
+    except Exception as e:
+        status, detail = _classify(e)
+        f.append(Finding("cluster", status, detail, _hint_for(status, req)))
+        return report
+    try:
+        token = credential.get_token(scope)
         del token  # only proves one can be had; never kept, logged or printed
         f.append(
             Finding(
@@ -259,30 +265,37 @@ def _cluster_uri(azure: Azure, req: VerifyRequest, f: list[Finding]) -> str | No
         return None
 
 
+# What the managed-identity endpoint says when the identity is not on the compute that asked
+# (KUSTO_AND_IDENTITY.md 4.3), and what azure-identity says when there is no endpoint at all.
+UNAVAILABLE = (
+    "Unable to load the proper Managed Identity",
+    "no response from the IMDS",
+    "ManagedIdentityCredential authentication unavailable",
+)
+
+
 def _token_finding(e: Exception, req: VerifyRequest) -> Finding:
     text = str(e).splitlines()[0] if str(e) else type(e).__name__
-    if (
-        "Unable to load the proper Managed Identity" in str(e)
-        or "no response from the IMDS" in str(e)
-        or type(e).__name__ == "CredentialUnavailableError"
-    ):
-        where = f"app {req.app}" if req.app else "this compute"
-        attach = (
-            (
-                f"kustomi attach --app {req.app} -g {req.resource_group or '<rg>'} "
-                f"--identity {shlex.quote(req.identity_arg)}"
-                + (f" --slot {req.slot}" if req.slot else "")
-            )
-            if req.app
-            else "kustomi attach"
-        )
+    if not any(u in str(e) for u in UNAVAILABLE):
         return Finding(
             "token",
-            "identity_unavailable",
-            f"the managed-identity endpoint of {where} gives no token for that identity: {text}",
-            f"attach it ({attach}), or pass the client id of an identity that is attached",
+            "token_failed",
+            text,
+            "the managed-identity endpoint refused; check the identity and retry",
         )
-    return Finding("token", "token_failed", text, "check the identity and the tenant")
+    where = f"app {web.where(req.app, req.slot)}" if req.app else "this compute"
+    attach = "kustomi attach --app <app> -g <rg> --identity " + shlex.quote(req.identity_arg)
+    if req.app:
+        attach = (
+            f"kustomi attach --app {req.app} -g {req.resource_group or '<rg>'} --identity "
+            f"{shlex.quote(req.identity_arg)}" + (f" --slot {req.slot}" if req.slot else "")
+        )
+    return Finding(
+        "token",
+        "identity_unavailable",
+        f"the managed-identity endpoint of {where} gives no token for that identity: {text}",
+        f"attach it ({attach}), or pass the client id of an identity that is attached",
+    )
 
 
 def _refused_finding(

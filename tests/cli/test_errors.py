@@ -213,3 +213,71 @@ def test_no_subscription_is_exit_2(world, kustomi, monkeypatch):
     monkeypatch.delenv("AZURE_SUBSCRIPTION_ID")
     r = kustomi("attach", "--app", "func-busy", *G, "--identity", "id-other")
     assert r.exit_code == 2 and "--subscription" in r.stderr
+
+
+COMMANDS = {
+    "create-identity": ("create-identity", *G, "-n", "id-new"),
+    "grant": (
+        "grant",
+        "--role",
+        "viewer",
+        "--identity",
+        "id-other",
+        *G,
+        *CL,
+        "--database",
+        "Sales",
+    ),
+    "attach": ("attach", "--app", "func-busy", *G, "--identity", "id-other", "--slot", "staging2"),
+    "set-connection": ("set-connection", "--app", "func-busy", *G, *CL, "--database", "Sales"),
+}
+
+
+@pytest.mark.parametrize("name", ["grant", "set-connection"])
+def test_every_writing_command_is_exit_4_for_a_reader(emu_factory, kustomi, name):
+    world = emu_factory(busy_world(operators=[{"name": "reader", "role": "Reader"}]))
+    r = kustomi(*COMMANDS[name])
+    assert r.exit_code == 4, r.stderr
+    assert world.env["AZURE_CLIENT_ID"] in r.stderr and "does not have authorization" in r.stderr
+
+
+def test_attach_as_reader_is_exit_4(emu_factory, kustomi):
+    world = emu_factory(busy_world(operators=[{"name": "reader", "role": "Reader"}]))
+    r = kustomi("attach", "--app", "func-busy", *G, "--identity", "id-other", "--slot", "staging")
+    assert r.exit_code == 0  # already attached to the slot: a read is enough
+    world.world.sites[("rg-app", "func-busy", "staging")].user_assigned.clear()
+    r = kustomi("attach", "--app", "func-busy", *G, "--identity", "id-other", "--slot", "staging")
+    assert r.exit_code == 4 and "Microsoft.Web/sites/slots/write" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "route"),
+    [
+        ("create-identity", "msi.identities.put"),
+        ("grant", "kusto.principalAssignments.put"),
+        ("set-connection", "web.appsettings.put"),
+    ],
+)
+def test_every_writing_command_is_exit_5_on_persistent_5xx(
+    world, kustomi, monkeypatch, name, route
+):
+    monkeypatch.setenv("KUSTOMI_RETRIES", "1")
+    world.faults([{"route": route, "status": 500}])
+    r = kustomi(*COMMANDS[name])
+    assert r.exit_code == 5, r.stderr
+    assert "Not done:" in r.stderr and "Rerunning the same command is safe" in r.stderr
+
+
+def test_attach_is_exit_5_on_persistent_5xx(world, kustomi, monkeypatch):
+    monkeypatch.setenv("KUSTOMI_RETRIES", "1")
+    world.world.sites[("rg-app", "func-busy", "staging")].user_assigned.clear()
+    world.faults([{"route": "web.slots.patch", "status": 503}])
+    r = kustomi("attach", "--app", "func-busy", *G, "--identity", "id-other", "--slot", "staging")
+    assert r.exit_code == 5 and "Not done: update identity id-other" in r.stderr
+
+
+def test_missing_app_for_set_connection_and_slot_for_attach_is_exit_3(world, kustomi):
+    r = kustomi("set-connection", "--app", "func-nope", *G, *CL, "--database", "Sales")
+    assert r.exit_code == 3 and "func-nope" in r.stderr
+    r = kustomi(*COMMANDS["attach"])
+    assert r.exit_code == 3 and "staging2" in r.stderr

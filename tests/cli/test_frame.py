@@ -196,3 +196,16 @@ def test_emulator_serve_writes_env_and_ca_and_app_env_prints_exports(tmp_path):
 def test_app_env_without_a_running_emulator_is_exit_3(kustomi, tmp_path):
     r = kustomi("emulator", "app-env", "--app", "a", "-g", "b", "--state-dir", str(tmp_path))
     assert r.exit_code == 3 and "kustomi emulator serve" in r.stderr
+
+
+def test_a_custom_cloud_from_the_arm_endpoint_alone(emu, kustomi, monkeypatch):
+    """ARM's /metadata/endpoints names the authority and audience; nothing else is needed."""
+    monkeypatch.delenv("AZURE_AUTHORITY_HOST")
+    cloud = from_environment()
+    assert cloud.custom and cloud.authority_host == emu.url
+    assert cloud.arm_audience == "https://management.core.windows.net/"
+    r = kustomi(
+        "-o", "json", "attach", "--app", "func-orders", "-g", "rg-demo", "--identity", "id-nope"
+    )
+    assert r.exit_code == 3  # signed in, asked ARM, and the identity is not there
+    assert any(x["route"] == "arm.metadata" for x in emu.requests())

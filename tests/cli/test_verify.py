@@ -314,3 +314,69 @@ def test_the_fix_from_inside_the_app_works_with_a_client_id(world, kustomi, monk
     assert fixed.exit_code == 0, fixed.stderr
     assert fixed.json()["data"]["identity"] == "id-func"
     assert _verify(kustomi, world, "--role", "ingestor", identity=ident["clientId"]).exit_code == 0
+
+
+def test_unreachable_cluster_in_identity_mode(world, kustomi, monkeypatch):
+    ident = _setup(kustomi)
+    _inside_app(world, monkeypatch)
+    r = kustomi(
+        "-o",
+        "json",
+        "verify",
+        "--identity",
+        ident["clientId"],
+        "--cluster",
+        "https://127.0.0.1:9/kusto/adxbusy",
+        "--database",
+        "Sales",
+    )
+    assert r.exit_code == 6 and _status(r) == {"cluster": "cluster_unreachable"}
+
+
+def test_token_failed_when_the_endpoint_refuses(world, kustomi, monkeypatch):
+    ident = _setup(kustomi)
+    _inside_app(world, monkeypatch)
+    world.faults([{"route": "mi.token", "status": 400}])
+    r = _verify(kustomi, world, identity=ident["clientId"])
+    assert r.exit_code == 6 and _status(r)["token"] == "token_failed"
+
+
+def test_untrusted_cluster_is_classified(world):
+    """azure-kusto-data refuses hosts outside its trusted list before sending a token."""
+    from azure.kusto.data.exceptions import KustoClientInvalidConnectionStringException
+
+    from kustomi.steps.verify import _classify
+
+    e = KustoClientInvalidConnectionStringException(
+        "Can't communicate with 'evil.example.com' as this hostname is currently not trusted"
+    )
+    assert _classify(e)[0] == "cluster_untrusted"
+
+
+def test_control_plane_database_and_cluster_not_found(world, kustomi):
+    _setup(kustomi)
+    db = kustomi("-o", "json", "verify", "--identity", "id-func", *G, *CL, "--database", "Nope")
+    assert db.exit_code == 6 and _status(db)["database"] == "database_not_found"
+    cl = kustomi(
+        "-o",
+        "json",
+        "verify",
+        "--identity",
+        "id-func",
+        *G,
+        "--cluster",
+        "adxnope",
+        "--cluster-resource-group",
+        "rg-data",
+        "--database",
+        "Sales",
+    )
+    assert cl.exit_code == 6 and _status(cl)["cluster"] == "cluster_unreachable"
+
+
+def test_verify_bad_input_is_exit_2(world, kustomi):
+    world.clear_log()
+    for args in (("--mode", "laptop"), ("--wait", "-1"), ("--role", "reader")):
+        r = kustomi("verify", "--identity", "id-func", *G, *CL, "--database", "Sales", *args)
+        assert r.exit_code == 2, (args, r.stderr)
+    assert world.requests() == []
