@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -42,10 +43,9 @@ def classify(log: list[dict]) -> tuple[int, int, int]:
 
 
 def main() -> None:
-    running = RunningEmulator(
-        World.from_scenario(json.loads(SCENARIO.read_text())),
-        Path(tempfile.mkdtemp(prefix="kustomi-bench-")),
-    ).start()
+    state = Path(tempfile.mkdtemp(prefix="kustomi-bench-"))
+    world = World.from_scenario(json.loads(SCENARIO.read_text()))
+    running = RunningEmulator(world, state).start()
     os.environ.update(running.environment())
     running.emulator.world.knobs.latency_ms = 40
     g = ["-g", "rg-demo"]
@@ -138,6 +138,7 @@ def main() -> None:
         f"{r.exit_code}, {mi} managed-identity token request)"
     )
     running.stop()
+    shutil.rmtree(state, ignore_errors=True)
 
     print("\nStart-up time (median of 5)\n")
     bare = _median([sys.executable, "-c", "pass"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -71,6 +72,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=20)
+        shutil.rmtree(state, ignore_errors=True)  # its env file holds the operator's secret
         say("Emulator stopped. That was the whole checklist, against the real Azure SDKs.")
 
 

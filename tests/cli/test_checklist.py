@@ -205,7 +205,7 @@ def test_grant_dry_run_writes_nothing(world, kustomi):
 
 
 def test_grant_retries_while_entra_does_not_know_the_identity(world, kustomi):
-    world.knobs(entra_propagation_seconds=1.5)
+    world.knobs(entra_propagation_seconds=3)
     _identity(kustomi)
     r = kustomi(
         "-o",

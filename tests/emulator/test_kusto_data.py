@@ -147,11 +147,11 @@ def test_kql_add_and_arm_share_one_state(emu, monkeypatch):
 
 
 def test_role_propagation_delay(emu, monkeypatch):
-    emu.knobs(role_propagation_seconds=1.0)
+    emu.knobs(role_propagation_seconds=2.5)
     _, kc = _identity_in_app(emu, monkeypatch)
     with pytest.raises(KustoApiError):
         kc.execute_query("Orders", "print 1")
-    time.sleep(1.1)
+    time.sleep(2.6)
     assert kc.execute_query("Orders", "print 1").primary_results[0].rows[0][0] == 1
 
 
