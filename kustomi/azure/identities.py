@@ -20,6 +20,17 @@ class Identity:
     principal_id: str
     tenant_id: str
 
+    def summary(self) -> dict[str, str]:
+        """The identifiers a user needs next, in every command's output."""
+        return {
+            "identity": self.name,
+            "identityResourceId": self.id,
+            "clientId": self.client_id,
+            "principalId": self.principal_id,
+            "tenantId": self.tenant_id,
+            "principalFqn": self.fqn,
+        }
+
     @property
     def fqn(self) -> str:
         """How Kusto names this principal: the App form with the client id (2.2)."""

@@ -45,9 +45,7 @@ def run(
         "app": app,
         "slot": slot,
         "resourceGroup": rg,
-        "identity": ident.name,
-        "identityResourceId": ident.id,
-        "clientId": ident.client_id,
+        **ident.summary(),
         "systemAssigned": bool(site.system_principal_id),
         "userAssignedIdentities": on_app,
     }

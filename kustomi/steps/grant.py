@@ -46,10 +46,7 @@ def run(azure: Azure, req: GrantRequest, dry_run: bool, progress: Progress) -> R
     report = Report("grant", dry_run=dry_run)
     ident = identities.get(azure, req.identity)
     data: dict[str, Any] = {
-        "identity": ident.name,
-        "clientId": ident.client_id,
-        "principalId": ident.principal_id,
-        "principalFqn": ident.fqn,
+        **ident.summary(),
         "role": req.role,
         "database": req.database,
         "via": req.via,

@@ -89,6 +89,9 @@ def test_grant_via_arm_first_second_and_another_role(world, kustomi):
     out = first.json()
     assert out["changes"][0]["kind"] == "create"
     assert out["data"]["assignment"] == f"kustomi-viewer-{ident['clientId']}"
+    for key in ("clientId", "principalId", "tenantId", "principalFqn"):
+        assert out["data"][key] == ident[key]
+    assert out["data"]["identityResourceId"] == ident["resourceId"]
     assert any(r["route"] == "kusto.principalAssignments.checkName" for r in world.requests())
     [p] = world.database("adxbusy", "Sales")["principals"]
     assert (p["role"], p["principal_id"], p["type"]) == ("Viewer", ident["clientId"], "App")
@@ -357,6 +360,7 @@ def test_attach_keeps_every_identity_and_second_run_writes_nothing(world, kustom
         ident["resourceId"].lower(),
     }
     assert r.json()["data"]["systemAssigned"] is True
+    assert r.json()["data"]["principalFqn"] == ident["principalFqn"]
     assert any('ManagedServiceIdentity = "' + ident["clientId"] in n for n in r.json()["notes"])
     world.clear_log()
     again = kustomi(
