@@ -51,6 +51,9 @@ class ArmContext:
                 401, "InvalidAuthenticationToken", "The access token is invalid or has expired."
             )
         req.claims = claims
+        bad_version = _check_api_version(req)
+        if bad_version is not None:
+            return bad_version
         sub = req.params.get("sub")
         if sub is not None and sub.lower() != self.world.subscription_id:
             return arm_error(
@@ -133,6 +136,80 @@ class ArmContext:
             body["error"] = op.error
         headers = {"Retry-After": "1"} if op.status == "Running" else {}
         return json_response(200, body, headers)
+
+
+# The api-versions each provider answers here: the installed SDKs' defaults (ARM.md 0) and the
+# recent ones other clients (the az CLI, older SDKs) send. ARM refuses any other.
+API_VERSIONS = {
+    "microsoft.managedidentity": {
+        "2024-11-30",
+        "2023-07-31-preview",
+        "2023-01-31",
+        "2022-01-31-preview",
+        "2021-09-30-preview",
+        "2018-11-30",
+    },
+    "microsoft.kusto": {
+        "2025-02-14",
+        "2024-04-13",
+        "2023-08-15",
+        "2023-05-02",
+        "2022-12-29",
+        "2022-11-11",
+        "2022-07-07",
+        "2022-02-01",
+    },
+    "microsoft.web": {
+        "2025-05-01",
+        "2024-11-01",
+        "2024-04-01",
+        "2023-12-01",
+        "2023-01-01",
+        "2022-09-01",
+        "2022-03-01",
+        "2021-03-01",
+    },
+    "resources": {
+        "2025-04-01",
+        "2024-11-01",
+        "2024-07-01",
+        "2024-03-01",
+        "2023-07-01",
+        "2022-12-01",
+        "2022-09-01",
+        "2021-04-01",
+        "2021-01-01",
+        "2020-06-01",
+        "2020-01-01",
+        "2019-11-01",
+        "2019-10-01",
+        "2016-06-01",
+    },
+}
+
+
+def _check_api_version(req: Request) -> Response | None:
+    version = req.query.get("api-version")
+    if not version:
+        return arm_error(
+            400,
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.",
+        )
+    lowered = req.path.lower()
+    provider = "resources"
+    if "/providers/" in lowered:
+        provider = lowered[lowered.rindex("/providers/") + len("/providers/") :].split("/")[0]
+    allowed = API_VERSIONS.get(provider, API_VERSIONS["resources"])
+    if version not in allowed:
+        return arm_error(
+            400,
+            "NoRegisteredProviderFound",
+            f"No registered resource provider found for API version '{version}' "
+            f"and type '{provider}'. The supported api-versions are "
+            f"'{', '.join(sorted(allowed, reverse=True))}'.",
+        )
+    return None
 
 
 def rg_not_found(rg: str) -> Response:

@@ -380,3 +380,20 @@ def test_verify_bad_input_is_exit_2(world, kustomi):
         r = kustomi("verify", "--identity", "id-func", *G, *CL, "--database", "Sales", *args)
         assert r.exit_code == 2, (args, r.stderr)
     assert world.requests() == []
+
+
+def test_inside_the_app_the_setting_is_read_from_the_environment(world, kustomi, monkeypatch):
+    """App settings are environment variables of the app's processes."""
+    ident = _setup(kustomi)
+    _inside_app(world, monkeypatch)
+    monkeypatch.setenv(
+        "KustoConnectionStringManagedIdentity",
+        "Data Source=https://other.westeurope.kusto.windows.net;Database=Sales;",
+    )
+    r = _verify(kustomi, world, identity=ident["clientId"])
+    assert r.exit_code == 6 and _status(r)["setting"] == "setting_wrong_target"
+    monkeypatch.setenv(
+        "KustoConnectionStringManagedIdentity",
+        f"Data Source={world.url}/kusto/adxbusy;Database=Sales;",
+    )
+    assert _status(_verify(kustomi, world, identity=ident["clientId"]))["setting"] == "ok"

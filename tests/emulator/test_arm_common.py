@@ -139,3 +139,15 @@ def test_unknown_method_is_405_and_unknown_path_404(emu):
     )
     assert r.status_code == 405
     assert raw("GET", f"/subscriptions/{sub()}/nothing/here").status_code == 404
+
+
+def test_api_version_is_required_and_checked(emu):
+    path = (
+        f"/subscriptions/{sub()}/resourceGroups/rg-demo/providers/Microsoft.Web/sites/func-orders"
+    )
+    missing = raw("GET", path)
+    assert missing.status_code == 400
+    assert missing.json()["error"]["code"] == "MissingApiVersionParameter"
+    wrong = raw("GET", path, api="2024-11-30")  # Microsoft.ManagedIdentity's, not Web's
+    assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "NoRegisteredProviderFound"
+    assert raw("GET", path, api="2025-05-01").status_code == 200
