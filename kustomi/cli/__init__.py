@@ -3,6 +3,7 @@ Report or an error into output and an exit code. Nothing here imports the Azure 
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
 from collections.abc import Callable
@@ -168,8 +169,11 @@ def main() -> None:
     app()
 
 
-# Registering the commands imports only typer and kustomi's light modules.
-from . import attach, create_identity, grant, set_connection, verify  # noqa: E402, F401
+# The commands register themselves on import, in checklist order (that is the order --help
+# lists them in). They import only typer and kustomi's light modules.
+for _module in ("create_identity", "grant", "attach", "set_connection", "verify"):
+    importlib.import_module(f"{__name__}.{_module}")
+
 from . import emulator as _emulator  # noqa: E402
 
 app.add_typer(_emulator.app, name="emulator")

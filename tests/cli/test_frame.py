@@ -53,6 +53,16 @@ def test_help_lists_exit_codes_and_global_options(kustomi):
     ):
         assert flag in r.stdout
     assert "6 checks failed" in r.stdout
+    block = r.stdout.split("Commands:")[1].split("\n\n")[0]
+    listed = [line.split()[0] for line in block.splitlines() if line.strip()]
+    assert listed == [
+        "create-identity",
+        "grant",
+        "attach",
+        "set-connection",
+        "verify",
+        "emulator",
+    ]  # the checklist's order
 
 
 def test_bad_output_format_is_a_usage_error(kustomi):
