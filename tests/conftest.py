@@ -170,7 +170,8 @@ def kustomi() -> Any:
     def run(*args: str, env: dict[str, str] | None = None) -> Result:
         runner = CliRunner()
         r = runner.invoke(app, list(args), catch_exceptions=False, env=env)
-        CLI_OUTPUTS.append(r.stdout + "\n" + r.stderr)
+        if "emulator" not in args:  # `emulator env|app-env` exist to print the emulated secrets
+            CLI_OUTPUTS.append(r.stdout + "\n" + r.stderr)
         return Result(r.exit_code, r.stdout, r.stderr)
 
     return run

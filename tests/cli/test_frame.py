@@ -219,3 +219,11 @@ def test_a_custom_cloud_from_the_arm_endpoint_alone(emu, kustomi, monkeypatch):
     )
     assert r.exit_code == 3  # signed in, asked ARM, and the identity is not there
     assert any(x["route"] == "arm.metadata" for x in emu.requests())
+
+
+def test_emulator_env_prints_the_env_file(emu, kustomi, tmp_path):
+    r = kustomi("emulator", "env", "--state-dir", str(emu.running.state_dir))
+    assert r.exit_code == 0
+    assert f"export KUSTOMI_ARM_ENDPOINT='{emu.url}'" in r.stdout
+    missing = kustomi("emulator", "env", "--state-dir", str(tmp_path / "none"))
+    assert missing.exit_code == 3 and "kustomi emulator serve" in missing.stderr
