@@ -104,9 +104,13 @@ def list_assignments(azure: Azure, cluster: Cluster, db: str) -> list[Assignment
 
 
 def name_available(azure: Azure, cluster: Cluster, db: str, name: str) -> bool:
+    from azure.mgmt.kusto.models import DatabasePrincipalAssignmentCheckNameRequest
+
+    # The model fills the required "type"; a plain dict would send {"name"} alone.
+    body = DatabasePrincipalAssignmentCheckNameRequest(name=name)
     try:
         r = azure.kusto.database_principal_assignments.check_name_availability(
-            cluster.resource_group, cluster.name, db, {"name": name}
+            cluster.resource_group, cluster.name, db, body
         )
     except Exception as e:
         raise translate(e, "checking the assignment name") from None

@@ -289,7 +289,16 @@ def register(router: Router, ctx: ArmContext) -> None:
         if isinstance(found, Response):
             return found
         _, d = found
-        name = str((req.json() or {}).get("name", ""))
+        body = req.json() or {}
+        name = str(body.get("name", ""))
+        # Both properties are required by the spec (ARM.md B, checkPrincipalAssignmentName...).
+        if body.get("type") != "Microsoft.Kusto/clusters/databases/principalAssignments":
+            return arm_error(
+                400,
+                "InvalidRequestContent",
+                "The request content was invalid: 'type' must be "
+                "'Microsoft.Kusto/clusters/databases/principalAssignments'.",
+            )
         if not ASSIGNMENT_NAME_RE.match(name):
             return json_response(
                 200,

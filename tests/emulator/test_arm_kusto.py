@@ -135,12 +135,20 @@ def test_check_name_availability_and_delete_lro(emu):
     ident = _identity()
     _grant(ident)
     kusto = client("kusto")
+    from azure.mgmt.kusto.models import DatabasePrincipalAssignmentCheckNameRequest as Check
+
     taken = kusto.database_principal_assignments.check_name_availability(
-        "rg-data", "adxdemo", "Orders", {"name": "pa1"}
+        "rg-data", "adxdemo", "Orders", Check(name="pa1")
     )
     free = kusto.database_principal_assignments.check_name_availability(
-        "rg-data", "adxdemo", "Orders", {"name": "pa2"}
+        "rg-data", "adxdemo", "Orders", Check(name="pa2")
     )
+    # A plain dict lacks the required "type": refused, as the service would.
+    with pytest.raises(HttpResponseError) as no_type:
+        kusto.database_principal_assignments.check_name_availability(
+            "rg-data", "adxdemo", "Orders", {"name": "pa2"}
+        )
+    assert no_type.value.status_code == 400
     assert (taken.name_available, taken.reason, free.name_available) == (
         False,
         "AlreadyExists",
