@@ -44,6 +44,10 @@ ROLE_HELP = (
 )
 
 
+# The app setting a Kusto binding's Connection names by default in kustomi's output.
+DEFAULT_SETTING = "KustoConnectionStringManagedIdentity"
+
+
 def kql_role(arm_role: str) -> str:
     return arm_role.lower() + "s"
 

@@ -38,10 +38,6 @@ class Report:
     notes: list[str] = field(default_factory=list)
 
     @property
-    def writes(self) -> int:
-        return sum(1 for c in self.changes if c.kind != "none")
-
-    @property
     def ok(self) -> bool:
         return all(f.status == "ok" for f in self.findings)
 

@@ -6,8 +6,8 @@ import os
 from functools import cached_property
 from typing import Any
 
-from kustomi.cloud import Cloud
-from kustomi.errors import UsageError
+from ..cloud import Cloud
+from ..errors import UsageError
 
 
 def text(value: Any) -> str:

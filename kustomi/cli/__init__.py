@@ -12,9 +12,9 @@ from typing import Annotated, Any
 
 import typer
 
-from kustomi import __version__
-from kustomi.errors import KustomiError, translate
-from kustomi.model import Report
+from .. import __version__
+from ..errors import ChecksFailed, KustomiError, translate
+from ..model import Report
 
 EPILOG = (
     "Exit codes: 0 ok, 1 internal error, 2 bad input (nothing sent), 3 not found, "
@@ -162,7 +162,7 @@ def run(ctx: typer.Context, fn: Callable[[Any], Report]) -> None:
         raise typer.Exit(1) from None
     render(report, s.format)
     if report.findings and not report.ok:
-        raise typer.Exit(6)
+        raise typer.Exit(ChecksFailed.exit_code)
 
 
 def main() -> None:

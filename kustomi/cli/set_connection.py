@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ..config import DEFAULT_SETTING
 from . import app, common, run, settings
 
 
@@ -24,7 +25,7 @@ def set_connection(
     resource_group: common.ResourceGroup = None,
     setting: Annotated[
         str, typer.Option("--setting", help="App setting name the binding's Connection names.")
-    ] = "KustoConnectionStringManagedIdentity",
+    ] = DEFAULT_SETTING,
     slot: common.Slot = None,
     cluster_resource_group: common.ClusterRg = None,
     force: Annotated[

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ..config import DEFAULT_SETTING
 from . import app, common, run, settings
 
 
@@ -48,7 +49,7 @@ def verify(
     slot: common.Slot = None,
     setting: Annotated[
         str, typer.Option("--setting", help="The binding's connection setting.")
-    ] = "KustoConnectionStringManagedIdentity",
+    ] = DEFAULT_SETTING,
     mode: Annotated[
         str,
         typer.Option(

@@ -15,10 +15,6 @@ Progress = Callable[[str], None]
 T = TypeVar("T")
 
 
-def no_progress(_: str) -> None:
-    pass
-
-
 def retry_while(
     fn: Callable[[], T],
     retryable: Callable[[Exception], bool],

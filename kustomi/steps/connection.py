@@ -15,7 +15,6 @@ from ..errors import ServiceError
 from ..model import Change, Finding, Report
 from . import writing
 
-DEFAULT_SETTING = "KustoConnectionStringManagedIdentity"
 MAX_MERGES = 3
 
 

@@ -17,6 +17,7 @@ from .. import kql
 from ..azure import identities, kusto_data, kusto_mgmt, web
 from ..azure.clients import Azure, managed_identity_credential
 from ..config import (
+    DEFAULT_SETTING,
     ClusterRef,
     IdentityRef,
     connection_value,
@@ -51,7 +52,7 @@ class VerifyRequest:
     app: str | None = None
     slot: str | None = None
     resource_group: str | None = None
-    setting: str = "KustoConnectionStringManagedIdentity"
+    setting: str = DEFAULT_SETTING
     mode: str = "auto"
     wait: float = 0.0
     grant_args: tuple[str, ...] = field(default_factory=tuple)
