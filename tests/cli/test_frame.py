@@ -227,3 +227,26 @@ def test_emulator_env_prints_the_env_file(emu, kustomi, tmp_path):
     assert f"export KUSTOMI_ARM_ENDPOINT='{emu.url}'" in r.stdout
     missing = kustomi("emulator", "env", "--state-dir", str(tmp_path / "none"))
     assert missing.exit_code == 3 and "kustomi emulator serve" in missing.stderr
+
+
+def test_console_script_defaults_to_json_when_piped(emu):
+    """As a user's script runs it: the installed entry point, stdout a pipe, so JSON."""
+    env = {k: v for k, v in os.environ.items()}
+    out = subprocess.run(
+        [KUSTOMI, "create-identity", "-g", "rg-demo", "-n", "id-script"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["schema"] == "kustomi.report/1" and doc["data"]["name"] == "id-script"
+    bad = subprocess.run(
+        [KUSTOMI, "create-identity", "-g", "rg-demo", "-n", "x"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and bad.stdout == "" and "Error:" in bad.stderr
