@@ -66,7 +66,7 @@ def main() -> None:
             for k, v in os.environ.items()
             if not k.startswith(("AZURE_", "KUSTOMI_", "IDENTITY_"))
         }
-        env.update(emulated, KUSTOMI_OUTPUT="table", COLUMNS="110")
+        env.update(emulated, KUSTOMI_OUTPUT="table", COLUMNS="110", NO_PROXY="127.0.0.1,localhost")
         print(f"$ . {state / 'env'}   # sets " + ", ".join(sorted(emulated)))
         run(env, state)
     finally:

@@ -117,6 +117,9 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         ):
             monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    # The emulator is on loopback: no proxy a machine may have configured applies to it.
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     # Should anything fall through to IMDS, it reaches a closed loopback port, not the network
     # (azure-identity and MSAL both honour this variable; KUSTO_AND_IDENTITY.md 4.4).
     monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9")
