@@ -8,7 +8,6 @@ A new identity is unknown to Entra for a while; the grant is retried, saying so,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from .. import kql
 from ..azure import identities, kusto_data, kusto_mgmt
@@ -45,34 +44,21 @@ def entra_not_yet(e: Exception) -> bool:
 def run(azure: Azure, req: GrantRequest, dry_run: bool, progress: Progress) -> Report:
     report = Report("grant", dry_run=dry_run)
     ident = identities.get(azure, req.identity)
-    data: dict[str, Any] = {
-        **ident.summary(),
-        "role": req.role,
-        "database": req.database,
-        "via": req.via,
-    }
+    report.data = {**ident.summary(), "role": req.role, "database": req.database, "via": req.via}
     if req.role == "Admin":
         report.notes.append(
             "Admin is far more than a binding needs: viewer (input) or ingestor (output) is enough."
         )
-    if req.via == "arm":
-        _via_arm(azure, req, ident, report, data, dry_run, progress)
-    else:
-        _via_kql(azure, req, ident, report, data, dry_run, progress)
-    report.data = data
+    via = _via_arm if req.via == "arm" else _via_kql
+    via(azure, req, ident, report, progress)
     report.notes.append(f'binding: ManagedServiceIdentity = "{ident.client_id}"')
     return report
 
 
 def _via_arm(
-    azure: Azure,
-    req: GrantRequest,
-    ident: identities.Identity,
-    report: Report,
-    data: dict[str, Any],
-    dry_run: bool,
-    progress: Progress,
+    azure: Azure, req: GrantRequest, ident: identities.Identity, report: Report, progress: Progress
 ) -> None:
+    data = report.data
     cluster = kusto_mgmt.resolve(azure, req.cluster)
     data.update(cluster=cluster.name, clusterUri=cluster.uri)
     target = f"{req.role} on {cluster.name}/{req.database} for {ident.name}"
@@ -94,7 +80,7 @@ def _via_arm(
     data["assignment"] = name
     change = Change("create", target, f"{detail} {name}")
     report.changes.append(change)
-    if dry_run:
+    if report.dry_run:
         return
     # The list above is every assignment of the database, so it already tells taken names;
     # the service's own check also rejects names it reserves.
@@ -123,14 +109,9 @@ def _via_arm(
 
 
 def _via_kql(
-    azure: Azure,
-    req: GrantRequest,
-    ident: identities.Identity,
-    report: Report,
-    data: dict[str, Any],
-    dry_run: bool,
-    progress: Progress,
+    azure: Azure, req: GrantRequest, ident: identities.Identity, report: Report, progress: Progress
 ) -> None:
+    data = report.data
     uri = req.cluster.uri or kusto_mgmt.resolve(azure, req.cluster).uri
     data.update(clusterUri=uri)
     client = azure.kusto_data(uri)
@@ -155,7 +136,7 @@ def _via_kql(
     )
     change = Change("create", target, command)
     report.changes.append(change)
-    if dry_run:
+    if report.dry_run:
         return
     with writing(report, change):
         try:
