@@ -24,7 +24,7 @@ from ..config import (
     parse_connection,
     secret_keys_in,
 )
-from ..errors import KustomiError
+from ..errors import AuthError, KustomiError
 from ..model import Finding, Report
 from . import Progress, retry_while
 
@@ -162,7 +162,14 @@ def by_identity(azure: Azure, req: VerifyRequest, reason: str, progress: Progres
         # Inside the app a client id is all it takes: no ARM request, no operator sign-in.
         client_id = req.identity.client_id
     else:
-        ident = identities.find(azure, req.identity)
+        try:
+            ident = identities.find(azure, req.identity)
+        except AuthError as e:
+            raise AuthError(
+                e.message,
+                hint="Inside a function app, pass --identity <clientId>: "
+                "verify then needs no ARM access.",
+            ) from None
         if ident is None:
             f.append(_not_found(req.identity))
             return report

@@ -397,3 +397,13 @@ def test_inside_the_app_the_setting_is_read_from_the_environment(world, kustomi,
         f"Data Source={world.url}/kusto/adxbusy;Database=Sales;",
     )
     assert _status(_verify(kustomi, world, identity=ident["clientId"]))["setting"] == "ok"
+
+
+def test_inside_the_app_without_arm_access_it_says_to_pass_the_client_id(
+    world, kustomi, monkeypatch
+):
+    _setup(kustomi)
+    _inside_app(world, monkeypatch)
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", "not-the-operator")
+    r = _verify(kustomi, world)  # by name: needs ARM, and the sign-in fails
+    assert r.exit_code == 4 and "pass --identity <clientId>" in r.stderr
