@@ -22,24 +22,17 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from kustomi.cli import app
-from kustomi.emulator.server import RunningEmulator
+from kustomi.emulator.server import RunningEmulator, is_write
 from kustomi.emulator.state import World
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "kustomi" / "emulator" / "scenarios" / "demo.json"
-WRITE_CSL = (".add", ".drop", ".set")
 
 
 def classify(log: list[dict]) -> tuple[int, int, int]:
     entra = [r for r in log if r["route"].startswith("entra.")]
     api = [r for r in log if not r["route"].startswith("entra.")]
-    writes = [
-        r
-        for r in api
-        if r["method"] in ("PUT", "PATCH", "DELETE")
-        or (r["route"] == "kusto.data.mgmt" and (r.get("csl") or "").startswith(WRITE_CSL))
-    ]
-    return len(api), len(writes), len(entra)
+    return len(api), len([r for r in api if is_write(r)]), len(entra)
 
 
 def main() -> None:

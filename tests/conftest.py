@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kustomi.cli import app
-from kustomi.emulator.server import RunningEmulator
+from kustomi.emulator.server import RunningEmulator, is_write
 from kustomi.emulator.state import World
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
@@ -55,21 +55,8 @@ class Emu:
         return self.admin("/_emulator/requests")["requests"]  # type: ignore[no-any-return]
 
     def writes(self) -> list[dict[str, Any]]:
-        """Requests that change Azure state (token requests and list actions excluded)."""
-        reads = ("list", "checkName", "listPrincipals", "token", "query", "operationResults")
-        return [
-            r
-            for r in self.requests()
-            if r["method"] in ("PUT", "PATCH", "DELETE")
-            or (
-                (
-                    r["method"] == "POST"
-                    and not r["route"].endswith(reads)
-                    and not r["route"].startswith(("entra.", "kusto.data.query"))
-                )
-                and not (r["route"] == "kusto.data.mgmt" and not _is_write_csl(r.get("csl")))
-            )
-        ]
+        """Requests that changed Azure state (see kustomi.emulator.server.is_write)."""
+        return [r for r in self.requests() if is_write(r)]
 
     def clear_log(self) -> None:
         self.admin("/_emulator/requests", "DELETE")
@@ -94,10 +81,6 @@ class Emu:
     def database(self, cluster: str, db: str) -> dict[str, Any]:
         c = next(c for c in self.state()["clusters"] if c["name"] == cluster)
         return next(d for d in c["databases"] if d["name"] == db)
-
-
-def _is_write_csl(csl: str | None) -> bool:
-    return bool(csl) and csl.lstrip().lower().startswith((".add", ".drop", ".set"))  # type: ignore[union-attr]
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,17 @@ from .mi import ManagedIdentityEndpoint
 from .state import Knobs, World
 from .wire import Request, Response, Router, arm_error, json_response
 
+# KQL commands that change state (the emulator implements .add and .drop; the rest are refused).
+WRITE_CSL = (".add", ".drop", ".set", ".alter", ".create", ".ingest", ".append")
+
+
+def is_write(entry: dict[str, Any]) -> bool:
+    """Whether a request-log entry changed state: an ARM PUT, PATCH or DELETE, or a KQL command
+    that writes. Every POST the emulator serves on ARM is a read (lists, name checks)."""
+    if entry["route"] == "kusto.data.mgmt":
+        return str(entry.get("csl") or "").lstrip().lower().startswith(WRITE_CSL)
+    return entry["method"] in ("PUT", "PATCH", "DELETE") and not entry["route"].startswith("_")
+
 
 class Emulator:
     """The world and every service over it. `handle` is the whole server, minus sockets."""
@@ -148,15 +159,9 @@ class Emulator:
                 },
                 headers,
             )
-        return (
-            arm_error(status, code, message)
-            if not headers
-            else Response(
-                status,
-                arm_error(status, code, message).body,
-                {"Content-Type": "application/json; charset=utf-8", **headers},
-            )
-        )
+        resp = arm_error(status, code, message)
+        resp.headers.update(headers)
+        return resp
 
     def _record(self, req: Request, resp: Response, route: str) -> None:
         entry: dict[str, Any] = {

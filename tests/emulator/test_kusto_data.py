@@ -223,3 +223,14 @@ def test_auth_metadata_has_all_six_keys(emu):
         "KustoServiceResourceId",
         "FirstPartyAuthorityUrl",
     }
+
+
+def test_the_request_log_tells_writes_from_reads(emu):
+    """The zero-writes assertions of the CLI tests rest on this predicate: it must see writes."""
+    ident = client("msi").user_assigned_identities.create_or_update(
+        "rg-demo", "id-w", {"location": "westeurope"})
+    client("web").web_apps.list_application_settings("rg-demo", "func-orders")
+    admin = _kusto()
+    admin.execute_mgmt("Orders", ".show database Orders principals")
+    admin.execute_mgmt("Orders", f".add database Orders viewers ('aadapp={ident.client_id}')")
+    assert [w["route"] for w in emu.writes()] == ["msi.identities.put", "kusto.data.mgmt"]
