@@ -228,7 +228,8 @@ def test_auth_metadata_has_all_six_keys(emu):
 def test_the_request_log_tells_writes_from_reads(emu):
     """The zero-writes assertions of the CLI tests rest on this predicate: it must see writes."""
     ident = client("msi").user_assigned_identities.create_or_update(
-        "rg-demo", "id-w", {"location": "westeurope"})
+        "rg-demo", "id-w", {"location": "westeurope"}
+    )
     client("web").web_apps.list_application_settings("rg-demo", "func-orders")
     admin = _kusto()
     admin.execute_mgmt("Orders", ".show database Orders principals")
