@@ -303,7 +303,9 @@ class RunningEmulator:
 
         state_dir.mkdir(parents=True, exist_ok=True)
         ca = trustme.CA()
-        cert = ca.issue_cert("127.0.0.1", "localhost")
+        # "127.1" is loopback too, but azure-kusto-data does not count it as a local address:
+        # a cluster URI with that host is one the library refuses as untrusted (cluster_untrusted).
+        cert = ca.issue_cert("127.0.0.1", "localhost", "127.1")
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         cert.configure_cert(ctx)
         self.ca_path = state_dir / "ca.pem"

@@ -392,8 +392,11 @@ def _check_local_setting(req: VerifyRequest, uri: str, report: Report) -> None:
 
 def _hint_for(status: str, req: VerifyRequest) -> str:
     return {
-        "cluster_untrusted": "the host is not a Kusto endpoint azure-kusto-data trusts; check the "
-        "cluster URI",
+        # The Kusto clients (azure-kusto-data here, Kusto.Data in the binding) refuse hosts outside
+        # their list of known Kusto domains: https://aka.ms/kustotrustedendpoints
+        "cluster_untrusted": "use the cluster's own URI as the portal shows it "
+        "(https://<name>.<region>.kusto.windows.net), not a proxy or custom domain; the Kusto "
+        "clients refuse other hosts (https://aka.ms/kustotrustedendpoints)",
         "cluster_unreachable": "check the cluster URI, the network and that the cluster runs",
         "database_not_found": f"check the database name {req.database!r} (case matters)",
         "token_failed": "check that the identity and the cluster are in the same tenant",

@@ -39,7 +39,7 @@ def _inside_app(world, monkeypatch, slot: str = ""):
         monkeypatch.setenv(k, v)
 
 
-def _verify(kustomi, world, *extra, identity=None):
+def _verify(kustomi, world, *extra, identity=None, cluster=None):
     return kustomi(
         "-o",
         "json",
@@ -48,7 +48,7 @@ def _verify(kustomi, world, *extra, identity=None):
         identity or "id-func",
         *G,
         "--cluster",
-        f"{world.url}/kusto/adxbusy",
+        cluster or f"{world.url}/kusto/adxbusy",
         "--database",
         "Sales",
         *extra,
@@ -183,7 +183,7 @@ def test_propagation_that_outlasts_wait_is_not_propagated(world, kustomi, monkey
     assert r.exit_code == 6 and _status(r)["role"] == "not_propagated"
 
 
-def test_database_not_found_and_untrusted_cluster(world, kustomi, monkeypatch):
+def test_database_not_found(world, kustomi, monkeypatch):
     _setup(kustomi)
     _inside_app(world, monkeypatch)
     r = kustomi(
@@ -339,6 +339,25 @@ def test_token_failed_when_the_endpoint_refuses(world, kustomi, monkeypatch):
     world.faults([{"route": "mi.token", "status": 400}])
     r = _verify(kustomi, world, identity=ident["clientId"])
     assert r.exit_code == 6 and _status(r)["token"] == "token_failed"
+
+
+def test_untrusted_cluster(world, kustomi, monkeypatch):
+    """A host azure-kusto-data does not trust: it refuses it before any token is sent.
+
+    The emulator also answers as https://127.1, which is loopback but not a local address to the
+    library's trusted-endpoints check (only localhost, 127.0.0.1 and dotted 127.x.x.x count)."""
+    _setup(kustomi)
+    _inside_app(world, monkeypatch)
+    world.clear_log()
+    untrusted = world.url.replace("127.0.0.1", "127.1")
+    r = _verify(kustomi, world, cluster=f"{untrusted}/kusto/adxbusy")
+    assert r.exit_code == 6, r.stdout + r.stderr
+    cluster = next(f for f in r.json()["findings"] if f["check"] == "cluster")
+    assert cluster["status"] == "cluster_untrusted" and "127.1" in cluster["detail"]
+    assert "aka.ms/kustotrustedendpoints" in cluster["hint"]
+    assert _status(r)["token"] == "ok"  # the identity did get its token; the host was the problem
+    routes = [x["route"] for x in world.requests()]
+    assert "kusto.data.mgmt" not in routes and "kusto.data.query" not in routes
 
 
 def test_untrusted_cluster_is_classified(world):
