@@ -18,7 +18,8 @@ from ..model import Report
 
 EPILOG = (
     "Exit codes: 0 ok, 1 internal error, 2 bad input (nothing sent), 3 not found, "
-    "4 not signed in or not authorized, 5 Azure service error, 6 checks failed, 130 interrupted."
+    "4 not signed in or not authorized, 5 Azure service error, "
+    "6 checks failed (or changes pending under --check), 130 interrupted."
 )
 
 app = typer.Typer(
@@ -40,6 +41,7 @@ class Settings:
     output: str | None = None
     subscription: str | None = None
     dry_run: bool = False
+    check: bool = False
     yes: bool = False
     verbosity: int = 0
     debug: bool = False
@@ -82,6 +84,13 @@ def root(
         bool,
         typer.Option("--dry-run", envvar="KUSTOMI_DRY_RUN", help="Show the plan; send no write."),
     ] = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Like --dry-run, and exit 6 when anything would change: for scripts and CI.",
+        ),
+    ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     verbose: Annotated[
         int, typer.Option("-v", "--verbose", count=True, help="More detail on stderr.")
@@ -107,7 +116,8 @@ def root(
     ctx.obj = Settings(
         output=output,
         subscription=subscription,
-        dry_run=dry_run,
+        dry_run=dry_run or check,
+        check=check,
         yes=yes,
         verbosity=-1 if quiet else verbose,
         debug=debug,
@@ -162,6 +172,13 @@ def run(ctx: typer.Context, fn: Callable[[Any], Report]) -> None:
         raise typer.Exit(1) from None
     render(report, s.format)
     if report.findings and not report.ok:
+        raise typer.Exit(ChecksFailed.exit_code)
+    pending = [c for c in report.changes if c.kind != "none"]
+    if s.check and pending:
+        reporter.progress(
+            f"check: {len(pending)} change(s) pending, nothing sent; "
+            "run the same command without --check to apply them."
+        )
         raise typer.Exit(ChecksFailed.exit_code)
 
 
