@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 
 @dataclass
@@ -96,7 +96,9 @@ class Router:
         for m, rx, handler, name in self._routes:
             found = rx.match(path)
             if found and m == method:
-                return handler, found.groupdict(), name
+                # Path segments arrive percent-encoded (a database named "Sales Archive" is
+                # Sales%20Archive on the wire); the services see the decoded name.
+                return handler, {k: unquote(v) for k, v in found.groupdict().items()}, name
         return None
 
     def path_known(self, path: str) -> bool:

@@ -227,3 +227,37 @@ def test_operation_status_matches_the_example(emu):
         ).json()["properties"]["provisioningState"]
         == "Succeeded"
     )
+
+
+def test_a_database_name_with_a_space_is_decoded_from_the_path(emu):
+    """The SDK percent-encodes path segments (Sales%20Archive); ARM answers for the decoded
+    name, as the service does, and returns it decoded in the body."""
+    put = raw(
+        "PUT",
+        f"/subscriptions/{sub()}{K}/databases/Sales%20Archive",
+        {"location": "westeurope", "kind": "ReadWrite"},
+        api=API,
+    )
+    assert put.status_code in (200, 201), put.text
+    assert put.json()["name"] == "adxdemo/Sales Archive"
+    got = client("kusto").databases.get("rg-data", "adxdemo", "Sales Archive")
+    assert got.name == "adxdemo/Sales Archive"
+    ident = _identity()
+    client("kusto").database_principal_assignments.begin_create_or_update(
+        "rg-data",
+        "adxdemo",
+        "Sales Archive",
+        "pa-space",
+        {
+            "properties": {
+                "principalId": ident.client_id,
+                "role": "Viewer",
+                "principalType": "App",
+                "tenantId": ident.tenant_id,
+            }
+        },
+    ).result()
+    listed = client("kusto").database_principal_assignments.list(
+        "rg-data", "adxdemo", "Sales Archive"
+    )
+    assert [p.name for p in listed] == ["adxdemo/Sales Archive/pa-space"]
