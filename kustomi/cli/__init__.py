@@ -113,6 +113,8 @@ def root(
 ) -> None:
     if output is not None and output not in ("table", "json"):
         raise typer.BadParameter("must be table or json", param_hint="-o/--output")
+    if ctx.invoked_subcommand and not ctx.resilient_parsing:
+        subscription = _project_file(ctx, subscription, verbose > 0 and not quiet)
     ctx.obj = Settings(
         output=output,
         subscription=subscription,
@@ -122,6 +124,46 @@ def root(
         verbosity=-1 if quiet else verbose,
         debug=debug,
     )
+
+
+# Options a project file may not set: replacing a secret-bearing setting stays a choice per run.
+NOT_IN_FILE = {"force", "help"}
+
+
+def _project_file(ctx: typer.Context, subscription: str | None, verbose: bool) -> str | None:
+    """Load kustomi.toml into the commands' default_map; return the subscription to use."""
+    import os
+    from pathlib import Path
+
+    from ..project_file import find, load
+
+    commands: dict[str, Any] = getattr(ctx.command, "commands", {})
+    options = {
+        name: {
+            opt[2:]: str(param.name)
+            for param in cmd.params
+            for opt in param.opts
+            if opt.startswith("--") and opt[2:] not in NOT_IN_FILE
+        }
+        for name, cmd in commands.items()
+        if not hasattr(cmd, "commands")  # not a group such as `emulator`
+    }
+    if ctx.invoked_subcommand not in options:
+        return subscription
+    from kustomi.output import Reporter
+
+    try:
+        path = find(os.environ, Path.cwd())
+        if path is None:
+            return subscription
+        defaults, root_values = load(path, options)
+    except KustomiError as e:
+        Reporter().error(e.message, e.hint)
+        raise typer.Exit(e.exit_code) from None
+    ctx.default_map = defaults
+    if verbose:
+        Reporter(1).info(f"defaults from {path}")
+    return subscription or root_values.get("subscription")
 
 
 def settings(ctx: typer.Context) -> Settings:
