@@ -42,3 +42,14 @@ def test_exit_codes_in_the_readme_match_the_error_family():
         errors.ChecksFailed,
     ):
         assert f"| {cls.exit_code} |" in README
+
+
+def test_the_readme_kustomi_toml_runs(emu, kustomi, tmp_path):
+    """The README's example file is accepted as it stands and supplies every option a grant
+    needs: the dry run reaches ARM, which has none of the example's resources (exit 3, not 2)."""
+    section = README.split("### Project defaults: kustomi.toml", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "kustomi.toml").write_text(example)
+    r = kustomi("--dry-run", "grant")
+    assert r.exit_code == 3, r.stderr
+    assert "rg-orders" in r.stderr or "id-orders" in r.stderr
