@@ -10,6 +10,7 @@ from typing import IO, Any
 from rich.console import Console
 from rich.table import Table
 
+from .logs import scrub
 from .model import Report
 
 SYMBOL = {"create": "+ create", "update": "~ update", "delete": "- delete", "none": "= unchanged"}
@@ -73,19 +74,23 @@ class Reporter:
             file=stream or sys.stderr, markup=False, highlight=False, soft_wrap=True
         )
 
+    def _print(self, text: str) -> None:
+        # Messages can quote a service's error text; a token or secret in it never shows.
+        self.console.print(scrub(text))
+
     def progress(self, message: str) -> None:
         if self.verbosity >= 0:
-            self.console.print(message)
+            self._print(message)
 
     def info(self, message: str) -> None:
         if self.verbosity >= 1:
-            self.console.print(message)
+            self._print(message)
 
     def warn(self, message: str) -> None:
         if self.verbosity >= 0:
-            self.console.print(f"warning: {message}")
+            self._print(f"warning: {message}")
 
     def error(self, message: str, hint: str | None = None) -> None:
-        self.console.print(f"Error: {message}")
+        self._print(f"Error: {message}")
         if hint:
-            self.console.print(f"Hint: {hint}")
+            self._print(f"Hint: {hint}")
