@@ -9,6 +9,17 @@ from tests.cli.worlds import TWENTY_SETTINGS, busy_world
 
 G = ("-g", "rg-app")
 CL = ("--cluster", "adxbusy", "--cluster-resource-group", "rg-data")
+GRANT_VIEWER = (
+    "grant",
+    "--role",
+    "viewer",
+    "--identity",
+    "id-func",
+    *G,
+    *CL,
+    "--database",
+    "Sales",
+)
 
 
 @pytest.fixture
@@ -75,15 +86,7 @@ def test_grant_via_arm_first_second_and_another_role(world, kustomi):
     first = kustomi(
         "-o",
         "json",
-        "grant",
-        "--role",
-        "viewer",
-        "--identity",
-        "id-func",
-        *G,
-        *CL,
-        "--database",
-        "Sales",
+        *GRANT_VIEWER,
     )
     assert first.exit_code == 0, first.stderr
     out = first.json()
@@ -151,15 +154,7 @@ def test_grant_counts_an_assignment_by_object_id_as_done(world, kustomi):
     r = kustomi(
         "-o",
         "json",
-        "grant",
-        "--role",
-        "viewer",
-        "--identity",
-        "id-func",
-        *G,
-        *CL,
-        "--database",
-        "Sales",
+        *GRANT_VIEWER,
     )
     assert r.exit_code == 0 and r.json()["changes"][0]["kind"] == "none"
     assert r.json()["data"]["assignment"] == "made-by-hand"
@@ -192,15 +187,7 @@ def test_grant_dry_run_writes_nothing(world, kustomi):
         "--dry-run",
         "-o",
         "json",
-        "grant",
-        "--role",
-        "viewer",
-        "--identity",
-        "id-func",
-        *G,
-        *CL,
-        "--database",
-        "Sales",
+        *GRANT_VIEWER,
     )
     assert r.exit_code == 0 and r.json()["changes"][0]["kind"] == "create"
     assert world.writes() == []
@@ -213,15 +200,7 @@ def test_grant_retries_while_entra_does_not_know_the_identity(world, kustomi):
     r = kustomi(
         "-o",
         "json",
-        "grant",
-        "--role",
-        "viewer",
-        "--identity",
-        "id-func",
-        *G,
-        *CL,
-        "--database",
-        "Sales",
+        *GRANT_VIEWER,
     )
     assert r.exit_code == 0, r.stderr
     assert "waiting for Entra to know identity id-func" in r.stderr
@@ -232,15 +211,7 @@ def test_grant_gives_up_on_entra_with_a_hint(world, kustomi):
     world.knobs(entra_propagation_seconds=60)
     _identity(kustomi)
     r = kustomi(
-        "grant",
-        "--role",
-        "viewer",
-        "--identity",
-        "id-func",
-        *G,
-        *CL,
-        "--database",
-        "Sales",
+        *GRANT_VIEWER,
         "--entra-timeout",
         "2",
     )
