@@ -39,7 +39,7 @@ def _inside_app(world, monkeypatch, slot: str = ""):
         monkeypatch.setenv(k, v)
 
 
-def _verify(kustomi, world, *extra, identity=None, cluster=None):
+def _verify(kustomi, world, *extra, identity=None, cluster=None, database="Sales"):
     return kustomi(
         "-o",
         "json",
@@ -50,7 +50,7 @@ def _verify(kustomi, world, *extra, identity=None, cluster=None):
         "--cluster",
         cluster or f"{world.url}/kusto/adxbusy",
         "--database",
-        "Sales",
+        database,
         *extra,
     )
 
@@ -118,20 +118,7 @@ def test_grant_command_from_the_hint_fixes_it(world, kustomi, monkeypatch):
 def test_identity_not_attached_is_identity_unavailable(world, kustomi, monkeypatch):
     _setup(kustomi, attach=False)
     _inside_app(world, monkeypatch)
-    r = kustomi(
-        "-o",
-        "json",
-        "verify",
-        "--identity",
-        "id-func",
-        *G,
-        "--cluster",
-        f"{world.url}/kusto/adxbusy",
-        "--database",
-        "Sales",
-        "--app",
-        "func-busy",
-    )
+    r = _verify(kustomi, world, "--app", "func-busy")
     assert r.exit_code == 6
     token = next(f for f in r.json()["findings"] if f["check"] == "token")
     assert token["status"] == "identity_unavailable"
@@ -186,18 +173,7 @@ def test_propagation_that_outlasts_wait_is_not_propagated(world, kustomi, monkey
 def test_database_not_found(world, kustomi, monkeypatch):
     _setup(kustomi)
     _inside_app(world, monkeypatch)
-    r = kustomi(
-        "-o",
-        "json",
-        "verify",
-        "--identity",
-        "id-func",
-        *G,
-        "--cluster",
-        f"{world.url}/kusto/adxbusy",
-        "--database",
-        "Nope",
-    )
+    r = _verify(kustomi, world, database="Nope")
     assert r.exit_code == 6 and _status(r)["database"] == "database_not_found"
 
 
