@@ -17,6 +17,7 @@ from ..errors import ChecksFailed, KustomiError, translate
 from ..model import Report
 
 EPILOG = (
+    "Defaults for command options: ./kustomi.toml, or the file KUSTOMI_CONFIG names.\n\n"
     "Exit codes: 0 ok, 1 internal error, 2 bad input (nothing sent), 3 not found, "
     "4 not signed in or not authorized, 5 Azure service error, "
     "6 checks failed (or changes pending under --check), 130 interrupted."

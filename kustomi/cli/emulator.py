@@ -142,7 +142,11 @@ def app_env(
         sys.stdout.write(f"export {k}='{v}'\n")
 
 
-@app.command("env")
+@app.command(
+    "env",
+    epilog='Example:\n\n  eval "$(kustomi emulator env)"\n\n  kustomi create-identity -g rg-demo '
+    "-n id-orders",
+)
 def env_cmd(state_dir: StateDir = None) -> None:
     """Print the operator's export lines (the content of DIR/env), for `eval "$(...)"`."""
     directory = state_dir or default_state_dir()
