@@ -53,3 +53,9 @@ def test_the_readme_kustomi_toml_runs(emu, kustomi, tmp_path):
     r = kustomi("--dry-run", "grant")
     assert r.exit_code == 3, r.stderr
     assert "rg-orders" in r.stderr or "id-orders" in r.stderr
+
+
+@pytest.mark.parametrize("name", ["serve", "env", "app-env"])
+def test_emulator_commands_have_an_example(kustomi, name):
+    r = kustomi("emulator", name, "--help")
+    assert r.exit_code == 0 and "Example" in r.stdout
