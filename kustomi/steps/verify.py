@@ -321,12 +321,21 @@ def _refused_finding(
                 f"the cluster still refused it after {req.wait:.0f}s",
                 "propagation can take minutes; rerun with a longer --wait",
             )
+    hint = f"grant the role: {grant_command(req)}"
+    hint += "" if req.wait else "; if it was granted moments ago, rerun with --wait 120"
+    if req.role == "Ingestor":
+        # Whether an Ingestor may list its own roles is undocumented (KUSTO_AND_IDENTITY.md 2.5,
+        # UNCONFIRMED). Should a cluster refuse it that, the control plane still tells.
+        hint += (
+            "; if the role is in place, `kustomi verify --mode control-plane` (as the operator) "
+            "confirms the grant, since an Ingestor can neither query nor, on some clusters, "
+            "list its own roles"
+        )
     return Finding(
         "role",
         "not_authorized",
         detail if seen in detail else f"the cluster refused principal '{seen}': {detail}",
-        f"grant the role: {grant_command(req)}"
-        + ("" if req.wait else "; if it was granted moments ago, rerun with --wait 120"),
+        hint,
     )
 
 

@@ -100,6 +100,22 @@ def test_nothing_granted_is_not_authorized_with_the_fixing_command(world, kustom
     assert "--wait" in role["hint"]
 
 
+def test_an_ingestor_refused_is_pointed_at_the_control_plane_check(world, kustomi, monkeypatch):
+    _setup(kustomi, role=None)
+    _inside_app(world, monkeypatch)
+    r = _verify(kustomi, world, "--role", "ingestor")
+    role = next(f for f in r.json()["findings"] if f["check"] == "role")
+    assert r.exit_code == 6 and role["status"] == "not_authorized"
+    assert "kustomi grant --role ingestor" in role["hint"]
+    assert "verify --mode control-plane" in role["hint"]
+    viewer = next(
+        f
+        for f in _verify(kustomi, world, "--role", "viewer").json()["findings"]
+        if f["check"] == "role"
+    )
+    assert "control-plane" not in viewer["hint"]
+
+
 def test_grant_command_from_the_hint_fixes_it(world, kustomi, monkeypatch):
     _setup(kustomi, role=None)
     _inside_app(world, monkeypatch)
