@@ -89,14 +89,23 @@ def root(
         bool,
         typer.Option(
             "--check",
+            envvar="KUSTOMI_CHECK",
             help="Like --dry-run, and exit 6 when anything would change: for scripts and CI.",
         ),
     ] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", "-y", envvar="KUSTOMI_YES", help="Do not ask for confirmation."),
+    ] = False,
     verbose: Annotated[
-        int, typer.Option("-v", "--verbose", count=True, help="More detail on stderr.")
+        int,
+        typer.Option(
+            "-v", "--verbose", count=True, envvar="KUSTOMI_VERBOSE", help="More detail on stderr."
+        ),
     ] = 0,
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only errors on stderr.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("-q", "--quiet", envvar="KUSTOMI_QUIET", help="Only errors on stderr.")
+    ] = False,
     debug: Annotated[
         bool,
         typer.Option(
