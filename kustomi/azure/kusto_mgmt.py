@@ -14,7 +14,7 @@ from .clients import Azure, text
 class Cluster:
     name: str
     resource_group: str
-    uri: str
+    uri: str  # "" when the cluster was named, not looked up
     location: str
 
 
@@ -95,6 +95,8 @@ def list_assignments(azure: Azure, cluster: Cluster, db: str) -> list[Assignment
             )
         ]
     except ResourceNotFoundError:
+        if not cluster.uri:  # not looked up yet: is it the cluster that is missing?
+            resolve(azure, ClusterRef(name=cluster.name, resource_group=cluster.resource_group))
         raise NotFoundError(
             f"Database '{db}' was not found on cluster '{cluster.name}'.",
             hint="Check the database name (it is case-sensitive in KQL).",

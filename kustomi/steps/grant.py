@@ -59,8 +59,14 @@ def _via_arm(
     azure: Azure, req: GrantRequest, ident: identities.Identity, report: Report, progress: Progress
 ) -> None:
     data = report.data
-    cluster = kusto_mgmt.resolve(azure, req.cluster)
-    data.update(cluster=cluster.name, clusterUri=cluster.uri)
+    if req.cluster.name and req.cluster.resource_group:
+        # Named with its resource group, the cluster needs no lookup: the assignment calls name
+        # it, and a 404 from them is told apart (cluster or database) on the error path only.
+        cluster = kusto_mgmt.Cluster(req.cluster.name, req.cluster.resource_group, "", "")
+    else:
+        cluster = kusto_mgmt.resolve(azure, req.cluster)
+        data["clusterUri"] = cluster.uri
+    data["cluster"] = cluster.name
     target = f"{req.role} on {cluster.name}/{req.database} for {ident.name}"
     existing = kusto_mgmt.list_assignments(azure, cluster, req.database)
     mine = [a for a in existing if a.is_for(ident.client_id, ident.principal_id)]

@@ -114,6 +114,11 @@ def test_grant_via_arm_first_second_and_another_role(world, kustomi):
     )
     assert again.exit_code == 0 and again.json()["changes"][0]["kind"] == "none"
     assert world.writes() == []
+    # Two reads: the identity, and the database's assignments (a named cluster needs no GET).
+    assert [r["route"] for r in world.requests() if not r["route"].startswith("entra.")] == [
+        "msi.identities.get",
+        "kusto.principalAssignments.list",
+    ]
     other = kustomi(
         "-o",
         "json",
@@ -303,7 +308,8 @@ def test_grant_missing_database_and_cluster_are_exit_3(world, kustomi):
         "--database",
         "Sales",
     )
-    assert cl.exit_code == 3 and "adxnope" in cl.stderr
+    assert cl.exit_code == 3 and "Kusto cluster 'adxnope' was not found" in cl.stderr
+    assert "Database" not in cl.stderr
     ident = kustomi(
         "grant", "--role", "viewer", "--identity", "id-ghost", *G, *CL, "--database", "Sales"
     )
