@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,9 +122,18 @@ def name_available(azure: Azure, cluster: Cluster, db: str, name: str) -> bool:
 
 
 def create_assignment(
-    azure: Azure, cluster: Cluster, db: str, name: str, principal_id: str, role: str, tenant_id: str
+    azure: Azure,
+    cluster: Cluster,
+    db: str,
+    name: str,
+    principal_id: str,
+    role: str,
+    tenant_id: str,
+    progress: Callable[[str], None],
+    every: float = 5.0,
 ) -> Assignment:
-    """A long-running PUT; raises the SDK's error as is, so callers can retry Entra's delay."""
+    """A long-running PUT (Azure-AsyncOperation, ARM.md E); says every `every` seconds that it
+    is still waiting. Raises the SDK's error as is, so callers can retry Entra's delay."""
     poller = azure.kusto.database_principal_assignments.begin_create_or_update(
         cluster.resource_group,
         cluster.name,
@@ -137,13 +148,12 @@ def create_assignment(
             }
         },
     )
+    start = time.monotonic()
+    while not poller.done():
+        poller.wait(every)
+        if not poller.done():
+            progress(
+                f"waiting for Azure to finish principal assignment {name}: "
+                f"{poller.status()}, {time.monotonic() - start:.0f}s"
+            )
     return _assignment(poller.result())
-
-
-def delete_assignment(azure: Azure, cluster: Cluster, db: str, name: str) -> None:
-    try:
-        azure.kusto.database_principal_assignments.begin_delete(
-            cluster.resource_group, cluster.name, db, name
-        ).result()
-    except Exception as e:
-        raise translate(e, f"deleting principal assignment {name}") from None

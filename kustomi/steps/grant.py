@@ -98,7 +98,7 @@ def _via_arm(
 
     def put() -> kusto_mgmt.Assignment:
         return kusto_mgmt.create_assignment(
-            azure, cluster, req.database, name, ident.client_id, req.role, ident.tenant_id
+            azure, cluster, req.database, name, ident.client_id, req.role, ident.tenant_id, progress
         )
 
     with writing(report, change):
