@@ -46,11 +46,15 @@ def render(report: Report, fmt: str, stream: IO[str] | None = None) -> None:
         console.print(table)
     if report.findings:
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-        for col in ("check", "status", "detail", "hint"):
+        for col in ("check", "status", "detail"):
             table.add_column(col, overflow="fold")
         for f in report.findings:
-            table.add_row(f.check, f.status, f.detail, f.hint)
+            table.add_row(f.check, f.status, f.detail)
         console.print(table)
+        # Hints hold commands to copy: one line each, never folded inside a table cell.
+        for f in report.findings:
+            if f.hint:
+                console.print(f"fix {f.check}: {f.hint}")
     if report.data:
         width = max(len(k) for k in report.data)
         for k, v in report.data.items():

@@ -285,11 +285,16 @@ def test_setting_pointing_at_another_cluster(world, kustomi):
     assert "other.westeurope.kusto.windows.net" in r.stdout
 
 
-def test_table_output_of_a_failing_verify(world, kustomi):
+def test_table_output_of_a_failing_verify(world, kustomi, monkeypatch):
+    """On an 80-column terminal the fixing command still stands on one line, to copy."""
+    monkeypatch.setenv("COLUMNS", "80")
     _setup(kustomi, role=None)
     r = kustomi("-o", "table", "verify", "--identity", "id-func", *G, *CL, "--database", "Sales")
     assert r.exit_code == 6
-    assert "not_authorized" in r.stdout and "kustomi grant --role viewer" in r.stdout
+    assert "not_authorized" in r.stdout
+    [fix] = [line for line in r.stdout.splitlines() if line.startswith("fix role: ")]
+    assert "kustomi grant --role viewer --identity id-func -g rg-app" in fix
+    assert fix.rstrip().endswith("--database Sales")
 
 
 def test_the_fix_from_inside_the_app_works_with_a_client_id(world, kustomi, monkeypatch):
