@@ -3,7 +3,9 @@ stderr. User data is never parsed as markup."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 from typing import IO, Any
 
@@ -26,12 +28,32 @@ def default_format(stream: IO[str]) -> str:
     return "table" if stream.isatty() else "json"
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # rich raises SystemExit(1) here, which would read as "internal error": go quiet instead.
+        self.quiet = True
+        _reader_left()
+
+
+def _reader_left() -> None:
+    """The reader of stdout left (`kustomi ... | head -1`). Point stdout at /dev/null so no
+    later write or the final flush fails again, and let the exit code tell the result (the
+    recipe of Python's signal module docs, "Note on SIGPIPE")."""
+    # A test runner's buffer has no file descriptor: nothing to redirect then.
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def render(report: Report, fmt: str, stream: IO[str] | None = None) -> None:
     stream = stream or sys.stdout
     if fmt == "json":
-        stream.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        try:
+            stream.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
+            stream.flush()
+        except BrokenPipeError:
+            _reader_left()
         return
-    console = Console(file=stream, markup=False, highlight=False, soft_wrap=True)
+    console = _Console(file=stream, markup=False, highlight=False, soft_wrap=True)
     head = f"kustomi {report.command}"
     if report.dry_run:
         head += "  (dry run: nothing was changed)"

@@ -250,3 +250,22 @@ def test_console_script_defaults_to_json_when_piped(emu):
         timeout=60,
     )
     assert bad.returncode == 2 and bad.stdout == "" and "Error:" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [(("-o", "table"), 0), (("--check", "-o", "table"), 6), (("-o", "json"), 0)],
+)
+def test_a_reader_that_closes_the_pipe_keeps_the_exit_code(emu, args, code):
+    """`kustomi ... | true` (or `| head -1`): the output is cut short, the exit code is still
+    the command's, not 1 (internal error), and no traceback shows."""
+    cmd = " ".join([KUSTOMI, *args, "create-identity", "-g", "rg-demo", "-n", "id-p"])
+    out = subprocess.run(
+        ["bash", "-c", f"{cmd} | true; echo ${{PIPESTATUS[0]}}"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=60,
+    )
+    assert out.stdout.strip() == str(code), out.stderr
+    assert "Traceback" not in out.stderr and "Error" not in out.stderr
