@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
@@ -36,13 +37,48 @@ def managed_identity_credential(client_id: str) -> Any:
     return ManagedIdentityCredential(client_id=client_id)
 
 
+def retry_policy(progress: Callable[[str], None] | None) -> Any:
+    """azure-core's RetryPolicy with kustomi's limits, saying on each wait why it waits: a
+    throttled CLI that sits silent for Retry-After seconds looks hung."""
+    from azure.core.pipeline.policies import RetryPolicy
+
+    class Announcing(RetryPolicy[Any, Any]):
+        def sleep(self, settings: Any, transport: Any, response: Any = None) -> None:
+            if progress is not None:
+                attempt = len(settings.get("history", []))
+                status = response.http_response.status_code if response is not None else None
+                delay = (self.get_retry_after(response) if response is not None else None) or (
+                    self.get_backoff_time(settings)
+                )
+                why = f"Azure answered {status}" if status else "the connection failed"
+                progress(
+                    f"{why}; retrying in {delay:.0f}s (retry {attempt} of {self.total_retries})"
+                )
+            super().sleep(settings, transport, response)
+
+    return Announcing(
+        # Fewer, shorter retries than azure-core's default of 10 with up to 120 s backoff:
+        # a CLI should fail in seconds, and Retry-After is still honoured.
+        retry_total=int(os.environ.get("KUSTOMI_RETRIES", "4")),
+        retry_backoff_factor=0.5,
+        retry_backoff_max=8,
+    )
+
+
 class Azure:
     """The management clients for one subscription, created on first use."""
 
-    def __init__(self, cloud: Cloud, subscription_id: str | None, credential: Any = None) -> None:
+    def __init__(
+        self,
+        cloud: Cloud,
+        subscription_id: str | None,
+        credential: Any = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
         self.cloud = cloud
         self._subscription_id = subscription_id
         self._credential = credential
+        self._progress = progress
 
     @cached_property
     def credential(self) -> Any:
@@ -56,18 +92,14 @@ class Azure:
             )
         return self._subscription_id
 
-    @property
+    @cached_property
     def _kwargs(self) -> dict[str, Any]:
         return {
             "base_url": self.cloud.arm_endpoint,
             "credential_scopes": [self.cloud.arm_scope],
             # Retry-After drives the poll interval; 1 s is the floor when a service sends none.
             "polling_interval": 1,
-            # Fewer, shorter retries than azure-core's default of 10 with up to 120 s backoff:
-            # a CLI should fail in seconds, and Retry-After is still honoured.
-            "retry_total": int(os.environ.get("KUSTOMI_RETRIES", "4")),
-            "retry_backoff_factor": 0.5,
-            "retry_backoff_max": 8,
+            "retry_policy": retry_policy(self._progress),
         }
 
     @cached_property

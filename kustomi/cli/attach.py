@@ -30,6 +30,6 @@ def attach(
 
         rg, name, slot_name = common.app_target(resource_group, app_name, slot)
         ref = config.IdentityRef.parse(identity, identity_resource_group or rg)
-        return step.run(common.azure(s.subscription), rg, name, slot_name, ref, s.dry_run)
+        return step.run(common.azure(s.subscription, reporter), rg, name, slot_name, ref, s.dry_run)
 
     run(ctx, core)

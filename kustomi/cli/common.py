@@ -47,14 +47,17 @@ Slot = Annotated[str | None, typer.Option("--slot", help="Deployment slot (defau
 Role = Annotated[str, typer.Option("--role", help=ROLE_HELP)]
 
 
-def azure(subscription: str | None) -> Any:
-    """An Azure session for the environment's cloud; no request is sent until first use."""
+def azure(subscription: str | None, reporter: Any = None) -> Any:
+    """An Azure session for the environment's cloud; no request is sent until first use.
+    With a reporter, SDK retries (throttling, 5xx, dropped connections) are said on stderr."""
     from ..azure.clients import Azure
     from ..cloud import from_environment
     from ..config import guid
 
     return Azure(
-        from_environment(), guid(subscription, "The subscription") if subscription else None
+        from_environment(),
+        guid(subscription, "The subscription") if subscription else None,
+        progress=reporter.progress if reporter is not None else None,
     )
 
 

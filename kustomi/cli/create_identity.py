@@ -32,6 +32,6 @@ def create_identity(
         from ..steps import identity
 
         ref = config.IdentityRef(config.resource_group(resource_group), config.identity_name(name))
-        return identity.run(common.azure(s.subscription), ref, location, s.dry_run)
+        return identity.run(common.azure(s.subscription, reporter), ref, location, s.dry_run)
 
     run(ctx, core)

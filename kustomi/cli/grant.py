@@ -72,6 +72,6 @@ def grant(
             reporter.warn(
                 "admin is far more than a binding needs (viewer for input, ingestor for output)."
             )
-        return step.run(common.azure(s.subscription), req, s.dry_run, reporter.progress)
+        return step.run(common.azure(s.subscription, reporter), req, s.dry_run, reporter.progress)
 
     run(ctx, core)

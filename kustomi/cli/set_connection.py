@@ -42,7 +42,7 @@ def set_connection(
         rg, name, slot_name = common.app_target(resource_group, app_name, slot)
         ref = config.ClusterRef.parse(cluster, cluster_resource_group or rg, common.cloud())
         return connection.run(
-            common.azure(s.subscription),
+            common.azure(s.subscription, reporter),
             rg,
             name,
             slot_name,

@@ -108,7 +108,7 @@ def verify(
         )
         chosen, why = step.choose_mode(mode, os.environ)
         reporter.progress(f"verify: {chosen} mode, because {why}")
-        azure = common.azure(s.subscription)
+        azure = common.azure(s.subscription, reporter)
         if chosen == "identity":
             return step.by_identity(azure, req, why, reporter.progress)
         return step.by_control_plane(azure, req, why)

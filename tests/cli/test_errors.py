@@ -185,11 +185,19 @@ def test_persistent_5xx_is_exit_5_saying_what_was_and_was_not_done(world, kustom
     assert len(puts) == 2  # one try and one SDK retry
 
 
-def test_throttling_is_retried_transparently(world, kustomi):
+def test_throttling_is_retried_and_said(world, kustomi):
     world.faults([{"route": "web.sites.get", "status": 429, "retry_after": 1, "times": 1}])
     r = kustomi("-o", "json", "attach", "--app", "func-busy", *G, "--identity", "id-other")
     assert r.exit_code == 0, r.stderr
     assert [x["status"] for x in world.requests() if x["route"] == "web.sites.get"] == [429, 200]
+    assert "Azure answered 429; retrying in 1s (retry 1 of 4)" in r.stderr
+
+
+def test_a_dropped_connection_is_retried_and_said(world, kustomi):
+    world.faults([{"route": "msi.identities.get", "kind": "drop", "times": 1}])
+    r = kustomi("-o", "json", "create-identity", *G, "-n", "id-func")
+    assert r.exit_code == 0, r.stderr
+    assert "the connection failed; retrying in" in r.stderr
 
 
 def test_failed_lro_is_exit_5(world, kustomi):
