@@ -69,6 +69,13 @@ def serve(
     AZURE_SUBSCRIPTION_ID and REQUESTS_CA_BUNDLE). With those exported, kustomi and any
     Azure SDK script talk to the emulator.
     """
+    try:
+        import jwt  # noqa: F401
+        import trustme  # noqa: F401
+    except ImportError as e:
+        typer.echo(f"Error: the emulator needs {e.name}, which is not installed.", err=True)
+        typer.echo("Hint: pip install 'kustomi[emulator]' (make install includes it).", err=True)
+        raise typer.Exit(2) from None
     from kustomi.emulator.server import RunningEmulator, load_scenario
 
     directory = state_dir or default_state_dir()

@@ -269,3 +269,11 @@ def test_a_reader_that_closes_the_pipe_keeps_the_exit_code(emu, args, code):
     )
     assert out.stdout.strip() == str(code), out.stderr
     assert "Traceback" not in out.stderr and "Error" not in out.stderr
+
+
+def test_serve_without_the_emulator_extra_says_how_to_install_it(kustomi, monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "trustme", None)  # as if `pip install .` without the extra
+    r = kustomi("emulator", "serve", "--state-dir", str(tmp_path / "state"))
+    assert r.exit_code == 2
+    assert "needs trustme" in r.stderr and "kustomi[emulator]" in r.stderr
+    assert not (tmp_path / "state").exists()
