@@ -74,7 +74,11 @@ def serve(
         import trustme  # noqa: F401
     except ImportError as e:
         typer.echo(f"Error: the emulator needs {e.name}, which is not installed.", err=True)
-        typer.echo("Hint: pip install 'kustomi[emulator]' (make install includes it).", err=True)
+        typer.echo(
+            "Hint: install kustomi with its emulator extra: pip install '.[emulator]' in a "
+            "checkout (make install does).",
+            err=True,
+        )
         raise typer.Exit(2) from None
     from kustomi.emulator.server import RunningEmulator, load_scenario
 
