@@ -9,17 +9,13 @@ from tests.cli.worlds import TWENTY_SETTINGS, busy_world
 
 G = ("-g", "rg-app")
 CL = ("--cluster", "adxbusy", "--cluster-resource-group", "rg-data")
-GRANT_VIEWER = (
-    "grant",
-    "--role",
-    "viewer",
-    "--identity",
-    "id-func",
-    *G,
-    *CL,
-    "--database",
-    "Sales",
-)
+
+
+def _grant(role: str) -> tuple[str, ...]:
+    return ("grant", "--role", role, "--identity", "id-func", *G, *CL, "--database", "Sales")
+
+
+GRANT_VIEWER = _grant("viewer")
 
 
 @pytest.fixture
@@ -102,15 +98,7 @@ def test_grant_via_arm_first_second_and_another_role(world, kustomi):
     again = kustomi(
         "-o",
         "json",
-        "grant",
-        "--role",
-        "Viewer",
-        "--identity",
-        "id-func",
-        *G,
-        *CL,
-        "--database",
-        "Sales",
+        *_grant("Viewer"),
     )
     assert again.exit_code == 0 and again.json()["changes"][0]["kind"] == "none"
     assert world.writes() == []
@@ -122,15 +110,7 @@ def test_grant_via_arm_first_second_and_another_role(world, kustomi):
     other = kustomi(
         "-o",
         "json",
-        "grant",
-        "--role",
-        "ingestor",
-        "--identity",
-        "id-func",
-        *G,
-        *CL,
-        "--database",
-        "Sales",
+        *_grant("ingestor"),
     )
     assert other.exit_code == 0
     roles = sorted(p["role"] for p in world.database("adxbusy", "Sales")["principals"])
