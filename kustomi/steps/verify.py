@@ -424,6 +424,9 @@ def by_control_plane(azure: Azure, req: VerifyRequest, reason: str) -> Report:
         "cluster's principal list, read as you), not a test as the identity: "
         "run verify inside the function app for that"
     )
+    if req.wait:
+        # The control plane shows a grant at once; propagation is only visible as the identity.
+        report.notes.append("--wait applies to identity mode only; nothing was waited for")
     f = report.findings
     ident = identities.find(azure, req.identity)
     if ident is None:

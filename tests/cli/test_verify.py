@@ -223,6 +223,10 @@ def test_control_plane_all_ok_says_it_did_not_test_as_the_identity(world, kustom
     assert "IDENTITY_ENDPOINT is not set" in out["data"]["why"]
     assert _status(r) == {"identity": "ok", "role": "ok", "attached": "ok", "setting": "ok"}
     assert any("not a test as the identity" in n for n in out["notes"])
+    assert not any("--wait" in n for n in out["notes"])
+    waited = _cp(kustomi, "--role", "viewer", "--wait", "30")
+    assert waited.exit_code == 0
+    assert "--wait applies to identity mode only" in " ".join(waited.json()["notes"])
 
 
 def test_control_plane_sees_kql_grants_too(world, kustomi):
