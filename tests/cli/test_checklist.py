@@ -16,6 +16,7 @@ def _grant(role: str) -> tuple[str, ...]:
 
 
 GRANT_VIEWER = _grant("viewer")
+SET_CONNECTION = ("set-connection", "--app", "func-busy", *G, *CL, "--database", "Sales")
 
 
 @pytest.fixture
@@ -381,9 +382,7 @@ def test_attach_dry_run_and_missing_app(world, kustomi):
 
 
 def test_set_connection_merges_and_second_run_writes_nothing(world, kustomi):
-    r = kustomi(
-        "-o", "json", "set-connection", "--app", "func-busy", *G, *CL, "--database", "Sales"
-    )
+    r = kustomi("-o", "json", *SET_CONNECTION)
     assert r.exit_code == 0, r.stderr
     value = f"Data Source={_uri(world)};Database=Sales;"
     assert r.json()["data"]["value"] == value
@@ -440,9 +439,7 @@ def test_set_connection_survives_a_concurrent_writer(world, kustomi):
             }
         ]
     )
-    r = kustomi(
-        "-o", "json", "set-connection", "--app", "func-busy", *G, *CL, "--database", "Sales"
-    )
+    r = kustomi("-o", "json", *SET_CONNECTION)
     assert r.exit_code == 0, r.stderr
     settings = world.site("rg-app", "func-busy")["app_settings"]
     assert settings["DEPLOYED_BY_PIPELINE"] == "yes"
@@ -455,9 +452,7 @@ def test_set_connection_refuses_to_replace_a_secret_without_force(emu_factory, k
     world.world.sites[("rg-app", "func-busy", "")].app_settings[
         "KustoConnectionStringManagedIdentity"
     ] = old
-    r = kustomi(
-        "-o", "json", "set-connection", "--app", "func-busy", *G, *CL, "--database", "Sales"
-    )
+    r = kustomi("-o", "json", *SET_CONNECTION)
     assert r.exit_code == 6
     assert r.json()["findings"][0]["status"] == "setting_has_secret"
     assert "SuperSecret1" not in r.stdout + r.stderr
@@ -465,13 +460,7 @@ def test_set_connection_refuses_to_replace_a_secret_without_force(emu_factory, k
     forced = kustomi(
         "-o",
         "json",
-        "set-connection",
-        "--app",
-        "func-busy",
-        *G,
-        *CL,
-        "--database",
-        "Sales",
+        *SET_CONNECTION,
         "--force",
     )
     assert forced.exit_code == 0 and "SuperSecret1" not in forced.stdout + forced.stderr
@@ -488,13 +477,7 @@ def test_set_connection_dry_run(world, kustomi):
         "--dry-run",
         "-o",
         "json",
-        "set-connection",
-        "--app",
-        "func-busy",
-        *G,
-        *CL,
-        "--database",
-        "Sales",
+        *SET_CONNECTION,
     )
     assert r.exit_code == 0 and r.json()["changes"][0]["kind"] == "create"
     assert world.writes() == []
@@ -507,9 +490,9 @@ def test_four_commands_leave_everything_already_there_intact(world, kustomi):
     before = world.site("rg-app", "func-busy")
     steps = [
         ("create-identity", *G, "-n", "id-func"),
-        ("grant", "--role", "viewer", "--identity", "id-func", *G, *CL, "--database", "Sales"),
+        GRANT_VIEWER,
         ("attach", "--app", "func-busy", *G, "--identity", "id-func"),
-        ("set-connection", "--app", "func-busy", *G, *CL, "--database", "Sales"),
+        SET_CONNECTION,
     ]
     for args in steps:
         assert kustomi("-o", "json", *args).exit_code == 0
