@@ -8,6 +8,7 @@ aud, iss, tid, oid, appid, exp (v1 access-token claim names).
 
 from __future__ import annotations
 
+import functools
 import hmac
 import time
 import uuid
@@ -24,11 +25,16 @@ ARM_AUDIENCES = ("https://management.azure.com", "https://management.core.window
 KUSTO_AUDIENCES = ("https://kusto.kusto.windows.net", "https://api.kusto.windows.net")
 
 
+@functools.cache
+def _signing_key() -> tuple[rsa.RSAPrivateKey, str]:
+    """One RSA key per process (making one takes ~50 ms): a reloaded world keeps it."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048), uuid.uuid4().hex
+
+
 class TokenIssuer:
     def __init__(self, tenant_id: str) -> None:
         self.tenant_id = tenant_id
-        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.kid = uuid.uuid4().hex
+        self._key, self.kid = _signing_key()
 
     @property
     def issuer(self) -> str:
