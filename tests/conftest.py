@@ -19,7 +19,9 @@ from kustomi.cli import app
 from kustomi.emulator.server import RunningEmulator, is_write
 from kustomi.emulator.state import World
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+# Copies of the official examples and Kusto response samples, with their provenance
+# (tests/reference/arm-examples/SOURCES.md, tests/reference/kusto-samples/README.md).
+REFERENCE = Path(__file__).resolve().parent / "reference"
 SCENARIOS = Path(__file__).resolve().parents[1] / "kustomi" / "emulator" / "scenarios"
 
 # Every CLI run's stdout and stderr, for tests/test_zz_no_secrets.py.

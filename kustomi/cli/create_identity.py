@@ -29,9 +29,9 @@ def create_identity(
 
     def core(reporter: Any) -> Any:
         from .. import config
-        from ..steps import identity
+        from ..steps import create_identity as step
 
         ref = config.IdentityRef(config.resource_group(resource_group), config.identity_name(name))
-        return identity.run(common.azure(s.subscription, reporter), ref, location, s.dry_run)
+        return step.run(common.azure(s.subscription, reporter), ref, location, s.dry_run)
 
     run(ctx, core)

@@ -37,11 +37,11 @@ def set_connection(
 
     def core(reporter: Any) -> Any:
         from .. import config
-        from ..steps import connection
+        from ..steps import set_connection as step
 
         rg, name, slot_name = common.app_target(resource_group, app_name, slot)
         ref = config.ClusterRef.parse(cluster, cluster_resource_group or rg, common.cloud())
-        return connection.run(
+        return step.run(
             common.azure(s.subscription, reporter),
             rg,
             name,

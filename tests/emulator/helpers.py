@@ -1,5 +1,5 @@
 """Real SDK clients and raw HTTPS calls against the emulator, and shape comparison with the
-official examples in ../shared/reference/arm-examples."""
+official examples in tests/reference/arm-examples."""
 
 from __future__ import annotations
 
