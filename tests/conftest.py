@@ -1,14 +1,16 @@
 """Shared fixtures: one emulator per test session on a free port, a fresh world per test,
-and a `kustomi` runner that records every output for the secret scan."""
+and a `kustomi` runner that records every output for the secret scan, which runs when the
+session ends, whatever the order the tests ran in."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import ssl
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +26,33 @@ from kustomi.emulator.state import World
 REFERENCE = Path(__file__).resolve().parent / "reference"
 SCENARIOS = Path(__file__).resolve().parents[1] / "kustomi" / "emulator" / "scenarios"
 
-# Every CLI run's stdout and stderr, for tests/test_zz_no_secrets.py.
-CLI_OUTPUTS: list[str] = []
-SECRETS_SEEN: set[str] = set()
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.")
+
+
+@dataclass
+class SecretScan:
+    """What every CLI run of the session printed, and every secret the emulator held."""
+
+    outputs: list[str] = field(default_factory=list)
+    secrets: set[str] = field(default_factory=set)
+
+    def leaks(self, outputs: list[str] | None = None) -> list[str]:
+        """A line per leak: a JWT-shaped string, or a secret, in what a run printed."""
+        found = []
+        for i, out in enumerate(self.outputs if outputs is None else outputs):
+            if JWT.search(out):
+                found.append(f"run {i}: a JWT")
+            found += [f"run {i}: a secret of the emulator" for s in self.secrets if s in out]
+        return found
+
+
+@pytest.fixture(scope="session")
+def secret_scan() -> Iterator[SecretScan]:
+    """Fails the session (an error at teardown) if any CLI run printed a token or a secret."""
+    scan = SecretScan()
+    yield scan
+    leaks = scan.leaks()
+    assert not leaks, f"{len(leaks)} leak(s): " + "; ".join(leaks[:10])
 
 
 @dataclass
@@ -113,22 +139,24 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("COLUMNS", "200")
 
 
-def load_world(running: RunningEmulator, doc: dict[str, Any]) -> dict[str, str]:
+def load_world(running: RunningEmulator, doc: dict[str, Any], scan: SecretScan) -> dict[str, str]:
     running.emulator.load(World.from_scenario(doc))
     with running.emulator.log_lock:
         running.emulator.log.clear()
     running.write_env()
     env = running.environment()
-    SECRETS_SEEN.add(env["AZURE_CLIENT_SECRET"])
+    scan.secrets.add(env["AZURE_CLIENT_SECRET"])
     for site in running.emulator.world.sites.values():
-        SECRETS_SEEN.add(site.identity_header)
+        scan.secrets.add(site.identity_header)
     return env
 
 
 @pytest.fixture
-def emu_factory(_running: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> Any:
+def emu_factory(
+    _running: RunningEmulator, monkeypatch: pytest.MonkeyPatch, secret_scan: SecretScan
+) -> Any:
     def make(doc: dict[str, Any] | None = None) -> Emu:
-        env = load_world(_running, doc or {})
+        env = load_world(_running, doc or {}, secret_scan)
         for k, v in env.items():
             monkeypatch.setenv(k, v)
         return Emu(_running, env)
@@ -153,14 +181,14 @@ class Result:
 
 
 @pytest.fixture
-def kustomi() -> Any:
+def kustomi(secret_scan: SecretScan) -> Any:
     """Run the CLI in-process, as a user would type it; stdout and stderr apart."""
 
     def run(*args: str, env: dict[str, str] | None = None) -> Result:
         runner = CliRunner()
         r = runner.invoke(app, list(args), catch_exceptions=False, env=env)
         if "emulator" not in args:  # `emulator env|app-env` exist to print the emulated secrets
-            CLI_OUTPUTS.append(r.stdout + "\n" + r.stderr)
+            secret_scan.outputs.append(r.stdout + "\n" + r.stderr)
         return Result(r.exit_code, r.stdout, r.stderr)
 
     return run

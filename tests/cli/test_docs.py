@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -31,17 +32,31 @@ def test_readme_gives_the_two_newcomer_commands_first():
     assert "make test" in ci
 
 
+def _exit_code_table() -> dict[int, str]:
+    """The README's "Exit codes" section as {code: meaning}."""
+    section = README.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| (\d+) \| (.+) \|$", section, re.MULTILINE)
+    return {int(code): meaning for code, meaning in rows}
+
+
 def test_exit_codes_in_the_readme_match_the_error_family():
     from kustomi import errors
+    from kustomi.cli import EPILOG
 
-    for cls in (
-        errors.UsageError,
-        errors.NotFoundError,
-        errors.AuthError,
-        errors.ServiceError,
-        errors.ChecksFailed,
+    table = _exit_code_table()
+    assert sorted(table) == [0, 1, 2, 3, 4, 5, 6, 130]
+    for cls, words in (
+        (errors.UsageError, "bad usage"),
+        (errors.NotFoundError, "not found"),
+        (errors.AuthError, "not signed in"),
+        (errors.ServiceError, "service error"),
+        (errors.ChecksFailed, "checks failed"),
     ):
-        assert f"| {cls.exit_code} |" in README
+        assert words in table[cls.exit_code], (cls.__name__, table[cls.exit_code])
+    # --help's epilog lists the same codes.
+    assert re.findall(r"(\d+) [A-Za-z]", EPILOG.split("Exit codes:", 1)[1]) == [
+        str(c) for c in sorted(table)
+    ]
 
 
 def test_the_readme_kustomi_toml_runs(emu, kustomi, tmp_path):

@@ -1,26 +1,24 @@
 """Tokens and secrets never reach stdout or stderr, --debug included.
 
-This module runs last (tests/zz): it first runs every command with --debug against a world
-with a secret-bearing setting, then scans what every CLI run of the whole session printed for
-JWT-shaped strings and for the secrets of every scenario loaded."""
+Every CLI run of the session is scanned when the session ends (the `secret_scan` fixture in
+tests/conftest.py), in whatever order the tests ran. This module runs every command with --debug
+against a world with a secret-bearing setting and scans those runs at once."""
 
 from __future__ import annotations
 
-import re
-
 from tests.cli.worlds import busy_world
-from tests.conftest import CLI_OUTPUTS, SECRETS_SEEN
+from tests.conftest import SecretScan
 
-JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.")
 G = ("-g", "rg-app")
 CL = ("--cluster", "adxbusy", "--cluster-resource-group", "rg-data")
 
 
-def test_debug_runs_of_every_command_then_scan_the_whole_session(emu_factory, kustomi):
+def test_debug_runs_of_every_command_print_no_secret(emu_factory, kustomi, secret_scan):
     world = emu_factory(busy_world())
     secret_setting = "Data Source=https://x.kusto.windows.net;AppKey=TopSecretValue42"
     world.world.sites[("rg-app", "func-busy", "")].app_settings["KustoOld"] = secret_setting
-    SECRETS_SEEN.add("TopSecretValue42")
+    secret_scan.secrets.add("TopSecretValue42")
+    first = len(secret_scan.outputs)
     for args in (
         ("create-identity", *G, "-n", "id-func"),
         ("grant", "--role", "viewer", "--identity", "id-func", *G, *CL, "--database", "Sales"),
@@ -65,10 +63,14 @@ def test_debug_runs_of_every_command_then_scan_the_whole_session(emu_factory, ku
     ):
         r = kustomi("--debug", "-o", "json", *args)
         assert r.exit_code in (0, 6), r.stderr
-    debug_lines = [o for o in CLI_OUTPUTS if "debug: azure" in o]
-    assert debug_lines, "--debug printed no HTTP lines: the scan would prove nothing"
-    assert len(CLI_OUTPUTS) >= 6
-    for out in CLI_OUTPUTS:
-        assert not JWT.search(out), out[:2000]
-        for secret in SECRETS_SEEN:
-            assert secret not in out
+    outputs = secret_scan.outputs[first:]
+    assert len(outputs) == 6
+    assert all("debug: azure" in o for o in outputs), "no HTTP lines: the scan would prove nothing"
+    assert secret_scan.leaks(outputs) == []
+
+
+def test_the_scan_finds_a_token_and_a_secret():
+    """The session scan is only worth something if it can fail."""
+    scan = SecretScan(secrets={"TopSecretValue42"})
+    scan.outputs += ["fine", "Authorization: Bearer eyJhbGciOi.eyJhdWQiOi.sig", "TopSecretValue42"]
+    assert scan.leaks() == ["run 1: a JWT", "run 2: a secret of the emulator"]
