@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -15,6 +14,7 @@ import typer
 from .. import __version__
 from ..errors import ChecksFailed, KustomiError, translate
 from ..model import Report
+from .params import PlainFirstGroup
 
 EPILOG = (
     "Defaults for command options: ./kustomi.toml, or the file KUSTOMI_CONFIG names.\n\n"
@@ -25,6 +25,7 @@ EPILOG = (
 
 app = typer.Typer(
     name="kustomi",
+    cls=PlainFirstGroup,
     help="Wire an Azure Functions app to Azure Data Explorer (Kusto) with a user-assigned "
     "managed identity, with no secrets, and prove that it works.",
     epilog=EPILOG,
@@ -160,18 +161,20 @@ def _project_file(ctx: typer.Context, subscription: str | None, verbose: bool) -
     }
     if ctx.invoked_subcommand not in options:
         return subscription
-    from kustomi.output import Reporter
-
     try:
         path = find(os.environ, Path.cwd())
         if path is None:
             return subscription
         defaults, root_values = load(path, options)
     except KustomiError as e:
+        from kustomi.output import Reporter
+
         Reporter().error(e.message, e.hint)
         raise typer.Exit(e.exit_code) from None
     ctx.default_map = defaults
     if verbose:
+        from kustomi.output import Reporter
+
         Reporter(1).info(f"defaults from {path}")
     return subscription or root_values.get("subscription")
 
@@ -214,6 +217,8 @@ def run(ctx: typer.Context, fn: Callable[[Any], Report]) -> None:
             reporter.error(err.message, err.hint)
             raise typer.Exit(err.exit_code) from None
         if s.debug:
+            import traceback
+
             from kustomi.logs import scrub
 
             reporter.error(scrub("".join(traceback.format_exception(e))))
@@ -235,7 +240,7 @@ def run(ctx: typer.Context, fn: Callable[[Any], Report]) -> None:
 
 
 def main() -> None:
-    app()
+    app(prog_name="kustomi")
 
 
 # The commands register themselves on import, in checklist order (that is the order --help

@@ -3,21 +3,17 @@ testing kustomi on a machine with no Azure account."""
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import ssl
 import sys
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from .params import PlainFirstGroup
+
 app = typer.Typer(
+    cls=PlainFirstGroup,
     help="Run a local emulator of the Azure APIs kustomi uses.",
     no_args_is_help=True,
     rich_markup_mode=None,
@@ -80,6 +76,9 @@ def serve(
             err=True,
         )
         raise typer.Exit(2) from None
+    import signal
+    import time
+
     from kustomi.emulator.server import RunningEmulator, load_scenario
 
     directory = state_dir or default_state_dir()
@@ -111,6 +110,11 @@ def serve(
 
 
 def _admin(directory: Path, path: str) -> Any:
+    import json
+    import ssl
+    import urllib.error
+    import urllib.request
+
     endpoint_file = directory / "endpoint"
     if not endpoint_file.exists():
         typer.echo(f"Error: no emulator state in {directory}.", err=True)
@@ -144,10 +148,10 @@ def app_env(
 ) -> None:
     """Print the export lines a process inside that function app (or slot) would see:
     IDENTITY_ENDPOINT and IDENTITY_HEADER of the emulated managed-identity endpoint."""
+    from urllib.parse import urlencode
+
     directory = state_dir or default_state_dir()
-    query = urllib.parse.urlencode(
-        {"app": app_name, "resource_group": resource_group, "slot": slot or ""}
-    )
+    query = urlencode({"app": app_name, "resource_group": resource_group, "slot": slot or ""})
     env = _admin(directory, f"/_emulator/app-env?{query}")
     for k, v in env.items():
         sys.stdout.write(f"export {k}='{v}'\n")
