@@ -123,6 +123,14 @@ def root(
 ) -> None:
     if output is not None and output not in ("table", "json"):
         raise typer.BadParameter("must be table or json", param_hint="-o/--output")
+    if verbose and quiet:
+        from kustomi.output import Reporter
+
+        Reporter().error(
+            "-v/--verbose and -q/--quiet cannot be used together.",
+            "Pass one of them (KUSTOMI_VERBOSE and KUSTOMI_QUIET set them too).",
+        )
+        raise typer.Exit(2)
     if ctx.invoked_subcommand and not ctx.resilient_parsing:
         subscription = _project_file(ctx, subscription, verbose > 0 and not quiet)
     ctx.obj = Settings(
@@ -192,6 +200,9 @@ def run(ctx: typer.Context, fn: Callable[[Any], Report]) -> None:
 
         enable_debug_logging()
     try:
+        from .common import check_text
+
+        check_text(ctx)
         report = fn(reporter)
     except KeyboardInterrupt:
         reporter.error("interrupted.")
