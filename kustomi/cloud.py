@@ -9,10 +9,33 @@ which would otherwise reject an authority it does not know.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import UsageError
+
+# An https URL as kustomi takes one (an endpoint, an authority, a cluster): the scheme, a host
+# (DNS labels, an IPv4 address or a bracketed IPv6 one), an optional port and an optional
+# path; no user name, query, fragment, whitespace, ';' or '='. Used with fullmatch.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HTTPS_URL_RE = re.compile(
+    rf"[Hh][Tt][Tt][Pp][Ss]://(?P<host>{_LABEL}(?:\.{_LABEL})*|\[[0-9A-Fa-f:.]+\])"
+    r"(?::(?P<port>[1-9][0-9]{0,4}))?(?P<path>(?:/[A-Za-z0-9._~%-]+)*/?)"
+)
+
+
+def https_url(value: str, variable: str) -> str:
+    """The value of an endpoint variable, checked: an https URL and nothing else."""
+    m = HTTPS_URL_RE.fullmatch(value)
+    if not m or int(m["port"] or 443) > 65535:
+        raise UsageError(
+            f"{variable} is not an https URL: {value!r}.",
+            hint="Like https://management.example.com: https, a host, an optional port and "
+            "path; no user name, query, fragment or spaces. Azure SDKs send a bearer token "
+            "over https only.",
+        )
+    return "https" + value[5:]
 
 
 @dataclass(frozen=True)
@@ -62,34 +85,35 @@ KNOWN = {c.name.lower(): c for c in (AZURE_CLOUD, AZURE_CHINA, AZURE_US_GOV)}
 def from_environment(env: dict[str, str] | None = None) -> Cloud:
     """KUSTOMI_ARM_ENDPOINT selects a custom cloud; else KUSTOMI_CLOUD names one; else public."""
     env = dict(os.environ) if env is None else env
-    arm = env.get("KUSTOMI_ARM_ENDPOINT", "").strip()
+    arm = env.get("KUSTOMI_ARM_ENDPOINT", "")
+    # Checked whenever set, even where a named cloud makes them unused: a typo is said at once.
+    authority = env.get("AZURE_AUTHORITY_HOST", "")
+    audience = env.get("KUSTOMI_ARM_AUDIENCE", "")
+    arm, authority, audience = (
+        https_url(v, k) if v else ""
+        for k, v in (
+            ("KUSTOMI_ARM_ENDPOINT", arm),
+            ("AZURE_AUTHORITY_HOST", authority),
+            ("KUSTOMI_ARM_AUDIENCE", audience),
+        )
+    )
     if arm:
-        if not arm.startswith("https://"):
-            raise UsageError(
-                f"KUSTOMI_ARM_ENDPOINT must be an https URL, not {arm!r}.",
-                hint="Azure SDKs refuse to send a bearer token over plain http.",
-            )
-        authority = env.get("AZURE_AUTHORITY_HOST", "").strip()
-        audience = env.get("KUSTOMI_ARM_AUDIENCE", "").strip()
         if not authority:
             # The ARM endpoint alone is enough: ARM's cloud metadata names the authority and
             # the audiences (GET /metadata/endpoints, as Azure and Azure Stack serve it).
             meta = _arm_metadata(arm.rstrip("/"))
-            authority = str(meta.get("authentication", {}).get("loginEndpoint", "")).strip()
-            audience = audience or next(
-                iter(meta.get("authentication", {}).get("audiences", [])), ""
-            )
-        if not authority.startswith("https://"):
-            raise UsageError(
-                "A custom cloud needs an https authority: set AZURE_AUTHORITY_HOST, or serve "
-                "one in ARM's /metadata/endpoints."
+            login = str(meta.get("authentication", {}).get("loginEndpoint", ""))
+            authority = https_url(login, "The loginEndpoint of ARM's /metadata/endpoints")
+            audience = audience or str(
+                next(iter(meta.get("authentication", {}).get("audiences", [])), "")
             )
         audience = audience or "https://management.azure.com/"
         return Cloud("Custom", arm.rstrip("/"), authority.rstrip("/"), audience, (), custom=True)
-    name = env.get("KUSTOMI_CLOUD", "AzureCloud").strip().lower()
+    given = env.get("KUSTOMI_CLOUD", "") or "AzureCloud"
+    name = given.lower()
     if name not in KNOWN:
         raise UsageError(
-            f"Unknown cloud {name!r}.",
+            f"KUSTOMI_CLOUD names an unknown cloud, {given!r}.",
             hint="Use AzureCloud, AzureChinaCloud or AzureUSGovernment, or set "
             "KUSTOMI_ARM_ENDPOINT and AZURE_AUTHORITY_HOST for a custom one.",
         )

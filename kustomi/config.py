@@ -3,29 +3,30 @@ raises UsageError (exit 2) with a hint."""
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
-from .cloud import Cloud
+from .cloud import HTTPS_URL_RE, Cloud
 from .errors import UsageError
 
-GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+GUID_RE = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 # Microsoft.ManagedIdentity: 3-128 characters, alphanumerics, '-' and '_', alphanumeric first.
-IDENTITY_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$")
+IDENTITY_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{2,127}")
 # Resource groups: 1-90 characters, alphanumerics, '_', '-', '.', '(' and ')', not ending in '.'.
-RG_RE = re.compile(r"^[-\w.()]{0,89}[-\w()]$")
+RG_RE = re.compile(r"[-\w.()]{0,89}[-\w()]")
 # App Service site and slot names: 2-60 characters, alphanumerics and '-', no leading '-'.
-APP_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,58}[A-Za-z0-9]$")
+APP_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,58}[A-Za-z0-9]")
 # Kusto clusters: 4-22 lower-case letters and digits, starting with a letter.
-CLUSTER_RE = re.compile(r"^[a-z][a-z0-9]{3,21}$")
+CLUSTER_RE = re.compile(r"[a-z][a-z0-9]{3,21}")
 # Kusto database names: letters, digits, '_', '.', '-' and spaces, at most 260 characters.
-DATABASE_RE = re.compile(r"^[\w.\- ]{1,260}$")
+DATABASE_RE = re.compile(r"[\w.\- ]{1,260}")
 # App setting names (Linux plans reject most punctuation).
-SETTING_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,255}$")
+SETTING_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,255}")
 IDENTITY_ID_RE = re.compile(
-    r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/"
-    r"Microsoft\.ManagedIdentity/userAssignedIdentities/(?P<name>[^/]+)$",
+    r"/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/"
+    r"Microsoft\.ManagedIdentity/userAssignedIdentities/(?P<name>[^/]+)",
     re.IGNORECASE,
 )
 
@@ -52,8 +53,91 @@ def kql_role(arm_role: str) -> str:
     return arm_role.lower() + "s"
 
 
+# Unicode categories refused in any input: controls (newline, tab, NUL, ESC...), format
+# characters (zero-width and bidi overrides) and the line and paragraph separators.
+CONTROL_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
+
+
+def text(value: str, what: str) -> str:
+    """`value` unchanged if it has no control or invisible character. Regexes alone do not
+    guard this: `$` also matches before a final newline, so every pattern here is used with
+    fullmatch, and values no pattern checks (a note, a URL) come through here."""
+    for i, ch in enumerate(value):
+        if unicodedata.category(ch) in CONTROL_CATEGORIES:
+            raise UsageError(
+                f"{what} holds a control character ({ch!r} at position {i + 1}).",
+                hint="Newlines, tabs and invisible characters are never part of a name or an "
+                "id; look for a stray line end in a script, an environment variable or "
+                "kustomi.toml.",
+            )
+    return value
+
+
+def conflict(first: str, second: str, hint: str) -> UsageError:
+    return UsageError(f"{first} and {second} cannot be used together.", hint=hint)
+
+
+def seconds(value: float, what: str) -> float:
+    """A duration option: a finite number of seconds, 0 or more (float() takes 'nan', 'inf')."""
+    if not math.isfinite(value) or value < 0:
+        raise UsageError(
+            f"{what} must be a number of seconds, 0 or more, not {value}.",
+            hint=f"For example {what} 120.",
+        )
+    return value
+
+
+# azure-core's RetryPolicy stops after retry_total retries, but also after 3 retries of one
+# kind (retry_status, retry_connect and retry_read default to 3): with retry_total=4 a
+# persistent 503 is retried 3 times, not 4 (azure/core/pipeline/policies/_retry.py,
+# RetryPolicyBase.__init__ and is_exhausted). Up to 3, retry_total is the real count.
+MAX_RETRIES = 3
+
+
+def retries(value: str | None) -> int:
+    """KUSTOMI_RETRIES: how many times the SDK pipeline retries one request (default 3)."""
+    if value is None or value == "":
+        return MAX_RETRIES
+    if not re.fullmatch(r"[0-9]{1,3}", value) or int(value) > MAX_RETRIES:
+        raise UsageError(
+            f"KUSTOMI_RETRIES must be a whole number from 0 to {MAX_RETRIES}, not {value!r}.",
+            hint="It is how many times a throttled (429), failed (5xx) or dropped request is "
+            f"retried; unset it for the default, {MAX_RETRIES}.",
+        )
+    return int(value)
+
+
+def subscription(given: str | None, identity: IdentityRef | None = None) -> str | None:
+    """The subscription to use: the one given (--subscription, AZURE_SUBSCRIPTION_ID or
+    kustomi.toml), which an identity's resource id must agree with; else the id's own."""
+    sub = guid(given, "The subscription") if given else None
+    named = identity.subscription if identity is not None else None
+    if named is None or sub is None:
+        return sub or named
+    if named != sub:
+        raise UsageError(
+            f"The identity's resource id is in subscription {named}, but the subscription "
+            f"given (--subscription or AZURE_SUBSCRIPTION_ID) is {sub}.",
+            hint=f"Pass --subscription {named}, or name an identity of subscription {sub}.",
+        )
+    return sub
+
+
+# Azure region names as ARM takes them: `westeurope`, or the display name `West Europe`.
+LOCATION_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*( [A-Za-z0-9]+)*")
+
+
+def location(value: str) -> str:
+    if len(value) > 50 or not LOCATION_RE.fullmatch(value):
+        raise UsageError(
+            f"{value!r} is not an Azure location.",
+            hint="A region name such as westeurope (az account list-locations -o table).",
+        )
+    return value
+
+
 def guid(value: str, what: str) -> str:
-    if not GUID_RE.match(value):
+    if not GUID_RE.fullmatch(value):
         raise UsageError(
             f"{what} {value!r} is not a GUID.",
             hint="A GUID looks like 00000000-0000-0000-0000-000000000000.",
@@ -64,7 +148,7 @@ def guid(value: str, what: str) -> str:
 def resource_group(value: str | None, what: str = "resource group") -> str:
     if not value:
         raise UsageError(f"No {what} given.", hint="Pass -g/--resource-group.")
-    if not RG_RE.match(value):
+    if not RG_RE.fullmatch(value):
         raise UsageError(
             f"{value!r} is not a valid resource group name.",
             hint="1-90 letters, digits, '_', '-', '.', '(' or ')', not ending in '.'.",
@@ -73,7 +157,7 @@ def resource_group(value: str | None, what: str = "resource group") -> str:
 
 
 def identity_name(value: str) -> str:
-    if not IDENTITY_NAME_RE.match(value):
+    if not IDENTITY_NAME_RE.fullmatch(value):
         raise UsageError(
             f"{value!r} is not a valid managed identity name.",
             hint="3-128 letters, digits, '-' or '_', starting with a letter or digit.",
@@ -82,7 +166,7 @@ def identity_name(value: str) -> str:
 
 
 def app_name(value: str, what: str = "function app") -> str:
-    if not APP_RE.match(value):
+    if not APP_RE.fullmatch(value):
         raise UsageError(
             f"{value!r} is not a valid {what} name.",
             hint="2-60 letters, digits or '-', not starting or ending with '-'.",
@@ -93,16 +177,21 @@ def app_name(value: str, what: str = "function app") -> str:
 def database(value: str | None) -> str:
     if not value or not value.strip():
         raise UsageError("The database name is empty.", hint="Pass --database NAME.")
-    if not DATABASE_RE.match(value):
+    if not DATABASE_RE.fullmatch(value):
         raise UsageError(
             f"{value!r} is not a valid Kusto database name.",
             hint="Letters, digits, '_', '.', '-' and spaces; at most 260.",
+        )
+    if secret_keys_in(value):  # it goes into the connection setting, which holds no secret
+        raise UsageError(
+            f"The database name {value!r} looks like a token or a certificate.",
+            hint="Pass the Kusto database name.",
         )
     return value
 
 
 def setting_name(value: str) -> str:
-    if not SETTING_RE.match(value):
+    if not SETTING_RE.fullmatch(value):
         raise UsageError(
             f"{value!r} is not a valid app setting name.",
             hint="Letters, digits, '_', '.' or '-', starting with a letter or '_'.",
@@ -111,7 +200,7 @@ def setting_name(value: str) -> str:
 
 
 def role(value: str) -> str:
-    v = value.strip().lower()
+    v = text(value, "The role").strip().lower()
     arm = ROLES.get(v) or ROLES.get(v.removesuffix("s"))  # KQL's plural works too
     if arm is None:
         raise UsageError(f"Unknown role {value!r}.", hint=ROLE_HELP)
@@ -128,10 +217,10 @@ class IdentityRef:
     @classmethod
     def parse(cls, value: str, default_rg: str | None) -> IdentityRef:
         """A client id, a full resource id, or a name in `default_rg`."""
-        if GUID_RE.match(value):
+        if GUID_RE.fullmatch(value):
             return cls(resource_group="", name="", client_id=value.lower())
         if value.startswith("/"):
-            m = IDENTITY_ID_RE.match(value.rstrip("/"))
+            m = IDENTITY_ID_RE.fullmatch(value.rstrip("/"))
             if not m:
                 raise UsageError(
                     f"{value!r} is not a user-assigned identity resource id.",
@@ -145,6 +234,39 @@ class IdentityRef:
         )
 
 
+def identity_ref(
+    value: str, identity_rg: str | None, rg: str | None, strict: bool = True
+) -> IdentityRef:
+    """--identity, its resource group coming from --identity-resource-group, else -g.
+    --identity-resource-group applies to a name only: a resource id names its own group, and
+    a client id is looked up in the whole subscription. `strict` when it was typed (not a
+    kustomi.toml default, which applies to every command and may not fit this one)."""
+    ref = IdentityRef.parse(value, identity_rg or rg)
+    if strict and identity_rg and (ref.client_id or value.startswith("/")):
+        kind = "a client id" if ref.client_id else "a resource id"
+        raise conflict(
+            "--identity-resource-group",
+            f"--identity as {kind}",
+            hint="--identity-resource-group applies to an identity given by name; drop it.",
+        )
+    return ref
+
+
+def cluster_ref(
+    value: str, cluster_rg: str | None, rg: str | None, cloud: Cloud, strict: bool = True
+) -> ClusterRef:
+    """--cluster, its resource group coming from --cluster-resource-group, else -g."""
+    ref = ClusterRef.parse(value, cluster_rg or rg, cloud)
+    if strict and cluster_rg and ref.uri:
+        raise conflict(
+            "--cluster-resource-group",
+            "--cluster as a URI",
+            hint="A cluster given by URI is found in the subscription; drop "
+            "--cluster-resource-group, or give the cluster by name.",
+        )
+    return ref
+
+
 @dataclass(frozen=True)
 class ClusterRef:
     """A cluster by name (with its resource group) or by URI."""
@@ -156,7 +278,7 @@ class ClusterRef:
     @classmethod
     def parse(cls, value: str, default_rg: str | None, cloud: Cloud) -> ClusterRef:
         if "://" not in value:
-            if not CLUSTER_RE.match(value):
+            if not CLUSTER_RE.fullmatch(value):
                 raise UsageError(
                     f"{value!r} is not a valid cluster name or URI.",
                     hint="A name is 4-22 lower-case letters and digits; a URI "
@@ -170,18 +292,24 @@ class ClusterRef:
 
 
 def cluster_uri(value: str, cloud: Cloud) -> str:
-    parts = urlsplit(value.strip())
-    if parts.scheme != "https":
+    """A cluster URI is a scheme, a host (and port) and, in a custom cloud, a path; nothing
+    else. It is written as is into `Data Source=<uri>;Database=<db>;`, so anything that could
+    end or extend that connection string (';', '=', whitespace, a user name, a query or a
+    fragment) is refused rather than escaped."""
+    text(value, "The cluster URI")
+    if value.split("://", 1)[0].lower() != "https" or "://" not in value:
         raise UsageError(
             f"The cluster URI {value!r} is not https.",
             hint="Kusto clusters are reached over https only.",
         )
-    host = (parts.hostname or "").lower()
-    if not host or parts.query or parts.fragment or "@" in parts.netloc:
+    m = HTTPS_URL_RE.fullmatch(value)
+    if not m:
         raise UsageError(
             f"{value!r} is not a cluster URI.",
-            hint="Like https://<name>.<region>.kusto.windows.net",
+            hint="Like https://<name>.<region>.kusto.windows.net: https, a host and a port "
+            "at most; no user name, query, fragment, spaces, ';' or '='.",
         )
+    host, port, path = m["host"].lower(), m["port"], m["path"] or ""
     if cloud.kusto_suffixes and not host.endswith(cloud.kusto_suffixes):
         raise UsageError(
             f"{host!r} is not a Kusto host of {cloud.name}.",
@@ -189,9 +317,18 @@ def cluster_uri(value: str, cloud: Cloud) -> str:
             + " or ".join(cloud.kusto_suffixes)
             + "; set KUSTOMI_CLOUD for another cloud.",
         )
-    if cloud.kusto_suffixes and parts.path.strip("/"):
-        raise UsageError(f"{value!r} has a path; a cluster URI has none.")
-    return f"https://{parts.netloc.lower()}{parts.path.rstrip('/')}"
+    if cloud.kusto_suffixes and path.strip("/"):
+        raise UsageError(
+            f"The cluster URI {value!r} has a path; a cluster URI has none.",
+            hint="Like https://<name>.<region>.kusto.windows.net; the database is --database.",
+        )
+    uri = f"https://{host}{':' + port if port else ''}{path.rstrip('/')}"
+    if secret_keys_in(uri):
+        raise UsageError(
+            f"The cluster URI {value!r} looks like it holds a token.",
+            hint="Pass the cluster's URI as the portal shows it.",
+        )
+    return uri
 
 
 # Connection-string keys that carry a secret (Kusto connection string keywords and aliases).

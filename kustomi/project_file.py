@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .config import text
 from .errors import UsageError
 
 if sys.version_info >= (3, 11):
@@ -82,8 +83,12 @@ def load(path: Path, options: Options) -> tuple[dict[str, dict[str, Any]], dict[
     return {c: d for c, d in per_command.items() if d}, root
 
 
-def _scalar(path: Path, key: str, value: Any) -> str | int | bool:
-    if isinstance(value, (str, int, bool)):
+def _scalar(path: Path, key: str, value: Any) -> str | int | float | bool:
+    """A value as click takes it from a default_map; each command validates it further
+    (a number of seconds is checked to be finite, for example: TOML has nan and inf)."""
+    if isinstance(value, str):
+        return text(value, f"{path}: {key}")
+    if isinstance(value, (int, float, bool)):
         return value
     raise UsageError(
         f"{path}: {key} must be a string, a number or true/false.",

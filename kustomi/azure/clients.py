@@ -42,6 +42,8 @@ def retry_policy(progress: Callable[[str], None] | None) -> Any:
     throttled CLI that sits silent for Retry-After seconds looks hung."""
     from azure.core.pipeline.policies import RetryPolicy
 
+    from ..config import retries
+
     class Announcing(RetryPolicy[Any, Any]):
         def sleep(self, settings: Any, transport: Any, response: Any = None) -> None:
             if progress is not None:
@@ -59,7 +61,7 @@ def retry_policy(progress: Callable[[str], None] | None) -> Any:
     return Announcing(
         # Fewer, shorter retries than azure-core's default of 10 with up to 120 s backoff:
         # a CLI should fail in seconds, and Retry-After is still honoured.
-        retry_total=int(os.environ.get("KUSTOMI_RETRIES", "4")),
+        retry_total=retries(os.environ.get("KUSTOMI_RETRIES")),
         retry_backoff_factor=0.5,
         retry_backoff_max=8,
     )

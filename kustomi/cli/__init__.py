@@ -122,8 +122,21 @@ def root(
         ),
     ] = False,
 ) -> None:
+    bad = None
     if output is not None and output not in ("table", "json"):
-        raise typer.BadParameter("must be table or json", param_hint="-o/--output")
+        bad = (f"-o/--output must be table or json, not {output!r}.", "KUSTOMI_OUTPUT sets it too.")
+    elif verbose < 0:
+        bad = (f"-v/--verbose must be 0 or more, not {verbose}.", "KUSTOMI_VERBOSE is a count.")
+    elif verbose and quiet:
+        bad = (
+            "-v/--verbose and -q/--quiet cannot be used together.",
+            "Pass one of them (KUSTOMI_VERBOSE and KUSTOMI_QUIET set them too).",
+        )
+    if bad:
+        from kustomi.output import Reporter
+
+        Reporter().error(*bad)
+        raise typer.Exit(2)
     if ctx.invoked_subcommand and not ctx.resilient_parsing:
         subscription = _project_file(ctx, subscription, verbose > 0 and not quiet)
     ctx.obj = Settings(
@@ -195,6 +208,9 @@ def run(ctx: typer.Context, fn: Callable[[Any], Report]) -> None:
 
         enable_debug_logging()
     try:
+        from .common import check_text
+
+        check_text(ctx)
         report = fn(reporter)
     except KeyboardInterrupt:
         reporter.error("interrupted.")

@@ -29,7 +29,10 @@ def attach(
         from ..steps import attach as step
 
         rg, name, slot_name = common.app_target(resource_group, app_name, slot)
-        ref = config.IdentityRef.parse(identity, identity_resource_group or rg)
-        return step.run(common.azure(s.subscription, reporter), rg, name, slot_name, ref, s.dry_run)
+        ref = config.identity_ref(
+            identity, identity_resource_group, rg, common.typed(ctx, "identity_resource_group")
+        )
+        azure = common.azure(s.subscription, reporter, ref)
+        return step.run(azure, rg, name, slot_name, ref, s.dry_run)
 
     run(ctx, core)

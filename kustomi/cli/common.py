@@ -47,18 +47,43 @@ Slot = Annotated[str | None, typer.Option("--slot", help="Deployment slot (defau
 Role = Annotated[str, typer.Option("--role", help=ROLE_HELP)]
 
 
-def azure(subscription: str | None, reporter: Any = None) -> Any:
+def azure(subscription: str | None, reporter: Any = None, identity: Any = None) -> Any:
     """An Azure session for the environment's cloud; no request is sent until first use.
-    With a reporter, SDK retries (throttling, 5xx, dropped connections) are said on stderr."""
+    The subscription is the one given, else that of `identity`'s resource id, which must not
+    name another. With a reporter, SDK retries (throttling, 5xx, dropped connections) are
+    said on stderr."""
+    import os
+
     from ..azure.clients import Azure
     from ..cloud import from_environment
-    from ..config import guid
+    from ..config import retries
+    from ..config import subscription as chosen
 
+    retries(os.environ.get("KUSTOMI_RETRIES"))  # refused here, before the first request
     return Azure(
         from_environment(),
-        guid(subscription, "The subscription") if subscription else None,
+        chosen(subscription, identity),
         progress=reporter.progress if reporter is not None else None,
     )
+
+
+def check_text(ctx: typer.Context) -> None:
+    """No option value, whether typed, from the environment or from kustomi.toml, holds a
+    control character (a newline would otherwise reach a resource name or a KQL command)."""
+    from ..config import text
+
+    for c in (ctx.find_root(), ctx):
+        for param in c.command.params:
+            value = c.params.get(param.name or "")
+            if isinstance(value, str):
+                text(value, "/".join(param.opts))
+
+
+def typed(ctx: typer.Context, name: str) -> bool:
+    """Whether an option was given on the command line or by its environment variable (not
+    by kustomi.toml, whose shared keys apply to every command that has the option)."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
 
 
 def cloud() -> Any:

@@ -32,6 +32,7 @@ def create_identity(
         from ..steps import create_identity as step
 
         ref = config.IdentityRef(config.resource_group(resource_group), config.identity_name(name))
-        return step.run(common.azure(s.subscription, reporter), ref, location, s.dry_run)
+        where = config.location(location) if location is not None else None
+        return step.run(common.azure(s.subscription, reporter), ref, where, s.dry_run)
 
     run(ctx, core)

@@ -56,22 +56,40 @@ def grant(
                 f"--via must be arm or kql, not {via!r}.",
                 hint="arm needs Contributor on the cluster; kql needs Database Admin.",
             )
+        if note and via == "arm" and common.typed(ctx, "note"):
+            raise config.conflict(
+                "--note",
+                "--via arm",
+                hint="A note is stored with a KQL grant only (--via kql); an ARM principal "
+                "assignment has none.",
+            )
         arm_role = config.role(role)
+        ref = config.identity_ref(
+            identity,
+            identity_resource_group,
+            resource_group,
+            common.typed(ctx, "identity_resource_group"),
+        )
         req = step.GrantRequest(
-            identity=config.IdentityRef.parse(identity, identity_resource_group or resource_group),
-            cluster=config.ClusterRef.parse(
-                cluster, cluster_resource_group or resource_group, common.cloud()
+            identity=ref,
+            cluster=config.cluster_ref(
+                cluster,
+                cluster_resource_group,
+                resource_group,
+                common.cloud(),
+                common.typed(ctx, "cluster_resource_group"),
             ),
             database=config.database(database),
             role=arm_role,
             via=via,
             note=note,
-            entra_timeout=entra_timeout,
+            entra_timeout=config.seconds(entra_timeout, "--entra-timeout"),
         )
         if arm_role == "Admin":
             reporter.warn(
                 "admin is far more than a binding needs (viewer for input, ingestor for output)."
             )
-        return step.run(common.azure(s.subscription, reporter), req, s.dry_run, reporter.progress)
+        azure = common.azure(s.subscription, reporter, ref)
+        return step.run(azure, req, s.dry_run, reporter.progress)
 
     run(ctx, core)

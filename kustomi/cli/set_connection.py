@@ -40,7 +40,13 @@ def set_connection(
         from ..steps import set_connection as step
 
         rg, name, slot_name = common.app_target(resource_group, app_name, slot)
-        ref = config.ClusterRef.parse(cluster, cluster_resource_group or rg, common.cloud())
+        ref = config.cluster_ref(
+            cluster,
+            cluster_resource_group,
+            rg,
+            common.cloud(),
+            common.typed(ctx, "cluster_resource_group"),
+        )
         return step.run(
             common.azure(s.subscription, reporter),
             rg,

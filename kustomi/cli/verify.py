@@ -79,11 +79,24 @@ def verify(
                 f"--mode must be auto, identity or control-plane, not {mode!r}.",
                 hint="auto picks identity where a managed-identity endpoint is.",
             )
-        if wait < 0:
-            raise UsageError("--wait must be 0 or more seconds.")
-        ref = config.IdentityRef.parse(identity, identity_resource_group or resource_group)
-        cluster_ref = config.ClusterRef.parse(
-            cluster, cluster_resource_group or resource_group, common.cloud()
+        if slot and not app_name and common.typed(ctx, "slot"):
+            raise UsageError(
+                "--slot is given without --app.",
+                hint="--slot names a slot of the app given by --app; pass --app too.",
+            )
+        config.seconds(wait, "--wait")
+        ref = config.identity_ref(
+            identity,
+            identity_resource_group,
+            resource_group,
+            common.typed(ctx, "identity_resource_group"),
+        )
+        cluster_ref = config.cluster_ref(
+            cluster,
+            cluster_resource_group,
+            resource_group,
+            common.cloud(),
+            common.typed(ctx, "cluster_resource_group"),
         )
         grant_args: tuple[str, ...] = ()
         if ref.name and not identity.startswith("/"):
@@ -108,7 +121,7 @@ def verify(
         )
         chosen, why = step.choose_mode(mode, os.environ)
         reporter.progress(f"verify: {chosen} mode, because {why}")
-        azure = common.azure(s.subscription, reporter)
+        azure = common.azure(s.subscription, reporter, ref)
         if chosen == "identity":
             return step.by_identity(azure, req, why, reporter.progress)
         return step.by_control_plane(azure, req, why)

@@ -136,3 +136,93 @@ def test_database_names(name):
 def test_bad_database_names(name):
     with pytest.raises(UsageError):
         config.database(name)
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://adx.westeurope.kusto.windows.net",
+        "https://adx.westeurope.kusto.windows.net:443/",
+        "https://help.kusto.windows.net",
+        "https://adx.eastus.kusto.fabric.microsoft.com",
+    ],
+)
+def test_an_accepted_cluster_uri_makes_a_setting_without_secrets(uri):
+    value = config.connection_value(config.cluster_uri(uri, AZURE_CLOUD), "Orders")
+    assert config.secret_keys_in(value) == []
+    assert value.count(";") == 2 and value.count("=") == 2
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "https://adx.westeurope.kusto.windows.net;Password=x",
+        "https://adx.westeurope.kusto.windows.net/;AppKey=x",
+        "https://adx.westeurope.kusto.windows.net\n",
+        " https://adx.westeurope.kusto.windows.net",
+        "https://adx.westeurope.kusto.windows.net#x",
+        "https://adx.westeurope.kusto.windows.net:0",
+    ],
+)
+def test_cluster_uris_that_could_carry_more(bad):
+    with pytest.raises(UsageError):
+        config.cluster_uri(bad, AZURE_CLOUD)
+
+
+@pytest.mark.parametrize(
+    ("check", "value"),
+    [
+        (lambda v: config.guid(v, "x"), "0b1f6471-1bf0-4dda-aec3-cb9272f09590\n"),
+        (config.identity_name, "id-orders\n"),
+        (config.resource_group, "rg-demo\n"),
+        (config.app_name, "func-orders\n"),
+        (config.database, "Orders\n"),
+        (config.setting_name, "Kusto\n"),
+        (config.role, "viewer\n"),
+        (config.location, "westeurope\n"),
+        (lambda v: config.text(v, "x"), "a\u202eb"),
+    ],
+)
+def test_a_final_newline_or_invisible_character_is_refused(check, value):
+    with pytest.raises(UsageError):
+        check(value)
+
+
+def test_retries_and_seconds():
+    assert config.retries(None) == config.retries("") == 3
+    assert [config.retries(v) for v in ("0", "1", "3")] == [0, 1, 3]
+    for bad in ("4", "-1", "lots", "1.5", " 2", "2\n"):
+        with pytest.raises(UsageError, match="KUSTOMI_RETRIES"):
+            config.retries(bad)
+    assert config.seconds(0.0, "--wait") == 0.0
+    for bad in (float("nan"), float("inf"), -0.5):
+        with pytest.raises(UsageError, match="--wait"):
+            config.seconds(bad, "--wait")
+
+
+def test_the_subscription_of_an_identity_id():
+    sub, other = "0b1f6471-1bf0-4dda-aec3-cb9272f09590", "11111111-2222-3333-4444-555555555555"
+    ref = config.IdentityRef("rg", "id-x", subscription=sub)
+    assert config.subscription(None, ref) == sub
+    assert config.subscription(sub.upper(), ref) == sub
+    assert config.subscription(other, None) == other
+    with pytest.raises(UsageError, match=other):
+        config.subscription(other, ref)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("KUSTOMI_ARM_ENDPOINT", "https://"),
+        ("KUSTOMI_ARM_ENDPOINT", "http://127.0.0.1:1"),
+        ("KUSTOMI_ARM_ENDPOINT", "https://127.0.0.1:1\n"),
+        ("AZURE_AUTHORITY_HOST", "https://login.example.com?x=1"),
+        ("AZURE_AUTHORITY_HOST", "login.example.com"),
+        ("KUSTOMI_ARM_AUDIENCE", "https://a b/"),
+    ],
+)
+def test_bad_endpoints_name_their_variable(name, value):
+    env = {"KUSTOMI_ARM_ENDPOINT": "https://127.0.0.1:1", "AZURE_AUTHORITY_HOST": "https://x"}
+    env[name] = value
+    with pytest.raises(UsageError, match=name):
+        from_environment(env)
