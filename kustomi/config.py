@@ -87,22 +87,23 @@ def seconds(value: float, what: str) -> float:
     return value
 
 
-# azure-core's RetryPolicy stops after retry_total retries, but also after 3 retries of one
-# kind (retry_status, retry_connect and retry_read default to 3): with retry_total=4 a
-# persistent 503 is retried 3 times, not 4 (azure/core/pipeline/policies/_retry.py,
-# RetryPolicyBase.__init__ and is_exhausted). Up to 3, retry_total is the real count.
-MAX_RETRIES = 3
+# KUSTOMI_RETRIES: how many times the SDK pipeline retries one request. azure-core's
+# RetryPolicy also stops after 3 retries of one kind (retry_status, retry_connect, retry_read
+# default to 3; azure/core/pipeline/policies/_retry.py, RetryPolicyBase.is_exhausted), so the
+# policy sets those to the same number, which makes it the real count.
+DEFAULT_RETRIES = 4
+MAX_RETRIES = 10
 
 
 def retries(value: str | None) -> int:
-    """KUSTOMI_RETRIES: how many times the SDK pipeline retries one request (default 3)."""
+    """KUSTOMI_RETRIES as a number of retries (default 4)."""
     if value is None or value == "":
-        return MAX_RETRIES
+        return DEFAULT_RETRIES
     if not re.fullmatch(r"[0-9]{1,3}", value) or int(value) > MAX_RETRIES:
         raise UsageError(
             f"KUSTOMI_RETRIES must be a whole number from 0 to {MAX_RETRIES}, not {value!r}.",
             hint="It is how many times a throttled (429), failed (5xx) or dropped request is "
-            f"retried; unset it for the default, {MAX_RETRIES}.",
+            f"retried; unset it for the default, {DEFAULT_RETRIES}.",
         )
     return int(value)
 

@@ -61,7 +61,10 @@ def retry_policy(progress: Callable[[str], None] | None) -> Any:
     return Announcing(
         # Fewer, shorter retries than azure-core's default of 10 with up to 120 s backoff:
         # a CLI should fail in seconds, and Retry-After is still honoured.
-        retry_total=retries(os.environ.get("KUSTOMI_RETRIES")),
+        **dict.fromkeys(
+            ("retry_total", "retry_connect", "retry_read", "retry_status"),
+            retries(os.environ.get("KUSTOMI_RETRIES")),
+        ),
         retry_backoff_factor=0.5,
         retry_backoff_max=8,
     )

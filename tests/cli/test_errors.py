@@ -58,7 +58,7 @@ def test_throttling_is_retried_and_said(world, kustomi):
     r = kustomi("-o", "json", "attach", "--app", "func-busy", *G, "--identity", "id-other")
     assert r.exit_code == 0, r.stderr
     assert [x["status"] for x in world.requests() if x["route"] == "web.sites.get"] == [429, 200]
-    assert "Azure answered 429; retrying in 1s (retry 1 of 3)" in r.stderr
+    assert "Azure answered 429; retrying in 1s (retry 1 of 4)" in r.stderr
 
 
 def test_a_dropped_connection_is_retried_and_said(world, kustomi):

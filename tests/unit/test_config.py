@@ -189,9 +189,9 @@ def test_a_final_newline_or_invisible_character_is_refused(check, value):
 
 
 def test_retries_and_seconds():
-    assert config.retries(None) == config.retries("") == 3
-    assert [config.retries(v) for v in ("0", "1", "3")] == [0, 1, 3]
-    for bad in ("4", "-1", "lots", "1.5", " 2", "2\n"):
+    assert config.retries(None) == config.retries("") == 4
+    assert [config.retries(v) for v in ("0", "1", "10")] == [0, 1, 10]
+    for bad in ("11", "-1", "lots", "1.5", " 2", "2\n"):
         with pytest.raises(UsageError, match="KUSTOMI_RETRIES"):
             config.retries(bad)
     assert config.seconds(0.0, "--wait") == 0.0
