@@ -30,7 +30,9 @@ IDENTITY_ID_RE = re.compile(
     re.IGNORECASE,
 )
 
-# Database roles: what a user types -> ARM's value (ARM.md B.3) and KQL's plural (2.1).
+# Database roles: what a user types -> ARM's value (DatabasePrincipalRole in azure-rest-api-specs
+# specification/azure-kusto/resource-manager/Microsoft.Kusto/Kusto/stable/2025-02-14/kusto.json)
+# and KQL's plural (https://learn.microsoft.com/kusto/management/manage-database-security-roles).
 ROLES = {
     "viewer": "Viewer",
     "user": "User",
