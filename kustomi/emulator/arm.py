@@ -1,12 +1,16 @@
-"""What every ARM request goes through before a provider sees it: token, subscription,
-the operator's role, the resource group; plus the long-running-operation store.
+"""What every ARM request goes through before a provider sees it: token, api-version,
+subscription, the operator's role, the resource group; plus the long-running-operation store.
 
-Sources: ../shared/reference/ARM.md sections D (404 and 403 semantics) and E (LRO rules).
+Sources: the 404/403 bodies ARM sends (Azure/azure-powershell#10638 for ResourceGroupNotFound,
+Azure/azure-cli#30992 for ResourceNotFound); the LRO protocol as azure-core polls it
+(azure/core/polling/base_polling.py, azure/mgmt/core/polling/arm_polling.py) and as
+https://learn.microsoft.com/azure/azure-resource-manager/management/async-operations
+describes it.
 """
 
 from __future__ import annotations
 
-import re
+import math
 import threading
 import uuid
 from collections.abc import Callable
@@ -15,7 +19,15 @@ from typing import Any
 
 from .entra import ARM_AUDIENCES, TokenIssuer, bearer
 from .state import World
-from .wire import Request, Response, Router, arm_error, json_response
+from .wire import (
+    ArmError,
+    Handler,
+    Request,
+    Response,
+    Route,
+    json_response,
+    parse_resource_id,
+)
 
 # POST actions that only read and that a Reader may call.
 READ_ACTIONS = ("checkprincipalassignmentnameavailability",)
@@ -36,27 +48,33 @@ class ArmContext:
     operations: dict[str, Operation] = field(default_factory=dict)
     op_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    # --- the gate every ARM request passes -----------------------------------------------
-    def guard(self, req: Request) -> Response | None:
+    def guarded(self, handler: Handler) -> Handler:
+        """`handler` behind the gate every ARM request passes."""
+
+        def serve(req: Request) -> Response:
+            self.guard(req)
+            return handler(req)
+
+        return serve
+
+    def guard(self, req: Request) -> None:
         token = bearer(req)
         if token is None:
-            return arm_error(
+            raise ArmError(
                 401,
                 "AuthenticationFailed",
                 "Authentication failed. The 'Authorization' header is missing.",
             )
         claims = self.issuer.verify(token, (*ARM_AUDIENCES, req.base_url))
         if claims is None:
-            return arm_error(
+            raise ArmError(
                 401, "InvalidAuthenticationToken", "The access token is invalid or has expired."
             )
         req.claims = claims
-        bad_version = _check_api_version(req)
-        if bad_version is not None:
-            return bad_version
+        _check_api_version(req)
         sub = req.params.get("sub")
         if sub is not None and sub.lower() != self.world.subscription_id:
-            return arm_error(
+            raise ArmError(
                 404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found."
             )
         op = self.world.operator_by_client_id(str(claims.get("appid", "")))
@@ -65,7 +83,7 @@ class ArmContext:
             req.method == "POST" and not req.path.lower().endswith(READ_ACTIONS)
         )
         if role is None or (write and role == "Reader"):
-            return arm_error(
+            raise ArmError(
                 403,
                 "AuthorizationFailed",
                 f"The client '{claims.get('appid')}' with object id '{claims.get('oid')}' does "
@@ -74,14 +92,18 @@ class ArmContext:
                 "please refresh your credentials.",
             )
         rg = req.params.get("rg")
-        if rg is not None and "/providers/" in req.path.lower() and not self.rg_exists(rg):
-            return rg_not_found(rg)
-        return None
+        if rg is not None and "/providers/" in req.path.lower():
+            self.resource_group(rg)
 
-    def rg_exists(self, rg: str) -> bool:
-        return rg.lower() in self.world.resource_groups
+    def resource_group(self, rg: str) -> dict[str, Any]:
+        found = self.world.resource_groups.get(rg.lower())
+        if found is None:
+            raise ArmError(
+                404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found."
+            )
+        return found
 
-    # --- long-running operations (ARM.md E) ----------------------------------------------
+    # --- long-running operations ---------------------------------------------------------
     def start_operation(
         self,
         req: Request,
@@ -90,11 +112,7 @@ class ArmContext:
         on_done: Callable[[bool], None],
         fail: dict[str, str] | None = None,
     ) -> dict[str, str]:
-        """Register an operation; returns the Azure-AsyncOperation/Location/Retry-After headers.
-
-        Retry-After is 1, never 0: azure-core ignores 0 and falls back to a 30 s poll interval
-        (ARM.md E.1).
-        """
+        """Register an operation; returns the Azure-AsyncOperation/Location/Retry-After headers."""
         op_id = str(uuid.uuid4())
         with self.op_lock:
             self.operations[op_id] = Operation(
@@ -108,14 +126,23 @@ class ArmContext:
             f"{req.base_url}/subscriptions/{self.world.subscription_id}/providers/{provider}/"
             f"locations/{location}/operationResults/{op_id}?api-version={api}"
         )
-        return {"Azure-AsyncOperation": url, "Location": url, "Retry-After": "1"}
+        # The specs type this header as an integer (azure-mgmt-kusto deserializes it with
+        # "int"); clients wait for the status monitor's Retry-After, not this one.
+        retry = str(math.ceil(self.world.knobs.lro_retry_after))
+        return {"Azure-AsyncOperation": url, "Location": url, "Retry-After": retry}
+
+    def _retry_after(self) -> dict[str, str]:
+        # azure-core reads seconds as a float; it treats 0 as absent and falls back to the
+        # client's polling_interval, 30 s by default (_extract_delay in
+        # azure/core/polling/base_polling.py).
+        return {"Retry-After": f"{self.world.knobs.lro_retry_after:g}"}
 
     def operation_status(self, req: Request) -> Response:
         op_id = req.params["op"]
         with self.op_lock:
             op = self.operations.get(op_id)
             if op is None:
-                return arm_error(404, "ResourceNotFound", f"Operation '{op_id}' was not found.")
+                raise ArmError(404, "ResourceNotFound", f"Operation '{op_id}' was not found.")
             if op.status == "Running" and op.polls_left > 0:
                 op.polls_left -= 1
             elif op.status == "Running":
@@ -134,12 +161,30 @@ class ArmContext:
             body["endTime"] = "2026-01-01T00:00:01Z"
         if op.status == "Failed" and op.error:
             body["error"] = op.error
-        headers = {"Retry-After": "1"} if op.status == "Running" else {}
-        return json_response(200, body, headers)
+        return json_response(200, body, self._retry_after() if op.status == "Running" else {})
+
+    def routes(self) -> list[Route]:
+        ops = "arm.operationResults"
+        sub = "/subscriptions/{sub}/providers/{provider}"
+        return [
+            ("GET", sub + "/locations/{loc}/operationResults/{op}", self.operation_status, ops),
+            ("GET", sub + "/sites/{site}/operationResults/{op}", self.operation_status, ops),
+        ]
 
 
-# The api-versions each provider answers here: the installed SDKs' defaults (ARM.md 0) and the
-# recent ones other clients (the az CLI, older SDKs) send. ARM refuses any other.
+class Provider:
+    """One ARM resource provider: a handler method per route, listed by `routes`."""
+
+    def __init__(self, ctx: ArmContext) -> None:
+        self.ctx = ctx
+        self.world = ctx.world
+
+    def routes(self) -> list[Route]:
+        raise NotImplementedError
+
+
+# The api-versions each provider answers here: the installed SDKs' defaults and the recent ones
+# other clients (the az CLI, older SDKs) send. ARM refuses any other.
 API_VERSIONS = {
     "microsoft.managedidentity": {
         "2024-11-30",
@@ -169,7 +214,7 @@ API_VERSIONS = {
         "2022-03-01",
         "2021-03-01",
     },
-    "resources": {
+    "microsoft.resources": {
         "2025-04-01",
         "2024-11-01",
         "2024-07-01",
@@ -188,36 +233,37 @@ API_VERSIONS = {
 }
 
 
-def _check_api_version(req: Request) -> Response | None:
+def _check_api_version(req: Request) -> None:
     version = req.query.get("api-version")
     if not version:
-        return arm_error(
+        raise ArmError(
             400,
             "MissingApiVersionParameter",
             "The api-version query parameter (?api-version=) is required for all requests.",
         )
-    lowered = req.path.lower()
-    provider = "resources"
-    if "/providers/" in lowered:
-        provider = lowered[lowered.rindex("/providers/") + len("/providers/") :].split("/")[0]
-    allowed = API_VERSIONS.get(provider, API_VERSIONS["resources"])
+    rid = parse_resource_id(req.path)
+    allowed = API_VERSIONS.get(rid.namespace.lower(), API_VERSIONS["microsoft.resources"])
     if version not in allowed:
-        return arm_error(
+        raise ArmError(
             400,
             "NoRegisteredProviderFound",
             f"No registered resource provider found for API version '{version}' "
-            f"and type '{provider}'. The supported api-versions are "
+            f"and type '{rid.namespace.lower()}'. The supported api-versions are "
             f"'{', '.join(sorted(allowed, reverse=True))}'.",
         )
-    return None
 
 
-def rg_not_found(rg: str) -> Response:
-    return arm_error(404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found.")
+def require_location(doc: dict[str, Any]) -> str:
+    """A tracked resource's PUT needs a location (ARM's LocationRequired)."""
+    if not doc.get("location"):
+        raise ArmError(
+            400, "LocationRequired", "The location property is required for this definition."
+        )
+    return str(doc["location"])
 
 
-def resource_not_found(type_: str, name: str, rg: str) -> Response:
-    return arm_error(
+def resource_not_found(type_: str, name: str, rg: str) -> ArmError:
+    return ArmError(
         404,
         "ResourceNotFound",
         f"The Resource '{type_}/{name}' under resource group '{rg}' was not found. For more "
@@ -226,7 +272,8 @@ def resource_not_found(type_: str, name: str, rg: str) -> Response:
 
 
 def paged(req: Request, items: list[dict[str, Any]], page_size: int = 100) -> Response:
-    """A list body, paged with an absolute nextLink back to the emulator (ARM.md A)."""
+    """A list body, paged with an absolute nextLink back to the emulator, which the SDKs
+    follow to any host (azure.core.paging.ItemPaged)."""
     start = int(req.query.get("$skiptoken", "0") or 0)
     body: dict[str, Any] = {"value": items[start : start + page_size]}
     if start + page_size < len(items):
@@ -238,39 +285,24 @@ def paged(req: Request, items: list[dict[str, Any]], page_size: int = 100) -> Re
 
 
 def _scope(path: str) -> str:
-    return re.sub(
-        r"/(config/appsettings/list|listPrincipals|config/connectionstrings/list)$",
-        "",
-        path,
-        flags=re.IGNORECASE,
-    )
+    """The scope ARM names in AuthorizationFailed: the path without a trailing action; for a
+    config list action (config/appsettings/list), the site."""
+    rid = parse_resource_id(path)
+    segments = path.rstrip("/").split("/")
+    if len(rid.types) > len(rid.names):
+        drop = 3 if [t.lower() for t in rid.types[-2:]] == ["config", "list"] else 1
+        segments = segments[:-drop]
+    return "/".join(segments)
 
 
 def _action(req: Request) -> str:
     """The RBAC action a request needs, as ARM names it in AuthorizationFailed:
     Microsoft.Web/sites/slots/write, Microsoft.Web/sites/config/list/action, ..."""
-    path = req.path.rstrip("/")
-    if "/providers/" not in path.lower():
+    rid = parse_resource_id(req.path)
+    if req.method == "POST":
+        return "/".join([rid.namespace, *rid.types, "action"])
+    if rid.namespace == "Microsoft.Resources":
         verb = "write" if req.method not in ("GET", "HEAD") else "read"
         return f"Microsoft.Resources/subscriptions/resourceGroups/{verb}"
-    ns, _, rest = path[path.lower().rindex("/providers/") + len("/providers/") :].partition("/")
-    segments = rest.split("/")
-    if req.method == "POST":
-        return "/".join([ns, *segments[:-1:2], segments[-1], "action"])
     verb = {"GET": "read", "HEAD": "read", "DELETE": "delete"}.get(req.method, "write")
-    return "/".join([ns, *segments[0::2], verb])
-
-
-def register_operations(router: Router, ctx: ArmContext) -> None:
-    router.add(
-        "GET",
-        "/subscriptions/{sub}/providers/{provider}/locations/{loc}/operationResults/{op}",
-        ctx.operation_status,
-        "arm.operationResults",
-    )
-    router.add(
-        "GET",
-        "/subscriptions/{sub}/providers/{provider}/sites/{site}/operationResults/{op}",
-        ctx.operation_status,
-        "arm.operationResults",
-    )
+    return "/".join([rid.namespace, *rid.types, verb])

@@ -14,7 +14,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-# Kusto database roles as ARM spells them (ARM.md B.3) and as KQL spells them (plural, 2.1).
+# Kusto database roles as ARM spells them (DatabasePrincipalRole in kusto.json) and as KQL
+# spells them (plural: https://learn.microsoft.com/kusto/management/manage-database-security-roles).
 DB_ROLES = ("Admin", "Ingestor", "Monitor", "User", "UnrestrictedViewer", "Viewer")
 KQL_ROLE = {r.lower() + "s": r for r in DB_ROLES}
 READ_ROLES = {"Admin", "User", "Viewer", "UnrestrictedViewer"}
@@ -119,6 +120,9 @@ class Knobs:
     role_propagation_seconds: float = 0.0
     latency_ms: float = 0.0
     lro_running_polls: int = 0  # status polls that answer Running before the LRO ends
+    # Seconds a client should wait between LRO polls. azure-core ignores 0 and falls back to
+    # its polling_interval (_extract_delay in azure/core/polling/base_polling.py).
+    lro_retry_after: float = 1.0
 
 
 @dataclass
@@ -156,7 +160,7 @@ class World:
     def entra_principal(self, principal_id: str) -> dict[str, str] | None:
         """What Entra knows of an id: app_id, object_id, name, type and since when.
 
-        A new identity is unknown for `entra_propagation_seconds` (ARM.md B.3, "not found in
+        A new identity is unknown for `entra_propagation_seconds` (Kusto's "was not found in
         AAD tenant"): Entra replicates a new service principal with a delay.
         """
         pid = principal_id.lower()

@@ -1,5 +1,5 @@
 """What every ARM request goes through: tokens, roles, 404 kinds, throttling, faults, and the
-cloud metadata document (ARM.md D)."""
+cloud metadata document."""
 
 from __future__ import annotations
 

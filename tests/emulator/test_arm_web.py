@@ -1,4 +1,4 @@
-"""Microsoft.Web sites, slots and app settings (ARM.md C)."""
+"""Microsoft.Web sites, slots and app settings."""
 
 from __future__ import annotations
 
