@@ -1,4 +1,4 @@
-"""Microsoft.Kusto against the official examples (ARM.md B)."""
+"""Microsoft.Kusto against the official examples (tests/reference/arm-examples)."""
 
 from __future__ import annotations
 
@@ -120,14 +120,14 @@ def test_invalid_role_and_unknown_principal_are_400_with_service_codes(emu):
 
 
 def test_entra_propagation_delay_refuses_a_new_identity_for_a_while(emu):
-    emu.knobs(entra_propagation_seconds=1.5)
+    emu.knobs(entra_propagation_seconds=0.4)
     ident = _identity()
     with pytest.raises(HttpResponseError) as early:
         _grant(ident)
     assert "not found in AAD tenant" in early.value.error.message
     import time
 
-    time.sleep(1.6)
+    time.sleep(0.45)
     assert _grant(ident).provisioning_state == "Succeeded"
 
 
