@@ -10,8 +10,10 @@ describes it.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,10 +37,19 @@ READ_ACTIONS = ("checkprincipalassignmentnameavailability",)
 
 @dataclass
 class Operation:
-    status: str  # Running | Succeeded | Failed
-    polls_left: int
-    on_done: Callable[[bool], None] | None = None
+    """A long-running operation. It runs on the server's clock: it ends at `ends` whether or
+    not anyone polls, as in Azure, where polling only reads its status."""
+
+    started: float
+    ends: float
+    on_done: Callable[[bool, float], None]  # (succeeded, when)
     error: dict[str, str] | None = None
+    status: str = "Running"  # Running | Succeeded | Failed
+
+    def settle(self, now: float) -> None:
+        if self.status == "Running" and now >= self.ends:
+            self.status = "Failed" if self.error is not None else "Succeeded"
+            self.on_done(self.status == "Succeeded", self.ends)
 
 
 @dataclass
@@ -71,7 +82,7 @@ class ArmContext:
                 401, "InvalidAuthenticationToken", "The access token is invalid or has expired."
             )
         req.claims = claims
-        _check_api_version(req)
+        _check_api_version(req, self.world)
         sub = req.params.get("sub")
         if sub is not None and sub.lower() != self.world.subscription_id:
             raise ArmError(
@@ -109,18 +120,16 @@ class ArmContext:
         req: Request,
         location: str,
         provider: str,
-        on_done: Callable[[bool], None],
+        on_done: Callable[[bool, float], None],
         fail: dict[str, str] | None = None,
     ) -> dict[str, str]:
-        """Register an operation; returns the Azure-AsyncOperation/Location/Retry-After headers."""
+        """Start an operation of `lro_seconds`; returns the Azure-AsyncOperation, Location and
+        Retry-After headers that announce it."""
         op_id = str(uuid.uuid4())
+        now = time.time()
         with self.op_lock:
-            self.operations[op_id] = Operation(
-                status="Running",
-                polls_left=self.world.knobs.lro_running_polls,
-                on_done=on_done,
-                error=fail,
-            )
+            op = Operation(now, now + self.world.knobs.lro_seconds, on_done, fail)
+            self.operations[op_id] = op
         api = req.query.get("api-version", "")
         url = (
             f"{req.base_url}/subscriptions/{self.world.subscription_id}/providers/{provider}/"
@@ -131,6 +140,14 @@ class ArmContext:
         retry = str(math.ceil(self.world.knobs.lro_retry_after))
         return {"Azure-AsyncOperation": url, "Location": url, "Retry-After": retry}
 
+    def settle(self) -> None:
+        """End every operation whose time has come. Called before each request is served, so
+        no request can see an operation running past its end."""
+        now = time.time()
+        with self.op_lock:
+            for op in self.operations.values():
+                op.settle(now)
+
     def _retry_after(self) -> dict[str, str]:
         # azure-core reads seconds as a float; it treats 0 as absent and falls back to the
         # client's polling_interval, 30 s by default (_extract_delay in
@@ -139,29 +156,24 @@ class ArmContext:
 
     def operation_status(self, req: Request) -> Response:
         op_id = req.params["op"]
-        with self.op_lock:
-            op = self.operations.get(op_id)
-            if op is None:
-                raise ArmError(404, "ResourceNotFound", f"Operation '{op_id}' was not found.")
-            if op.status == "Running" and op.polls_left > 0:
-                op.polls_left -= 1
-            elif op.status == "Running":
-                op.status = "Failed" if op.error is not None else "Succeeded"
-                if op.on_done:
-                    op.on_done(op.status == "Succeeded")
+        op = self.operations.get(op_id)
+        if op is None:
+            raise ArmError(404, "ResourceNotFound", f"Operation '{op_id}' was not found.")
+        running = op.status == "Running"
+        span = max(op.ends - op.started, 1e-9)
         body: dict[str, Any] = {
             "id": req.path,
             "name": op_id,
             "status": op.status,
-            "startTime": "2026-01-01T00:00:00Z",
-            "percentComplete": 1.0 if op.status != "Running" else 0.5,
+            "startTime": _iso(op.started),
+            "percentComplete": min(1.0, (time.time() - op.started) / span) if running else 1.0,
             "properties": {"operationKind": "PrincipalAssignment", "operationState": op.status},
         }
-        if op.status != "Running":
-            body["endTime"] = "2026-01-01T00:00:01Z"
+        if not running:
+            body["endTime"] = _iso(op.ends)
         if op.status == "Failed" and op.error:
             body["error"] = op.error
-        return json_response(200, body, self._retry_after() if op.status == "Running" else {})
+        return json_response(200, body, self._retry_after() if running else {})
 
     def routes(self) -> list[Route]:
         ops = "arm.operationResults"
@@ -183,57 +195,141 @@ class Provider:
         raise NotImplementedError
 
 
-# The api-versions each provider answers here: the installed SDKs' defaults and the recent ones
-# other clients (the az CLI, older SDKs) send. ARM refuses any other.
-API_VERSIONS = {
-    "microsoft.managedidentity": {
-        "2024-11-30",
-        "2023-07-31-preview",
-        "2023-01-31",
-        "2022-01-31-preview",
-        "2021-09-30-preview",
+# Every api-version the Azure REST API specifications publish for the routes served here, as
+# listed in the readme.md (input-file) of each specification and its {stable,preview} folders.
+# ARM refuses any other version with NoRegisteredProviderFound.
+API_VERSIONS: dict[str, tuple[str, ...]] = {
+    # specification/msi/resource-manager/Microsoft.ManagedIdentity/ManagedIdentity/
+    # {stable,preview}/*
+    "microsoft.managedidentity": (
+        "2015-08-31-preview",
         "2018-11-30",
-    },
-    "microsoft.kusto": {
-        "2025-02-14",
-        "2024-04-13",
-        "2023-08-15",
-        "2023-05-02",
-        "2022-12-29",
-        "2022-11-11",
-        "2022-07-07",
-        "2022-02-01",
-    },
-    "microsoft.web": {
-        "2025-05-01",
-        "2024-11-01",
-        "2024-04-01",
-        "2023-12-01",
-        "2023-01-01",
-        "2022-09-01",
-        "2022-03-01",
-        "2021-03-01",
-    },
-    "microsoft.resources": {
-        "2025-04-01",
-        "2024-11-01",
-        "2024-07-01",
-        "2024-03-01",
-        "2023-07-01",
-        "2022-12-01",
-        "2022-09-01",
-        "2021-04-01",
+        "2021-09-30-preview",
+        "2022-01-31-preview",
+        "2023-01-31",
+        "2023-07-31-preview",
+        "2024-11-30",
+        "2025-01-31-preview",
+        "2025-05-31-preview",
+        "2026-04-30",
+        "2026-05-31",
+    ),
+    # specification/azure-kusto/resource-manager/Microsoft.Kusto/{stable,preview}/* and
+    # .../Microsoft.Kusto/Kusto/stable/2025-02-14
+    "microsoft.kusto": (
+        "2017-09-07-privatepreview",
+        "2018-09-07-preview",
+        "2019-01-21",
+        "2019-03-20",
+        "2019-05-15",
+        "2019-09-07",
+        "2019-11-09",
+        "2020-02-15",
+        "2020-06-14",
+        "2020-09-18",
         "2021-01-01",
+        "2021-08-27",
+        "2022-02-01",
+        "2022-07-07",
+        "2022-11-11",
+        "2022-12-29",
+        "2023-05-02",
+        "2023-08-15",
+        "2024-04-13",
+        "2025-02-14",
+    ),
+    # specification/web/resource-manager/Microsoft.Web/AppService/{stable,preview}/*: the
+    # versions whose WebApps.json (openapi.json from 2025-03-01 on) defines sites.
+    "microsoft.web": (
+        "2016-08-01",
+        "2018-02-01",
+        "2018-11-01",
+        "2019-08-01",
         "2020-06-01",
-        "2020-01-01",
-        "2019-11-01",
+        "2020-09-01",
+        "2020-10-01",
+        "2020-12-01",
+        "2021-01-01",
+        "2021-01-15",
+        "2021-02-01",
+        "2021-03-01",
+        "2022-03-01",
+        "2022-09-01",
+        "2023-01-01",
+        "2023-12-01",
+        "2024-04-01",
+        "2024-11-01",
+        "2025-03-01",
+        "2025-05-01",
+        "2026-03-01-preview",
+        "2026-03-15",
+        "2026-07-15",
+        "2026-09-01",
+    ),
+    # specification/resources/resource-manager/Microsoft.Resources/resources/stable/*/resources.json
+    "microsoft.resources/resourcegroups": (
+        "2015-11-01",
+        "2016-02-01",
+        "2016-07-01",
+        "2016-09-01",
+        "2017-05-10",
+        "2018-02-01",
+        "2018-05-01",
+        "2019-03-01",
+        "2019-05-01",
+        "2019-05-10",
+        "2019-07-01",
+        "2019-08-01",
         "2019-10-01",
+        "2020-06-01",
+        "2020-08-01",
+        "2020-10-01",
+        "2021-01-01",
+        "2021-04-01",
+        "2022-09-01",
+        "2023-07-01",
+        "2024-03-01",
+        "2024-07-01",
+        "2024-11-01",
+        "2025-03-01",
+        "2025-04-01",
+    ),
+    # specification/resources/resource-manager/Microsoft.Resources/subscriptions/stable/*
+    "microsoft.resources/subscriptions": (
+        "2015-11-01",
         "2016-06-01",
-    },
+        "2018-06-01",
+        "2019-06-01",
+        "2019-11-01",
+        "2020-01-01",
+        "2021-01-01",
+        "2022-12-01",
+    ),
 }
+# Named in NoRegisteredProviderFound; the emulator itself accepts any location.
+LOCATIONS = (
+    "australiaeast",
+    "brazilsouth",
+    "canadacentral",
+    "centralus",
+    "eastasia",
+    "eastus",
+    "eastus2",
+    "francecentral",
+    "germanywestcentral",
+    "japaneast",
+    "northeurope",
+    "southeastasia",
+    "swedencentral",
+    "uksouth",
+    "westeurope",
+    "westus",
+    "westus2",
+    "westus3",
+)
 
 
-def _check_api_version(req: Request) -> None:
+def _check_api_version(req: Request, world: World) -> None:
     version = req.query.get("api-version")
     if not version:
         raise ArmError(
@@ -242,15 +338,35 @@ def _check_api_version(req: Request) -> None:
             "The api-version query parameter (?api-version=) is required for all requests.",
         )
     rid = parse_resource_id(req.path)
-    allowed = API_VERSIONS.get(rid.namespace.lower(), API_VERSIONS["microsoft.resources"])
+    key = rid.namespace.lower()
+    if key == "microsoft.resources":
+        key += "/" + rid.types[0].lower()
+    allowed = API_VERSIONS.get(key, ())
     if version not in allowed:
+        # ARM's own wording (Azure/azure-cli#28496, MicrosoftDocs/azure-docs#62621).
         raise ArmError(
             400,
             "NoRegisteredProviderFound",
-            f"No registered resource provider found for API version '{version}' "
-            f"and type '{rid.namespace.lower()}'. The supported api-versions are "
-            f"'{', '.join(sorted(allowed, reverse=True))}'.",
+            f"No registered resource provider found for location '{_location(req, world)}' "
+            f"and API version '{version}' for type '{rid.type}'. The supported api-versions "
+            f"are '{', '.join(allowed)}'. The supported locations are '{', '.join(LOCATIONS)}'.",
         )
+
+
+def _location(req: Request, world: World) -> str:
+    """The location ARM names: the body's, else the resource group's, else global."""
+    try:
+        doc = req.json()
+    except ValueError:
+        doc = None
+    location = doc.get("location") if isinstance(doc, dict) else None
+    rg = world.resource_groups.get(req.params.get("rg", "").lower())
+    location = location or (rg["location"] if rg else "global")
+    return str(location).replace(" ", "").lower()
+
+
+def _iso(t: float) -> str:
+    return dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def require_location(doc: dict[str, Any]) -> str:

@@ -11,7 +11,6 @@ operation answered 201 with Azure-AsyncOperation; the role takes effect when it 
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 from . import faults
@@ -257,10 +256,10 @@ class Kusto(Provider):
             )
             d.principals.append(p)
 
-        def done(ok: bool) -> None:
+        def done(ok: bool, when: float) -> None:
             with w.lock:
                 if ok:
-                    p.provisioning, p.granted_at = "Succeeded", time.time()
+                    p.provisioning, p.granted_at = "Succeeded", when
                 elif p in d.principals:
                     d.principals.remove(p)
 
@@ -291,7 +290,7 @@ class Kusto(Provider):
         if p is None:
             return Response(204)
 
-        def done(ok: bool) -> None:
+        def done(ok: bool, when: float) -> None:
             with w.lock:
                 if ok and p in d.principals:
                     d.principals.remove(p)

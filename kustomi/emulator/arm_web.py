@@ -22,6 +22,9 @@ from .state import Site, new_guid
 from .wire import AppServiceError, ArmError, Request, Response, Route, json_response
 
 SITE_TYPE = "Microsoft.Web/sites"
+SLOT_CONFIG = "/config/slotConfigNames"
+# SlotConfigNames: the settings that stay with a slot in a swap (WebApps.json).
+SLOT_CONFIG_KEYS = ("appSettingNames", "connectionStringNames", "azureStorageConfigNames")
 IDENTITY_TYPES = ("None", "SystemAssigned", "UserAssigned", "SystemAssigned, UserAssigned")
 
 
@@ -30,6 +33,8 @@ class Web(Provider):
         site = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Web/sites/{name}"
         routes: list[Route] = [
             ("GET", site + "/slots", self.list_slots, "web.slots.list"),
+            ("GET", site + SLOT_CONFIG, self.get_slot_config_names, "web.slotConfigNames.get"),
+            ("PUT", site + SLOT_CONFIG, self.put_slot_config_names, "web.slotConfigNames.put"),
             (
                 "GET",
                 "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Web/sites",
@@ -96,6 +101,8 @@ class Web(Provider):
         return block
 
     def site_body(self, s: Site) -> dict[str, Any]:
+        """The site as GetWebApp.json shows one, with the properties clients read: the az CLI
+        reads properties.sku (a KeyError without it), kind, reserved, state, serverFarmId."""
         w = self.world
         host = f"{s.name}-{s.slot}" if s.slot else s.name
         body: dict[str, Any] = {
@@ -108,17 +115,29 @@ class Web(Provider):
             "properties": {
                 "state": "Running",
                 "hostNames": [f"{host}.azurewebsites.net"],
+                "enabledHostNames": [f"{host}.azurewebsites.net", f"{host}.scm.azurewebsites.net"],
                 "defaultHostName": f"{host}.azurewebsites.net",
+                "repositorySiteName": s.name,
+                "usageState": "Normal",
+                "availabilityState": "Normal",
                 "enabled": True,
+                "sku": s.sku or ("Dynamic" if "functionapp" in s.kind else "Standard"),
                 "reserved": "linux" in s.kind,
+                "isXenon": False,
+                "hyperV": False,
                 "resourceGroup": s.resource_group,
                 "httpsOnly": True,
+                "clientAffinityEnabled": False,
+                "clientCertEnabled": False,
+                "hostNamesDisabled": False,
+                "containerSize": 1536 if "functionapp" in s.kind else 0,
+                "dailyMemoryTimeQuota": 0,
                 "keyVaultReferenceIdentity": "SystemAssigned",
                 "serverFarmId": (
                     f"/subscriptions/{w.subscription_id}/resourceGroups/"
-                    f"{s.resource_group}/providers/Microsoft.Web/serverfarms/"
-                    f"{s.name}-plan"
+                    f"{s.resource_group}/providers/Microsoft.Web/serverfarms/{s.name}-plan"
                 ),
+                "siteConfig": site_config(s),
             },
         }
         ident = self.identity_block(s)
@@ -126,14 +145,17 @@ class Web(Provider):
             body["identity"] = ident
         return body
 
-    def config_body(self, s: Site, name: str, props: dict[str, Any]) -> dict[str, Any]:
-        return {
+    def config_body(
+        self, s: Site, name: str, props: dict[str, Any], kind: str | None = "app"
+    ) -> dict[str, Any]:
+        body = {
             "id": f"{self.site_id(s)}/config/{name}",
             "name": name,
             "type": "Microsoft.Web/sites/slots/config" if s.slot else "Microsoft.Web/sites/config",
-            "kind": "app",
+            "kind": kind,
             "properties": props,
         }
+        return {k: v for k, v in body.items() if v is not None}
 
     # --- lookups -------------------------------------------------------------------------
     @staticmethod
@@ -308,6 +330,21 @@ class Web(Provider):
                 200, self.config_body(s, "connectionstrings", dict(s.connection_strings))
             )
 
+    def get_slot_config_names(self, req: Request) -> Response:
+        s = self.find(req)
+        names = {k: list(s.slot_config_names.get(k, [])) for k in SLOT_CONFIG_KEYS}
+        return json_response(200, self.config_body(s, "slotConfigNames", names, kind=None))
+
+    def put_slot_config_names(self, req: Request) -> Response:
+        """A PUT replaces all three lists, as the az CLI's read-modify-write expects."""
+        s = self.find(req)
+        props = _properties(req, lambda v: v is None or isinstance(v, list))
+        with self.world.lock:
+            s.slot_config_names = {
+                k: [str(n) for n in props.get(k) or []] for k in SLOT_CONFIG_KEYS
+            }
+        return self.get_slot_config_names(req)
+
     def get_config_web(self, req: Request) -> Response:
         s = self.find(req)
         return json_response(200, self.config_body(s, "web", site_config(s)))
@@ -323,6 +360,10 @@ def site_config(s: Site) -> dict[str, Any]:
         "http20Enabled": True,
         "minTlsVersion": "1.2",
         "ftpsState": "FtpsOnly",
+        "scmMinTlsVersion": "1.2",
+        "use32BitWorkerProcess": False,
+        "webSocketsEnabled": False,
+        "functionAppScaleLimit": 200 if "functionapp" in s.kind else 0,
         "appSettings": None,
     }
 

@@ -93,6 +93,7 @@ class Emulator:
         found = self.router.match(req.method, req.path)
         name = found.name if found else "unknown"
         admin = name.startswith(ADMIN)
+        self.arm.settle()
         try:
             if not admin:
                 self._delay_or_fault(name, req.method)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from azure.core.exceptions import HttpResponseError
 
@@ -125,8 +127,6 @@ def test_entra_propagation_delay_refuses_a_new_identity_for_a_while(emu):
     with pytest.raises(HttpResponseError) as early:
         _grant(ident)
     assert "not found in AAD tenant" in early.value.error.message
-    import time
-
     time.sleep(0.45)
     assert _grant(ident).provisioning_state == "Succeeded"
 
@@ -199,7 +199,7 @@ def test_failed_lro_raises_and_leaves_no_assignment(emu):
 
 def test_operation_status_matches_the_example(emu):
     ident = _identity()
-    emu.knobs(lro_running_polls=1)
+    emu.knobs(lro_seconds=0.3)
     put = raw(
         "PUT",
         f"/subscriptions/{sub()}{K}/databases/Orders/principalAssignments/pa9",
@@ -216,6 +216,7 @@ def test_operation_status_matches_the_example(emu):
     assert put.status_code == 201 and put.headers["Retry-After"] == "1"
     monitor = put.headers["Azure-AsyncOperation"].removeprefix(emu.url)
     running = raw("GET", monitor).json()
+    time.sleep(0.35)
     done = raw("GET", monitor).json()
     assert (running["status"], done["status"]) == ("Running", "Succeeded")
     ex = example(EX + "KustoOperationResultsGet.json")
