@@ -26,7 +26,7 @@ from .entra import Entra, TokenIssuer
 from .kusto import KustoDataPlane, metadata
 from .mi import ManagedIdentityEndpoint
 from .state import Knobs, World
-from .wire import HttpError, Request, Response, Route, Router, arm_error, json_response
+from .wire import ArmError, HttpError, Request, Response, Route, Router, arm_error, json_response
 
 # KQL commands that change state (the emulator implements .add and .drop; the rest are refused).
 WRITE_CSL = (".add", ".drop", ".set", ".alter", ".create", ".ingest", ".append")
@@ -109,16 +109,12 @@ class Emulator:
 
     def _no_route(self, req: Request) -> HttpError:
         if req.path.lower().startswith("/subscriptions") and self.router.path_known(req.path):
-            return HttpError(
-                arm_error(
-                    405,
-                    "MethodNotAllowed",
-                    f"The requested resource does not support http method '{req.method}'.",
-                )
+            return ArmError(
+                405,
+                "MethodNotAllowed",
+                f"The requested resource does not support http method '{req.method}'.",
             )
-        return HttpError(
-            arm_error(404, "NotFound", f"The kustomi emulator serves no {req.method} {req.path}.")
-        )
+        return ArmError(404, "NotFound", f"The kustomi emulator serves no {req.method} {req.path}.")
 
     def _delay_or_fault(self, route: str, method: str) -> None:
         if self.world.knobs.latency_ms:
