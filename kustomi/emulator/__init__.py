@@ -1,6 +1,6 @@
 """A local emulator of the Azure APIs kustomi uses: ARM, Entra, the App Service
 managed-identity endpoint and the Kusto data plane, on one HTTPS port.
 
-Wire formats follow ../shared/reference (ARM.md, KUSTO_AND_IDENTITY.md); each module says
-which section it implements.
+Wire formats follow the Azure REST API specifications (Azure/azure-rest-api-specs), their
+official examples (copies in tests/reference) and the Microsoft Learn pages each module names.
 """

@@ -1,13 +1,19 @@
-"""What every ARM request goes through before a provider sees it: token, subscription,
-the operator's role, the resource group; plus the long-running-operation store.
+"""What every ARM request goes through before a provider sees it: token, api-version,
+subscription, the operator's role, the resource group; plus the long-running-operation store.
 
-Sources: ../shared/reference/ARM.md sections D (404 and 403 semantics) and E (LRO rules).
+Sources: the 404/403 bodies ARM sends (Azure/azure-powershell#10638 for ResourceGroupNotFound,
+Azure/azure-cli#30992 for ResourceNotFound); the LRO protocol as azure-core polls it
+(azure/core/polling/base_polling.py, azure/mgmt/core/polling/arm_polling.py) and as
+https://learn.microsoft.com/azure/azure-resource-manager/management/async-operations
+describes it.
 """
 
 from __future__ import annotations
 
-import re
+import datetime as dt
+import math
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,7 +21,15 @@ from typing import Any
 
 from .entra import ARM_AUDIENCES, TokenIssuer, bearer
 from .state import World
-from .wire import Request, Response, Router, arm_error, json_response
+from .wire import (
+    ArmError,
+    Handler,
+    Request,
+    Response,
+    Route,
+    json_response,
+    parse_resource_id,
+)
 
 # POST actions that only read and that a Reader may call.
 READ_ACTIONS = ("checkprincipalassignmentnameavailability",)
@@ -23,10 +37,19 @@ READ_ACTIONS = ("checkprincipalassignmentnameavailability",)
 
 @dataclass
 class Operation:
-    status: str  # Running | Succeeded | Failed
-    polls_left: int
-    on_done: Callable[[bool], None] | None = None
+    """A long-running operation. It runs on the server's clock: it ends at `ends` whether or
+    not anyone polls, as in Azure, where polling only reads its status."""
+
+    started: float
+    ends: float
+    on_done: Callable[[bool, float], None]  # (succeeded, when)
     error: dict[str, str] | None = None
+    status: str = "Running"  # Running | Succeeded | Failed
+
+    def settle(self, now: float) -> None:
+        if self.status == "Running" and now >= self.ends:
+            self.status = "Failed" if self.error is not None else "Succeeded"
+            self.on_done(self.status == "Succeeded", self.ends)
 
 
 @dataclass
@@ -36,27 +59,33 @@ class ArmContext:
     operations: dict[str, Operation] = field(default_factory=dict)
     op_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    # --- the gate every ARM request passes -----------------------------------------------
-    def guard(self, req: Request) -> Response | None:
+    def guarded(self, handler: Handler) -> Handler:
+        """`handler` behind the gate every ARM request passes."""
+
+        def serve(req: Request) -> Response:
+            self.guard(req)
+            return handler(req)
+
+        return serve
+
+    def guard(self, req: Request) -> None:
         token = bearer(req)
         if token is None:
-            return arm_error(
+            raise ArmError(
                 401,
                 "AuthenticationFailed",
                 "Authentication failed. The 'Authorization' header is missing.",
             )
         claims = self.issuer.verify(token, (*ARM_AUDIENCES, req.base_url))
         if claims is None:
-            return arm_error(
+            raise ArmError(
                 401, "InvalidAuthenticationToken", "The access token is invalid or has expired."
             )
         req.claims = claims
-        bad_version = _check_api_version(req)
-        if bad_version is not None:
-            return bad_version
+        _check_api_version(req, self.world)
         sub = req.params.get("sub")
         if sub is not None and sub.lower() != self.world.subscription_id:
-            return arm_error(
+            raise ArmError(
                 404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found."
             )
         op = self.world.operator_by_client_id(str(claims.get("appid", "")))
@@ -65,7 +94,7 @@ class ArmContext:
             req.method == "POST" and not req.path.lower().endswith(READ_ACTIONS)
         )
         if role is None or (write and role == "Reader"):
-            return arm_error(
+            raise ArmError(
                 403,
                 "AuthorizationFailed",
                 f"The client '{claims.get('appid')}' with object id '{claims.get('oid')}' does "
@@ -74,150 +103,283 @@ class ArmContext:
                 "please refresh your credentials.",
             )
         rg = req.params.get("rg")
-        if rg is not None and "/providers/" in req.path.lower() and not self.rg_exists(rg):
-            return rg_not_found(rg)
-        return None
+        if rg is not None and "/providers/" in req.path.lower():
+            self.resource_group(rg)
 
-    def rg_exists(self, rg: str) -> bool:
-        return rg.lower() in self.world.resource_groups
+    def resource_group(self, rg: str) -> dict[str, Any]:
+        found = self.world.resource_groups.get(rg.lower())
+        if found is None:
+            raise ArmError(
+                404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found."
+            )
+        return found
 
-    # --- long-running operations (ARM.md E) ----------------------------------------------
+    # --- long-running operations ---------------------------------------------------------
     def start_operation(
         self,
         req: Request,
         location: str,
         provider: str,
-        on_done: Callable[[bool], None],
+        on_done: Callable[[bool, float], None],
         fail: dict[str, str] | None = None,
     ) -> dict[str, str]:
-        """Register an operation; returns the Azure-AsyncOperation/Location/Retry-After headers.
-
-        Retry-After is 1, never 0: azure-core ignores 0 and falls back to a 30 s poll interval
-        (ARM.md E.1).
-        """
+        """Start an operation of `lro_seconds`; returns the Azure-AsyncOperation, Location and
+        Retry-After headers that announce it."""
         op_id = str(uuid.uuid4())
+        now = time.time()
         with self.op_lock:
-            self.operations[op_id] = Operation(
-                status="Running",
-                polls_left=self.world.knobs.lro_running_polls,
-                on_done=on_done,
-                error=fail,
-            )
+            op = Operation(now, now + self.world.knobs.lro_seconds, on_done, fail)
+            self.operations[op_id] = op
         api = req.query.get("api-version", "")
         url = (
             f"{req.base_url}/subscriptions/{self.world.subscription_id}/providers/{provider}/"
             f"locations/{location}/operationResults/{op_id}?api-version={api}"
         )
-        return {"Azure-AsyncOperation": url, "Location": url, "Retry-After": "1"}
+        # The specs type this header as an integer (azure-mgmt-kusto deserializes it with
+        # "int"); clients wait for the status monitor's Retry-After, not this one.
+        retry = str(math.ceil(self.world.knobs.lro_retry_after))
+        return {"Azure-AsyncOperation": url, "Location": url, "Retry-After": retry}
+
+    def settle(self) -> None:
+        """End every operation whose time has come. Called before each request is served, so
+        no request can see an operation running past its end."""
+        now = time.time()
+        with self.op_lock:
+            for op in self.operations.values():
+                op.settle(now)
+
+    def _retry_after(self) -> dict[str, str]:
+        # azure-core reads seconds as a float; it treats 0 as absent and falls back to the
+        # client's polling_interval, 30 s by default (_extract_delay in
+        # azure/core/polling/base_polling.py).
+        return {"Retry-After": f"{self.world.knobs.lro_retry_after:g}"}
 
     def operation_status(self, req: Request) -> Response:
         op_id = req.params["op"]
-        with self.op_lock:
-            op = self.operations.get(op_id)
-            if op is None:
-                return arm_error(404, "ResourceNotFound", f"Operation '{op_id}' was not found.")
-            if op.status == "Running" and op.polls_left > 0:
-                op.polls_left -= 1
-            elif op.status == "Running":
-                op.status = "Failed" if op.error is not None else "Succeeded"
-                if op.on_done:
-                    op.on_done(op.status == "Succeeded")
+        op = self.operations.get(op_id)
+        if op is None:
+            raise ArmError(404, "ResourceNotFound", f"Operation '{op_id}' was not found.")
+        running = op.status == "Running"
+        span = max(op.ends - op.started, 1e-9)
         body: dict[str, Any] = {
             "id": req.path,
             "name": op_id,
             "status": op.status,
-            "startTime": "2026-01-01T00:00:00Z",
-            "percentComplete": 1.0 if op.status != "Running" else 0.5,
+            "startTime": _iso(op.started),
+            "percentComplete": min(1.0, (time.time() - op.started) / span) if running else 1.0,
             "properties": {"operationKind": "PrincipalAssignment", "operationState": op.status},
         }
-        if op.status != "Running":
-            body["endTime"] = "2026-01-01T00:00:01Z"
+        if not running:
+            body["endTime"] = _iso(op.ends)
         if op.status == "Failed" and op.error:
             body["error"] = op.error
-        headers = {"Retry-After": "1"} if op.status == "Running" else {}
-        return json_response(200, body, headers)
+        return json_response(200, body, self._retry_after() if running else {})
+
+    def routes(self) -> list[Route]:
+        ops = "arm.operationResults"
+        sub = "/subscriptions/{sub}/providers/{provider}"
+        return [
+            ("GET", sub + "/locations/{loc}/operationResults/{op}", self.operation_status, ops),
+            ("GET", sub + "/sites/{site}/operationResults/{op}", self.operation_status, ops),
+        ]
 
 
-# The api-versions each provider answers here: the installed SDKs' defaults (ARM.md 0) and the
-# recent ones other clients (the az CLI, older SDKs) send. ARM refuses any other.
-API_VERSIONS = {
-    "microsoft.managedidentity": {
-        "2024-11-30",
-        "2023-07-31-preview",
-        "2023-01-31",
-        "2022-01-31-preview",
-        "2021-09-30-preview",
+class Provider:
+    """One ARM resource provider: a handler method per route, listed by `routes`."""
+
+    def __init__(self, ctx: ArmContext) -> None:
+        self.ctx = ctx
+        self.world = ctx.world
+
+    def routes(self) -> list[Route]:
+        raise NotImplementedError
+
+
+# Every api-version the Azure REST API specifications publish for the routes served here, as
+# listed in the readme.md (input-file) of each specification and its {stable,preview} folders.
+# ARM refuses any other version with NoRegisteredProviderFound.
+API_VERSIONS: dict[str, tuple[str, ...]] = {
+    # specification/msi/resource-manager/Microsoft.ManagedIdentity/ManagedIdentity/
+    # {stable,preview}/*
+    "microsoft.managedidentity": (
+        "2015-08-31-preview",
         "2018-11-30",
-    },
-    "microsoft.kusto": {
-        "2025-02-14",
-        "2024-04-13",
-        "2023-08-15",
-        "2023-05-02",
-        "2022-12-29",
-        "2022-11-11",
-        "2022-07-07",
-        "2022-02-01",
-    },
-    "microsoft.web": {
-        "2025-05-01",
-        "2024-11-01",
-        "2024-04-01",
-        "2023-12-01",
-        "2023-01-01",
-        "2022-09-01",
-        "2022-03-01",
-        "2021-03-01",
-    },
-    "resources": {
-        "2025-04-01",
-        "2024-11-01",
-        "2024-07-01",
-        "2024-03-01",
-        "2023-07-01",
-        "2022-12-01",
-        "2022-09-01",
-        "2021-04-01",
+        "2021-09-30-preview",
+        "2022-01-31-preview",
+        "2023-01-31",
+        "2023-07-31-preview",
+        "2024-11-30",
+        "2025-01-31-preview",
+        "2025-05-31-preview",
+        "2026-04-30",
+        "2026-05-31",
+    ),
+    # specification/azure-kusto/resource-manager/Microsoft.Kusto/{stable,preview}/* and
+    # .../Microsoft.Kusto/Kusto/stable/2025-02-14
+    "microsoft.kusto": (
+        "2017-09-07-privatepreview",
+        "2018-09-07-preview",
+        "2019-01-21",
+        "2019-03-20",
+        "2019-05-15",
+        "2019-09-07",
+        "2019-11-09",
+        "2020-02-15",
+        "2020-06-14",
+        "2020-09-18",
         "2021-01-01",
+        "2021-08-27",
+        "2022-02-01",
+        "2022-07-07",
+        "2022-11-11",
+        "2022-12-29",
+        "2023-05-02",
+        "2023-08-15",
+        "2024-04-13",
+        "2025-02-14",
+    ),
+    # specification/web/resource-manager/Microsoft.Web/AppService/{stable,preview}/*: the
+    # versions whose WebApps.json (openapi.json from 2025-03-01 on) defines sites.
+    "microsoft.web": (
+        "2016-08-01",
+        "2018-02-01",
+        "2018-11-01",
+        "2019-08-01",
         "2020-06-01",
-        "2020-01-01",
-        "2019-11-01",
+        "2020-09-01",
+        "2020-10-01",
+        "2020-12-01",
+        "2021-01-01",
+        "2021-01-15",
+        "2021-02-01",
+        "2021-03-01",
+        "2022-03-01",
+        "2022-09-01",
+        "2023-01-01",
+        "2023-12-01",
+        "2024-04-01",
+        "2024-11-01",
+        "2025-03-01",
+        "2025-05-01",
+        "2026-03-01-preview",
+        "2026-03-15",
+        "2026-07-15",
+        "2026-09-01",
+    ),
+    # specification/resources/resource-manager/Microsoft.Resources/resources/stable/*/resources.json
+    "microsoft.resources/resourcegroups": (
+        "2015-11-01",
+        "2016-02-01",
+        "2016-07-01",
+        "2016-09-01",
+        "2017-05-10",
+        "2018-02-01",
+        "2018-05-01",
+        "2019-03-01",
+        "2019-05-01",
+        "2019-05-10",
+        "2019-07-01",
+        "2019-08-01",
         "2019-10-01",
+        "2020-06-01",
+        "2020-08-01",
+        "2020-10-01",
+        "2021-01-01",
+        "2021-04-01",
+        "2022-09-01",
+        "2023-07-01",
+        "2024-03-01",
+        "2024-07-01",
+        "2024-11-01",
+        "2025-03-01",
+        "2025-04-01",
+    ),
+    # specification/resources/resource-manager/Microsoft.Resources/subscriptions/stable/*
+    "microsoft.resources/subscriptions": (
+        "2015-11-01",
         "2016-06-01",
-    },
+        "2018-06-01",
+        "2019-06-01",
+        "2019-11-01",
+        "2020-01-01",
+        "2021-01-01",
+        "2022-12-01",
+    ),
 }
+# Named in NoRegisteredProviderFound; the emulator itself accepts any location.
+LOCATIONS = (
+    "australiaeast",
+    "brazilsouth",
+    "canadacentral",
+    "centralus",
+    "eastasia",
+    "eastus",
+    "eastus2",
+    "francecentral",
+    "germanywestcentral",
+    "japaneast",
+    "northeurope",
+    "southeastasia",
+    "swedencentral",
+    "uksouth",
+    "westeurope",
+    "westus",
+    "westus2",
+    "westus3",
+)
 
 
-def _check_api_version(req: Request) -> Response | None:
+def _check_api_version(req: Request, world: World) -> None:
     version = req.query.get("api-version")
     if not version:
-        return arm_error(
+        raise ArmError(
             400,
             "MissingApiVersionParameter",
             "The api-version query parameter (?api-version=) is required for all requests.",
         )
-    lowered = req.path.lower()
-    provider = "resources"
-    if "/providers/" in lowered:
-        provider = lowered[lowered.rindex("/providers/") + len("/providers/") :].split("/")[0]
-    allowed = API_VERSIONS.get(provider, API_VERSIONS["resources"])
+    rid = parse_resource_id(req.path)
+    key = rid.namespace.lower()
+    if key == "microsoft.resources":
+        key += "/" + rid.types[0].lower()
+    allowed = API_VERSIONS.get(key, ())
     if version not in allowed:
-        return arm_error(
+        # ARM's own wording (Azure/azure-cli#28496, MicrosoftDocs/azure-docs#62621).
+        raise ArmError(
             400,
             "NoRegisteredProviderFound",
-            f"No registered resource provider found for API version '{version}' "
-            f"and type '{provider}'. The supported api-versions are "
-            f"'{', '.join(sorted(allowed, reverse=True))}'.",
+            f"No registered resource provider found for location '{_location(req, world)}' "
+            f"and API version '{version}' for type '{rid.type}'. The supported api-versions "
+            f"are '{', '.join(allowed)}'. The supported locations are '{', '.join(LOCATIONS)}'.",
         )
-    return None
 
 
-def rg_not_found(rg: str) -> Response:
-    return arm_error(404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found.")
+def _location(req: Request, world: World) -> str:
+    """The location ARM names: the body's, else the resource group's, else global."""
+    try:
+        doc = req.json()
+    except ValueError:
+        doc = None
+    location = doc.get("location") if isinstance(doc, dict) else None
+    rg = world.resource_groups.get(req.params.get("rg", "").lower())
+    location = location or (rg["location"] if rg else "global")
+    return str(location).replace(" ", "").lower()
 
 
-def resource_not_found(type_: str, name: str, rg: str) -> Response:
-    return arm_error(
+def _iso(t: float) -> str:
+    return dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def require_location(doc: dict[str, Any]) -> str:
+    """A tracked resource's PUT needs a location (ARM's LocationRequired)."""
+    if not doc.get("location"):
+        raise ArmError(
+            400, "LocationRequired", "The location property is required for this definition."
+        )
+    return str(doc["location"])
+
+
+def resource_not_found(type_: str, name: str, rg: str) -> ArmError:
+    return ArmError(
         404,
         "ResourceNotFound",
         f"The Resource '{type_}/{name}' under resource group '{rg}' was not found. For more "
@@ -226,7 +388,8 @@ def resource_not_found(type_: str, name: str, rg: str) -> Response:
 
 
 def paged(req: Request, items: list[dict[str, Any]], page_size: int = 100) -> Response:
-    """A list body, paged with an absolute nextLink back to the emulator (ARM.md A)."""
+    """A list body, paged with an absolute nextLink back to the emulator, which the SDKs
+    follow to any host (azure.core.paging.ItemPaged)."""
     start = int(req.query.get("$skiptoken", "0") or 0)
     body: dict[str, Any] = {"value": items[start : start + page_size]}
     if start + page_size < len(items):
@@ -238,39 +401,24 @@ def paged(req: Request, items: list[dict[str, Any]], page_size: int = 100) -> Re
 
 
 def _scope(path: str) -> str:
-    return re.sub(
-        r"/(config/appsettings/list|listPrincipals|config/connectionstrings/list)$",
-        "",
-        path,
-        flags=re.IGNORECASE,
-    )
+    """The scope ARM names in AuthorizationFailed: the path without a trailing action; for a
+    config list action (config/appsettings/list), the site."""
+    rid = parse_resource_id(path)
+    segments = path.rstrip("/").split("/")
+    if len(rid.types) > len(rid.names):
+        drop = 3 if [t.lower() for t in rid.types[-2:]] == ["config", "list"] else 1
+        segments = segments[:-drop]
+    return "/".join(segments)
 
 
 def _action(req: Request) -> str:
     """The RBAC action a request needs, as ARM names it in AuthorizationFailed:
     Microsoft.Web/sites/slots/write, Microsoft.Web/sites/config/list/action, ..."""
-    path = req.path.rstrip("/")
-    if "/providers/" not in path.lower():
+    rid = parse_resource_id(req.path)
+    if req.method == "POST":
+        return "/".join([rid.namespace, *rid.types, "action"])
+    if rid.namespace == "Microsoft.Resources":
         verb = "write" if req.method not in ("GET", "HEAD") else "read"
         return f"Microsoft.Resources/subscriptions/resourceGroups/{verb}"
-    ns, _, rest = path[path.lower().rindex("/providers/") + len("/providers/") :].partition("/")
-    segments = rest.split("/")
-    if req.method == "POST":
-        return "/".join([ns, *segments[:-1:2], segments[-1], "action"])
     verb = {"GET": "read", "HEAD": "read", "DELETE": "delete"}.get(req.method, "write")
-    return "/".join([ns, *segments[0::2], verb])
-
-
-def register_operations(router: Router, ctx: ArmContext) -> None:
-    router.add(
-        "GET",
-        "/subscriptions/{sub}/providers/{provider}/locations/{loc}/operationResults/{op}",
-        ctx.operation_status,
-        "arm.operationResults",
-    )
-    router.add(
-        "GET",
-        "/subscriptions/{sub}/providers/{provider}/sites/{site}/operationResults/{op}",
-        ctx.operation_status,
-        "arm.operationResults",
-    )
+    return "/".join([rid.namespace, *rid.types, verb])

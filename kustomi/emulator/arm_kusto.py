@@ -1,5 +1,7 @@
-"""Microsoft.Kusto clusters, databases and database principal assignments, api-version
-2025-02-14 (ARM.md B).
+"""Microsoft.Kusto clusters, databases and database principal assignments, as in
+specification/azure-kusto/resource-manager/Microsoft.Kusto/Kusto/stable/2025-02-14/kusto.json
+and its examples (KustoClustersGet.json, KustoDatabasePrincipalAssignmentsCreateOrUpdate.json,
+...).
 
 Responses use slash-joined names and capitalised `Clusters`/`Databases`/`PrincipalAssignments`
 in ids and types, as the official examples do. A principal assignment PUT is a long-running
@@ -9,37 +11,65 @@ operation answered 201 with Azure-AsyncOperation; the role takes effect when it 
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 from . import faults
-from .arm import ArmContext, paged, resource_not_found
+from .arm import Provider, paged, require_location, resource_not_found
 from .state import DB_ROLES, Cluster, Database, DbPrincipal
-from .wire import Request, Response, Router, arm_error, json_response
+from .wire import ArmError, Request, Response, Route, json_response
 
 PROVIDER = "Microsoft.Kusto"
+ASSIGNMENT_TYPE = "Microsoft.Kusto/clusters/databases/principalAssignments"
 ASSIGNMENT_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,259}$")
 
 
 def cluster_uri(base_url: str, name: str) -> str:
     """The data-plane URI of an emulated cluster: loopback, so azure-kusto-data trusts it
-    (KUSTO_AND_IDENTITY.md 0.1), and path-prefixed, so one port serves every cluster."""
+    (_is_local_address in azure/kusto/data/security.py), and path-prefixed, so one port
+    serves every cluster."""
     return f"{base_url}/kusto/{name.lower()}"
 
 
-def register(router: Router, ctx: ArmContext) -> None:
-    w = ctx.world
+class Kusto(Provider):
+    def routes(self) -> list[Route]:
+        clusters = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Kusto/clusters"
+        c1 = clusters + "/{cluster}"
+        d1 = c1 + "/databases/{db}"
+        pa = d1 + "/principalAssignments"
+        by_sub = "/subscriptions/{sub}/providers/Microsoft.Kusto/clusters"
+        check = "kusto.principalAssignments.checkName"
+        return [
+            ("PUT", c1, self.put_cluster, "kusto.clusters.put"),
+            ("GET", c1, self.get_cluster, "kusto.clusters.get"),
+            ("GET", clusters, self.list_clusters_rg, "kusto.clusters.list"),
+            ("GET", by_sub, self.list_clusters_sub, "kusto.clusters.listBySubscription"),
+            ("PUT", d1, self.put_db, "kusto.databases.put"),
+            ("GET", d1, self.get_db, "kusto.databases.get"),
+            ("GET", c1 + "/databases", self.list_dbs, "kusto.databases.list"),
+            ("PUT", pa + "/{name}", self.put_pa, "kusto.principalAssignments.put"),
+            ("GET", pa + "/{name}", self.get_pa, "kusto.principalAssignments.get"),
+            ("DELETE", pa + "/{name}", self.delete_pa, "kusto.principalAssignments.delete"),
+            ("GET", pa, self.list_pa, "kusto.principalAssignments.list"),
+            ("POST", d1 + "/checkPrincipalAssignmentNameAvailability", self.check_name, check),
+            (
+                "POST",
+                d1 + "/listPrincipals",
+                self.list_principals,
+                "kusto.databases.listPrincipals",
+            ),
+        ]
 
-    def cid(rg: str, c: Cluster) -> str:
+    # --- bodies --------------------------------------------------------------------------
+    def cid(self, c: Cluster) -> str:
         return (
-            f"/subscriptions/{w.subscription_id}/resourceGroups/{rg}/providers/"
-            f"Microsoft.Kusto/Clusters/{c.name}"
+            f"/subscriptions/{self.world.subscription_id}/resourceGroups/{c.resource_group}/"
+            f"providers/Microsoft.Kusto/Clusters/{c.name}"
         )
 
-    def cluster_body(req: Request, c: Cluster) -> dict[str, Any]:
+    def cluster_body(self, req: Request, c: Cluster) -> dict[str, Any]:
         uri = cluster_uri(req.base_url, c.name)
         return {
-            "id": cid(c.resource_group, c),
+            "id": self.cid(c),
             "name": c.name,
             "type": "Microsoft.Kusto/Clusters",
             "location": c.location,
@@ -56,9 +86,9 @@ def register(router: Router, ctx: ArmContext) -> None:
             },
         }
 
-    def db_body(c: Cluster, d: Database) -> dict[str, Any]:
+    def db_body(self, c: Cluster, d: Database) -> dict[str, Any]:
         return {
-            "id": f"{cid(c.resource_group, c)}/Databases/{d.name}",
+            "id": f"{self.cid(c)}/Databases/{d.name}",
             "name": f"{c.name}/{d.name}",
             "type": "Microsoft.Kusto/Clusters/Databases",
             "kind": "ReadWrite",
@@ -72,11 +102,9 @@ def register(router: Router, ctx: ArmContext) -> None:
             },
         }
 
-    def pa_body(c: Cluster, d: Database, p: DbPrincipal) -> dict[str, Any]:
+    def pa_body(self, c: Cluster, d: Database, p: DbPrincipal) -> dict[str, Any]:
         return {
-            "id": (
-                f"{cid(c.resource_group, c)}/Databases/{d.name}/PrincipalAssignments/{p.assignment}"
-            ),
+            "id": f"{self.cid(c)}/Databases/{d.name}/PrincipalAssignments/{p.assignment}",
             "name": f"{c.name}/{d.name}/{p.assignment}",
             "type": "Microsoft.Kusto/Clusters/Databases/PrincipalAssignments",
             "properties": {
@@ -91,24 +119,25 @@ def register(router: Router, ctx: ArmContext) -> None:
             },
         }
 
-    def find_cluster(req: Request) -> Cluster | Response:
-        c = w.clusters.get((req.params["rg"].lower(), req.params["cluster"].lower()))
+    # --- lookups -------------------------------------------------------------------------
+    def find_cluster(self, req: Request) -> Cluster:
+        c = self.world.clusters.get((req.params["rg"].lower(), req.params["cluster"].lower()))
         if c is None:
-            return resource_not_found(
+            raise resource_not_found(
                 "Microsoft.Kusto/clusters", req.params["cluster"], req.params["rg"]
             )
         return c
 
-    def find_db(req: Request) -> tuple[Cluster, Database] | Response:
-        c = find_cluster(req)
-        if isinstance(c, Response):
-            return c
+    def find_db(self, req: Request) -> tuple[Cluster, Database]:
+        c = self.find_cluster(req)
         d = c.databases.get(req.params["db"].lower())
         if d is None:
-            # The RP's own 404 for a child resource (ARM.md D: code UNCONFIRMED per RP).
-            return arm_error(404, "NotFound", f"{c.name}/{req.params['db']} not found")
+            # A child resource's 404 comes from the RP, not ARM; Pulumi's issue
+            # pulumi/pulumi-azure-native#2633 shows one. Its exact code is the RP's own.
+            raise ArmError(404, "NotFound", f"{c.name}/{req.params['db']} not found")
         return c, d
 
+    @staticmethod
     def find_assignment(d: Database, name: str) -> DbPrincipal | None:
         return next(
             (
@@ -120,76 +149,71 @@ def register(router: Router, ctx: ArmContext) -> None:
         )
 
     # --- clusters ------------------------------------------------------------------------
-    def put_cluster(req: Request) -> Response:
+    def put_cluster(self, req: Request) -> Response:
+        w = self.world
         doc = req.json() or {}
-        if not doc.get("location") or not doc.get("sku"):
-            return arm_error(400, "InvalidPayload", "location and sku are required.")
+        location = require_location(doc)
+        if not doc.get("sku"):
+            raise ArmError(400, "InvalidPayload", "location and sku are required.")
         name = req.params["cluster"]
-        if any(c.name.lower() == name.lower() for c in w.clusters.values()) and (
-            (req.params["rg"].lower(), name.lower()) not in w.clusters
+        key = (req.params["rg"].lower(), name.lower())
+        if key not in w.clusters and any(
+            c.name.lower() == name.lower() for c in w.clusters.values()
         ):
-            return arm_error(409, "Conflict", f"Cluster name '{name}' is already taken.")
+            raise ArmError(409, "Conflict", f"Cluster name '{name}' is already taken.")
         with w.lock:
-            key = (req.params["rg"].lower(), name.lower())
             c = w.clusters.get(key)
             status = 200
             if c is None:
                 status = 201
                 rg = w.resource_groups[req.params["rg"].lower()]["name"]
-                c = Cluster(resource_group=rg, name=name, location=doc["location"])
+                c = Cluster(resource_group=rg, name=name, location=location)
                 # The cluster's creator is made AllDatabasesAdmin.
                 claims = req.claims or {}
                 c.admins.append((str(claims.get("appid", "")), str(claims.get("oid", ""))))
                 w.clusters[key] = c
-            return json_response(status, cluster_body(req, c))
+            return json_response(status, self.cluster_body(req, c))
 
-    def get_cluster(req: Request) -> Response:
-        c = find_cluster(req)
-        return c if isinstance(c, Response) else json_response(200, cluster_body(req, c))
+    def get_cluster(self, req: Request) -> Response:
+        return json_response(200, self.cluster_body(req, self.find_cluster(req)))
 
-    def list_clusters_rg(req: Request) -> Response:
+    def list_clusters_rg(self, req: Request) -> Response:
         rg = req.params["rg"].lower()
-        return paged(req, [cluster_body(req, c) for (r, _), c in w.clusters.items() if r == rg])
+        items = [self.cluster_body(req, c) for (r, _), c in self.world.clusters.items() if r == rg]
+        return paged(req, items)
 
-    def list_clusters_sub(req: Request) -> Response:
-        return paged(req, [cluster_body(req, c) for c in w.clusters.values()])
+    def list_clusters_sub(self, req: Request) -> Response:
+        return paged(req, [self.cluster_body(req, c) for c in self.world.clusters.values()])
 
     # --- databases -----------------------------------------------------------------------
-    def put_db(req: Request) -> Response:
-        c = find_cluster(req)
-        if isinstance(c, Response):
-            return c
+    def put_db(self, req: Request) -> Response:
+        c = self.find_cluster(req)
         doc = req.json() or {}
         if doc.get("kind") not in ("ReadWrite", "ReadOnlyFollowing"):
-            return arm_error(400, "InvalidPayload", "The database kind is required.")
-        with w.lock:
+            raise ArmError(400, "InvalidPayload", "The database kind is required.")
+        with self.world.lock:
             d = c.databases.get(req.params["db"].lower())
             status = 200 if d else 201
             if d is None:
                 d = c.databases[req.params["db"].lower()] = Database(name=req.params["db"])
-        return json_response(status, db_body(c, d))
+        return json_response(status, self.db_body(c, d))
 
-    def get_db(req: Request) -> Response:
-        found = find_db(req)
-        return found if isinstance(found, Response) else json_response(200, db_body(*found))
+    def get_db(self, req: Request) -> Response:
+        return json_response(200, self.db_body(*self.find_db(req)))
 
-    def list_dbs(req: Request) -> Response:
-        c = find_cluster(req)
-        if isinstance(c, Response):
-            return c
-        return paged(req, [db_body(c, d) for d in c.databases.values()])
+    def list_dbs(self, req: Request) -> Response:
+        c = self.find_cluster(req)
+        return paged(req, [self.db_body(c, d) for d in c.databases.values()])
 
     # --- principal assignments -----------------------------------------------------------
-    def put_pa(req: Request) -> Response:
-        found = find_db(req)
-        if isinstance(found, Response):
-            return found
-        c, d = found
+    def put_pa(self, req: Request) -> Response:
+        w = self.world
+        c, d = self.find_db(req)
         props = (req.json() or {}).get("properties") or {}
         role = next((r for r in DB_ROLES if r.lower() == str(props.get("role", "")).lower()), None)
         if role is None:
-            # Wording from Azure/azure-cli-extensions#2857 (ARM.md B.3).
-            return arm_error(
+            # Wording from Azure/azure-cli-extensions#2857.
+            raise ArmError(
                 400,
                 "BadRequest",
                 "Database principal role is invalid. Please provide valid database "
@@ -197,14 +221,14 @@ def register(router: Router, ctx: ArmContext) -> None:
             )
         ptype = props.get("principalType")
         if ptype not in ("App", "User", "Group"):
-            return arm_error(400, "BadRequest", f"Principal type '{ptype}' is invalid.")
+            raise ArmError(400, "BadRequest", f"Principal type '{ptype}' is invalid.")
         pid = str(props.get("principalId", ""))
         tenant = str(props.get("tenantId") or w.tenant_id).lower()
         known = w.entra_principal(pid) if tenant == w.tenant_id else None
         if known is None:
-            # Wording from Azure/azure-sdk-for-net#16416 (ARM.md B.3).
+            # Wording from Azure/azure-sdk-for-net#16416.
             kind = {"App": "AAD Application Id", "User": "AAD User", "Group": "AAD Group"}[ptype]
-            return arm_error(
+            raise ArmError(
                 400,
                 "400-BadRequest",
                 f"[BadRequest] Entity ID '{pid}' of type '{kind}' was not found in "
@@ -213,12 +237,12 @@ def register(router: Router, ctx: ArmContext) -> None:
         name = req.params["name"]
         fail = faults.take(w, "kusto.principalAssignments.put", "PUT", ("lro_failed",))
         with w.lock:
-            existing = find_assignment(d, name)
+            existing = self.find_assignment(d, name)
             if existing is not None:
                 existing.role, existing.principal_type = role, ptype
                 existing.app_id, existing.object_id = known["app_id"], known["object_id"]
                 existing.principal_id = pid
-                return json_response(200, pa_body(c, d, existing))
+                return json_response(200, self.pa_body(c, d, existing))
             p = DbPrincipal(
                 role=role,
                 principal_type=ptype,
@@ -232,10 +256,10 @@ def register(router: Router, ctx: ArmContext) -> None:
             )
             d.principals.append(p)
 
-        def done(ok: bool) -> None:
+        def done(ok: bool, when: float) -> None:
             with w.lock:
                 if ok:
-                    p.provisioning, p.granted_at = "Succeeded", time.time()
+                    p.provisioning, p.granted_at = "Succeeded", when
                 elif p in d.principals:
                     d.principals.remove(p)
 
@@ -245,88 +269,60 @@ def register(router: Router, ctx: ArmContext) -> None:
                 "code": fail.get("code", "InternalServerError"),
                 "message": fail.get("message", "The operation failed."),
             }
-        headers = ctx.start_operation(
-            req, c.location.replace(" ", "").lower(), PROVIDER, done, error
-        )
-        return json_response(201, pa_body(c, d, p), headers)
+        headers = self.ctx.start_operation(req, _region(c), PROVIDER, done, error)
+        return json_response(201, self.pa_body(c, d, p), headers)
 
-    def get_pa(req: Request) -> Response:
-        found = find_db(req)
-        if isinstance(found, Response):
-            return found
-        c, d = found
-        p = find_assignment(d, req.params["name"])
+    def get_pa(self, req: Request) -> Response:
+        c, d = self.find_db(req)
+        p = self.find_assignment(d, req.params["name"])
         if p is None:
-            return arm_error(404, "NotFound", f"{c.name}/{d.name}/{req.params['name']} not found")
-        return json_response(200, pa_body(c, d, p))
+            raise ArmError(404, "NotFound", f"{c.name}/{d.name}/{req.params['name']} not found")
+        return json_response(200, self.pa_body(c, d, p))
 
-    def list_pa(req: Request) -> Response:
-        found = find_db(req)
-        if isinstance(found, Response):
-            return found
-        c, d = found
-        return paged(req, [pa_body(c, d, p) for p in d.principals if p.assignment])
+    def list_pa(self, req: Request) -> Response:
+        c, d = self.find_db(req)
+        return paged(req, [self.pa_body(c, d, p) for p in d.principals if p.assignment])
 
-    def delete_pa(req: Request) -> Response:
-        found = find_db(req)
-        if isinstance(found, Response):
-            return found
-        c, d = found
-        p = find_assignment(d, req.params["name"])
+    def delete_pa(self, req: Request) -> Response:
+        w = self.world
+        c, d = self.find_db(req)
+        p = self.find_assignment(d, req.params["name"])
         if p is None:
             return Response(204)
 
-        def done(ok: bool) -> None:
+        def done(ok: bool, when: float) -> None:
             with w.lock:
                 if ok and p in d.principals:
                     d.principals.remove(p)
 
-        headers = ctx.start_operation(req, c.location.replace(" ", "").lower(), PROVIDER, done)
+        headers = self.ctx.start_operation(req, _region(c), PROVIDER, done)
         return Response(202, b"", headers)
 
-    def check_name(req: Request) -> Response:
-        found = find_db(req)
-        if isinstance(found, Response):
-            return found
-        _, d = found
+    def check_name(self, req: Request) -> Response:
+        _, d = self.find_db(req)
         body = req.json() or {}
         name = str(body.get("name", ""))
-        # Both properties are required by the spec (ARM.md B, checkPrincipalAssignmentName...).
-        if body.get("type") != "Microsoft.Kusto/clusters/databases/principalAssignments":
-            return arm_error(
+        # Both properties are required by the spec (DatabasePrincipalAssignmentCheckNameRequest).
+        if body.get("type") != ASSIGNMENT_TYPE:
+            raise ArmError(
                 400,
                 "InvalidRequestContent",
-                "The request content was invalid: 'type' must be "
-                "'Microsoft.Kusto/clusters/databases/principalAssignments'.",
+                f"The request content was invalid: 'type' must be '{ASSIGNMENT_TYPE}'.",
             )
         if not ASSIGNMENT_NAME_RE.match(name):
-            return json_response(
-                200,
-                {
-                    "name": name,
-                    "nameAvailable": False,
-                    "reason": "Invalid",
-                    "message": f"Name '{name}' is invalid.",
-                },
-            )
-        if find_assignment(d, name) is not None:
-            return json_response(
-                200,
-                {
-                    "name": name,
-                    "nameAvailable": False,
-                    "reason": "AlreadyExists",
-                    "message": f"Name '{name}' is already taken. Please specify a different name",
-                },
-            )
-        return json_response(200, {"name": name, "nameAvailable": True})
+            reason, message = "Invalid", f"Name '{name}' is invalid."
+        elif self.find_assignment(d, name) is not None:
+            reason = "AlreadyExists"
+            message = f"Name '{name}' is already taken. Please specify a different name"
+        else:
+            return json_response(200, {"name": name, "nameAvailable": True})
+        return json_response(
+            200, {"name": name, "nameAvailable": False, "reason": reason, "message": message}
+        )
 
-    def list_principals(req: Request) -> Response:
+    def list_principals(self, req: Request) -> Response:
         """The legacy listPrincipals action (KustoDatabaseListPrincipals.json)."""
-        found = find_db(req)
-        if isinstance(found, Response):
-            return found
-        _, d = found
+        _, d = self.find_db(req)
         return json_response(
             200,
             {
@@ -346,34 +342,6 @@ def register(router: Router, ctx: ArmContext) -> None:
             },
         )
 
-    k = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Kusto/clusters"
-    c1 = k + "/{cluster}"
-    d1 = c1 + "/databases/{db}"
-    router.add("PUT", c1, put_cluster, "kusto.clusters.put")
-    router.add("GET", c1, get_cluster, "kusto.clusters.get")
-    router.add("GET", k, list_clusters_rg, "kusto.clusters.list")
-    router.add(
-        "GET",
-        "/subscriptions/{sub}/providers/Microsoft.Kusto/clusters",
-        list_clusters_sub,
-        "kusto.clusters.listBySubscription",
-    )
-    router.add("PUT", d1, put_db, "kusto.databases.put")
-    router.add("GET", d1, get_db, "kusto.databases.get")
-    router.add("GET", c1 + "/databases", list_dbs, "kusto.databases.list")
-    router.add("PUT", d1 + "/principalAssignments/{name}", put_pa, "kusto.principalAssignments.put")
-    router.add("GET", d1 + "/principalAssignments/{name}", get_pa, "kusto.principalAssignments.get")
-    router.add(
-        "DELETE",
-        d1 + "/principalAssignments/{name}",
-        delete_pa,
-        "kusto.principalAssignments.delete",
-    )
-    router.add("GET", d1 + "/principalAssignments", list_pa, "kusto.principalAssignments.list")
-    router.add(
-        "POST",
-        d1 + "/checkPrincipalAssignmentNameAvailability",
-        check_name,
-        "kusto.principalAssignments.checkName",
-    )
-    router.add("POST", d1 + "/listPrincipals", list_principals, "kusto.databases.listPrincipals")
+
+def _region(c: Cluster) -> str:
+    return c.location.replace(" ", "").lower()

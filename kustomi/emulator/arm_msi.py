@@ -1,4 +1,6 @@
-"""Microsoft.ManagedIdentity/userAssignedIdentities, api-version 2024-11-30 (ARM.md A).
+"""Microsoft.ManagedIdentity/userAssignedIdentities, as in
+specification/msi/resource-manager/Microsoft.ManagedIdentity/stable/2024-11-30/ManagedIdentity.json
+and its examples (IdentityCreate.json, IdentityGet.json, ...).
 
 clientId and principalId are two distinct new GUIDs, stable across re-PUT; the id uses
 lower-case `resourcegroups`, as the official examples do.
@@ -10,19 +12,30 @@ import re
 import time
 from typing import Any
 
-from .arm import ArmContext, paged, resource_not_found
+from .arm import Provider, paged, require_location, resource_not_found
 from .state import Identity, new_guid
-from .wire import Request, Response, Router, arm_error, json_response
+from .wire import ArmError, Request, Response, Route, json_response
 
 TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
+BY_SUBSCRIPTION = "msi.identities.listBySubscription"
 # The service's rule: 3-128 characters, letters, digits, '-' and '_', starting alphanumeric.
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$")
 
 
-def register(router: Router, ctx: ArmContext) -> None:
-    w = ctx.world
+class ManagedIdentities(Provider):
+    def routes(self) -> list[Route]:
+        one = "/subscriptions/{sub}/resourceGroups/{rg}/providers/" + TYPE + "/{name}"
+        return [
+            ("PUT", one, self.put, "msi.identities.put"),
+            ("GET", one, self.get, "msi.identities.get"),
+            ("PATCH", one, self.patch, "msi.identities.patch"),
+            ("DELETE", one, self.delete, "msi.identities.delete"),
+            ("GET", one.removesuffix("/{name}"), self.list_rg, "msi.identities.list"),
+            ("GET", "/subscriptions/{sub}/providers/" + TYPE, self.list_sub, BY_SUBSCRIPTION),
+        ]
 
-    def body(i: Identity) -> dict[str, Any]:
+    def body(self, i: Identity) -> dict[str, Any]:
+        w = self.world
         return {
             "id": i.resource_id(w.subscription_id),
             "name": i.name,
@@ -37,13 +50,23 @@ def register(router: Router, ctx: ArmContext) -> None:
             },
         }
 
+    @staticmethod
     def key(req: Request) -> tuple[str, str]:
         return req.params["rg"].lower(), req.params["name"].lower()
 
-    def put(req: Request) -> Response:
-        name = req.params["name"]
+    def find(self, req: Request) -> Identity:
+        ident = self.world.identities.get(self.key(req))
+        if ident is None:
+            raise resource_not_found(TYPE, req.params["name"], req.params["rg"])
+        return ident
+
+    def get(self, req: Request) -> Response:
+        return json_response(200, self.body(self.find(req)))
+
+    def put(self, req: Request) -> Response:
+        w, name = self.world, req.params["name"]
         if not NAME_RE.match(name):
-            return arm_error(
+            raise ArmError(
                 400,
                 "InvalidResourceName",
                 f"Resource name {name} is invalid. The name can contain only letters, numbers, "
@@ -51,78 +74,49 @@ def register(router: Router, ctx: ArmContext) -> None:
                 "128 characters long.",
             )
         doc = req.json() or {}
-        if not doc.get("location"):
-            return arm_error(
-                400, "LocationRequired", "The location property is required for this definition."
-            )
+        location = require_location(doc)
         with w.lock:
-            ident = w.identities.get(key(req))
+            ident = w.identities.get(self.key(req))
             status = 200
             if ident is None:
                 status = 201
                 ident = Identity(
                     resource_group=w.resource_groups[req.params["rg"].lower()]["name"],
                     name=name,
-                    location=doc["location"],
+                    location=location,
                     client_id=new_guid(),
                     principal_id=new_guid(),
                     created_at=time.time(),
                 )
-                w.identities[key(req)] = ident
-            elif (
-                doc["location"].replace(" ", "").lower() != ident.location.replace(" ", "").lower()
-            ):
-                return arm_error(
+                w.identities[self.key(req)] = ident
+            elif location.replace(" ", "").lower() != ident.location.replace(" ", "").lower():
+                raise ArmError(
                     400,
                     "InvalidResourceLocation",
                     f"The resource '{name}' already exists in location '{ident.location}' in "
                     f"resource group '{req.params['rg']}'. A resource with the same name cannot "
-                    f"be created in location '{doc['location']}'. Please select a new resource "
-                    "name.",
+                    f"be created in location '{location}'. Please select a new resource name.",
                 )
             ident.tags = doc.get("tags", ident.tags)
-            return json_response(status, body(ident))
+            return json_response(status, self.body(ident))
 
-    def get(req: Request) -> Response:
-        ident = w.identities.get(key(req))
-        if ident is None:
-            return resource_not_found(TYPE, req.params["name"], req.params["rg"])
-        return json_response(200, body(ident))
-
-    def patch(req: Request) -> Response:
-        with w.lock:
-            ident = w.identities.get(key(req))
-            if ident is None:
-                return resource_not_found(TYPE, req.params["name"], req.params["rg"])
-            doc = req.json() or {}
-            if "tags" in doc:
+    def patch(self, req: Request) -> Response:
+        doc = req.json() or {}
+        with self.world.lock:
+            ident = self.find(req)
+            if "tags" in doc:  # PATCH keeps what it omits
                 ident.tags = doc["tags"] or {}
-            return json_response(200, body(ident))
+            return json_response(200, self.body(ident))
 
-    def delete(req: Request) -> Response:
-        with w.lock:
-            existed = w.identities.pop(key(req), None) is not None
+    def delete(self, req: Request) -> Response:
+        with self.world.lock:
+            existed = self.world.identities.pop(self.key(req), None) is not None
         return Response(200 if existed else 204)
 
-    def list_rg(req: Request) -> Response:
+    def list_rg(self, req: Request) -> Response:
         rg = req.params["rg"].lower()
-        return paged(req, [body(i) for (r, _), i in w.identities.items() if r == rg])
+        items = [self.body(i) for (r, _), i in self.world.identities.items() if r == rg]
+        return paged(req, items)
 
-    def list_sub(req: Request) -> Response:
-        return paged(req, [body(i) for i in w.identities.values()])
-
-    p = (
-        "/subscriptions/{sub}/resourceGroups/{rg}/providers/"
-        "Microsoft.ManagedIdentity/userAssignedIdentities"
-    )
-    router.add("PUT", p + "/{name}", put, "msi.identities.put")
-    router.add("GET", p + "/{name}", get, "msi.identities.get")
-    router.add("PATCH", p + "/{name}", patch, "msi.identities.patch")
-    router.add("DELETE", p + "/{name}", delete, "msi.identities.delete")
-    router.add("GET", p, list_rg, "msi.identities.list")
-    router.add(
-        "GET",
-        "/subscriptions/{sub}/providers/Microsoft.ManagedIdentity/userAssignedIdentities",
-        list_sub,
-        "msi.identities.listBySubscription",
-    )
+    def list_sub(self, req: Request) -> Response:
+        return paged(req, [self.body(i) for i in self.world.identities.values()])

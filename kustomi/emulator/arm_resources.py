@@ -1,23 +1,35 @@
 """Microsoft.Resources: subscriptions, resource groups, and ARM's cloud metadata document.
 
-Sources: ARM.md D; ResourceGroups_Get.json and CreateResourceGroup.json; the metadata
-document's 2022-09-01 shape as hashicorp/go-azure-sdk and the az CLI read it.
+Sources: ResourceGroups_Get.json and CreateResourceGroup.json (specification/resources/
+resource-manager/Microsoft.Resources/stable/2025-04-01/examples); HEAD answers 204 or 404,
+the only codes ResourceGroupsOperations.check_existence accepts (azure-mgmt-resource); the
+metadata document's 2022-09-01 shape as hashicorp/go-azure-sdk and the az CLI read it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .arm import ArmContext, paged, rg_not_found
-from .wire import Request, Response, Router, arm_error, json_response
+from .arm import Provider, paged, require_location
+from .wire import Request, Response, Route, json_response
 
 
-def register(router: Router, ctx: ArmContext) -> None:
-    w = ctx.world
+class Resources(Provider):
+    def routes(self) -> list[Route]:
+        subs = "/subscriptions"
+        rg = subs + "/{sub}/resourcegroups/{rg}"
+        return [
+            ("GET", subs, self.list_subscriptions, "arm.subscriptions.list"),
+            ("GET", subs + "/{sub}", self.get_subscription, "arm.subscriptions.get"),
+            ("GET", subs + "/{sub}/resourcegroups", self.list_rgs, "arm.resourceGroups.list"),
+            ("GET", rg, self.get_rg, "arm.resourceGroups.get"),
+            ("HEAD", rg, self.head_rg, "arm.resourceGroups.head"),
+            ("PUT", rg, self.put_rg, "arm.resourceGroups.put"),
+        ]
 
-    def rg_body(rg: dict[str, Any]) -> dict[str, Any]:
+    def rg_body(self, rg: dict[str, Any]) -> dict[str, Any]:
         return {
-            "id": f"/subscriptions/{w.subscription_id}/resourceGroups/{rg['name']}",
+            "id": f"/subscriptions/{self.world.subscription_id}/resourceGroups/{rg['name']}",
             "name": rg["name"],
             "type": "Microsoft.Resources/resourceGroups",
             "location": rg["location"],
@@ -25,10 +37,8 @@ def register(router: Router, ctx: ArmContext) -> None:
             "properties": {"provisioningState": "Succeeded"},
         }
 
-    def list_subscriptions(req: Request) -> Response:
-        return json_response(200, {"value": [sub_body()]})
-
-    def sub_body() -> dict[str, Any]:
+    def sub_body(self) -> dict[str, Any]:
+        w = self.world
         return {
             "id": f"/subscriptions/{w.subscription_id}",
             "subscriptionId": w.subscription_id,
@@ -43,44 +53,32 @@ def register(router: Router, ctx: ArmContext) -> None:
             "authorizationSource": "RoleBased",
         }
 
-    def get_subscription(req: Request) -> Response:
-        return json_response(200, sub_body())
+    def list_subscriptions(self, req: Request) -> Response:
+        return json_response(200, {"value": [self.sub_body()]})
 
-    def get_rg(req: Request) -> Response:
-        rg = w.resource_groups.get(req.params["rg"].lower())
-        if rg is None:
-            return rg_not_found(req.params["rg"])
-        return json_response(200, rg_body(rg))
+    def get_subscription(self, req: Request) -> Response:
+        return json_response(200, self.sub_body())
 
-    def head_rg(req: Request) -> Response:
-        # The SDK's check_existence accepts only 204 and 404 (ARM.md D).
-        return Response(204 if ctx.rg_exists(req.params["rg"]) else 404)
+    def get_rg(self, req: Request) -> Response:
+        return json_response(200, self.rg_body(self.ctx.resource_group(req.params["rg"])))
 
-    def put_rg(req: Request) -> Response:
+    def head_rg(self, req: Request) -> Response:
+        return Response(204 if req.params["rg"].lower() in self.world.resource_groups else 404)
+
+    def put_rg(self, req: Request) -> Response:
         body = req.json() or {}
-        if not body.get("location"):
-            return arm_error(
-                400, "LocationRequired", "The location property is required for this definition."
-            )
+        location = require_location(body)
         key = req.params["rg"].lower()
-        with w.lock:
-            existed = key in w.resource_groups
-            rg = w.resource_groups.setdefault(
-                key, {"name": req.params["rg"], "location": body["location"]}
+        with self.world.lock:
+            existed = key in self.world.resource_groups
+            rg = self.world.resource_groups.setdefault(
+                key, {"name": req.params["rg"], "location": location}
             )
             rg["tags"] = body.get("tags", rg.get("tags", {}))
-        return json_response(200 if existed else 201, rg_body(rg))
+        return json_response(200 if existed else 201, self.rg_body(rg))
 
-    def list_rgs(req: Request) -> Response:
-        return paged(req, [rg_body(rg) for rg in w.resource_groups.values()])
-
-    P = "/subscriptions/{sub}/resourcegroups/{rg}"
-    router.add("GET", "/subscriptions", list_subscriptions, "arm.subscriptions.list")
-    router.add("GET", "/subscriptions/{sub}", get_subscription, "arm.subscriptions.get")
-    router.add("GET", "/subscriptions/{sub}/resourcegroups", list_rgs, "arm.resourceGroups.list")
-    router.add("GET", P, get_rg, "arm.resourceGroups.get")
-    router.add("HEAD", P, head_rg, "arm.resourceGroups.head")
-    router.add("PUT", P, put_rg, "arm.resourceGroups.put")
+    def list_rgs(self, req: Request) -> Response:
+        return paged(req, [self.rg_body(rg) for rg in self.world.resource_groups.values()])
 
 
 def metadata_endpoints(req: Request, tenant_id: str) -> Response:
@@ -90,6 +88,22 @@ def metadata_endpoints(req: Request, tenant_id: str) -> Response:
     them) and the older 2019-05-01 one differ only in a few names; we serve the former.
     """
     base = req.base_url
+    suffixes = {
+        "azureDataLakeStoreFileSystem": "azuredatalakestore.net",
+        "acrLoginServer": "azurecr.io",
+        "sqlServerHostname": "database.windows.net",
+        "azureDataLakeAnalyticsCatalogAndJob": "azuredatalakeanalytics.net",
+        "keyVaultDns": "vault.azure.net",
+        "storage": "core.windows.net",
+        "azureFrontDoorEndpointSuffix": "azurefd.net",
+        "storageSyncEndpointSuffix": "afs.azure.net",
+        "mhsmDns": "managedhsm.azure.net",
+        "mysqlServerEndpoint": "mysql.database.azure.com",
+        "postgresqlServerEndpoint": "postgres.database.azure.com",
+        "mariadbServerEndpoint": "mariadb.database.azure.com",
+        "synapseAnalytics": "dev.azuresynapse.net",
+        "attestationEndpoint": "attest.azure.net",
+    }
     return json_response(
         200,
         {
@@ -119,21 +133,6 @@ def metadata_endpoints(req: Request, tenant_id: str) -> Response:
             "synapseAnalyticsResourceId": "https://dev.azuresynapse.net",
             "attestationResourceId": "https://attest.azure.net",
             "ossrDbmsResourceId": "https://ossrdbms-aad.database.windows.net",
-            "suffixes": {
-                "azureDataLakeStoreFileSystem": "azuredatalakestore.net",
-                "acrLoginServer": "azurecr.io",
-                "sqlServerHostname": "database.windows.net",
-                "azureDataLakeAnalyticsCatalogAndJob": "azuredatalakeanalytics.net",
-                "keyVaultDns": "vault.azure.net",
-                "storage": "core.windows.net",
-                "azureFrontDoorEndpointSuffix": "azurefd.net",
-                "storageSyncEndpointSuffix": "afs.azure.net",
-                "mhsmDns": "managedhsm.azure.net",
-                "mysqlServerEndpoint": "mysql.database.azure.com",
-                "postgresqlServerEndpoint": "postgres.database.azure.com",
-                "mariadbServerEndpoint": "mariadb.database.azure.com",
-                "synapseAnalytics": "dev.azuresynapse.net",
-                "attestationEndpoint": "attest.azure.net",
-            },
+            "suffixes": suffixes,
         },
     )

@@ -1,11 +1,15 @@
-"""Microsoft.Web sites and slots, api-version 2025-05-01 (ARM.md C).
+"""Microsoft.Web sites and slots, as in
+specification/web/resource-manager/Microsoft.Web/AppService/stable/2025-05-01 and its examples
+(GetWebApp.json, UpdateAppSettings.json, ...).
 
-- PUT config/appsettings and config/connectionstrings replace the whole set (C.3): a key
-  not in the body is deleted, as in Azure.
+- PUT config/appsettings and config/connectionstrings replace the whole set: a key not in the
+  body is deleted, as in Azure ("Replaces the application settings of an app", the SDK's
+  update_application_settings).
 - PATCH on a site merges `identity.userAssignedIdentities`; a null entry removes one; a type
-  without UserAssigned drops them all (C.2, the ARM PATCH convention).
+  without UserAssigned drops them all (ARM's PATCH convention for identities,
+  https://learn.microsoft.com/entra/identity/managed-identities-azure-resources/qs-configure-rest-vm).
 - PUT replaces the identity block but never clears read-only fields it does not carry.
-- App Service's own errors use its capitalised, unwrapped body (C, "Web error shapes").
+- App Service's own errors use its capitalised, unwrapped body (wire.AppServiceError).
 """
 
 from __future__ import annotations
@@ -13,32 +17,69 @@ from __future__ import annotations
 from typing import Any
 
 from . import faults
-from .arm import ArmContext, paged, resource_not_found
+from .arm import Provider, paged, require_location, resource_not_found
 from .state import Site, new_guid
-from .wire import Request, Response, Router, app_service_error, arm_error, json_response
+from .wire import AppServiceError, ArmError, Request, Response, Route, json_response
 
 SITE_TYPE = "Microsoft.Web/sites"
+SLOT_CONFIG = "/config/slotConfigNames"
+# SlotConfigNames: the settings that stay with a slot in a swap (WebApps.json).
+SLOT_CONFIG_KEYS = ("appSettingNames", "connectionStringNames", "azureStorageConfigNames")
 IDENTITY_TYPES = ("None", "SystemAssigned", "UserAssigned", "SystemAssigned, UserAssigned")
 
 
-def register(router: Router, ctx: ArmContext) -> None:
-    w = ctx.world
+class Web(Provider):
+    def routes(self) -> list[Route]:
+        site = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Web/sites/{name}"
+        routes: list[Route] = [
+            ("GET", site + "/slots", self.list_slots, "web.slots.list"),
+            ("GET", site + SLOT_CONFIG, self.get_slot_config_names, "web.slotConfigNames.get"),
+            ("PUT", site + SLOT_CONFIG, self.put_slot_config_names, "web.slotConfigNames.put"),
+            (
+                "GET",
+                "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Web/sites",
+                self.list_sites,
+                "web.sites.list",
+            ),
+        ]
+        for base, label in ((site, "web.sites"), (site + "/slots/{slot}", "web.slots")):
+            routes += [
+                ("PUT", base, self.put_site, f"{label}.put"),
+                ("GET", base, self.get_site, f"{label}.get"),
+                ("PATCH", base, self.patch_site, f"{label}.patch"),
+                ("DELETE", base, self.delete_site, f"{label}.delete"),
+                (
+                    "POST",
+                    base + "/config/appsettings/list",
+                    self.list_appsettings,
+                    "web.appsettings.list",
+                ),
+                ("PUT", base + "/config/appsettings", self.put_appsettings, "web.appsettings.put"),
+                (
+                    "POST",
+                    base + "/config/connectionstrings/list",
+                    self.list_connstrings,
+                    "web.connectionstrings.list",
+                ),
+                (
+                    "PUT",
+                    base + "/config/connectionstrings",
+                    self.put_connstrings,
+                    "web.connectionstrings.put",
+                ),
+                ("GET", base + "/config/web", self.get_config_web, "web.config.get"),
+            ]
+        return routes
 
-    def key(req: Request) -> tuple[str, str, str]:
-        return (
-            req.params["rg"].lower(),
-            req.params["name"].lower(),
-            req.params.get("slot", "").lower(),
-        )
-
-    def site_id(s: Site) -> str:
+    # --- bodies --------------------------------------------------------------------------
+    def site_id(self, s: Site) -> str:
         base = (
-            f"/subscriptions/{w.subscription_id}/resourceGroups/{s.resource_group}/"
+            f"/subscriptions/{self.world.subscription_id}/resourceGroups/{s.resource_group}/"
             f"providers/Microsoft.Web/sites/{s.name}"
         )
         return base + (f"/slots/{s.slot}" if s.slot else "")
 
-    def identity_block(s: Site) -> dict[str, Any] | None:
+    def identity_block(self, s: Site) -> dict[str, Any] | None:
         kinds = (["SystemAssigned"] if s.system_assigned else []) + (
             ["UserAssigned"] if s.user_assigned else []
         )
@@ -51,7 +92,7 @@ def register(router: Router, ctx: ArmContext) -> None:
         if s.user_assigned:
             block["userAssignedIdentities"] = {}
             for rid in s.user_assigned:
-                ident = w.identity_by_any_id(rid)
+                ident = self.world.identity_by_any_id(rid)
                 block["userAssignedIdentities"][rid] = (
                     {"principalId": ident.principal_id, "clientId": ident.client_id}
                     if ident
@@ -59,10 +100,13 @@ def register(router: Router, ctx: ArmContext) -> None:
                 )
         return block
 
-    def site_body(s: Site) -> dict[str, Any]:
+    def site_body(self, s: Site) -> dict[str, Any]:
+        """The site as GetWebApp.json shows one, with the properties clients read: the az CLI
+        reads properties.sku (a KeyError without it), kind, reserved, state, serverFarmId."""
+        w = self.world
         host = f"{s.name}-{s.slot}" if s.slot else s.name
         body: dict[str, Any] = {
-            "id": site_id(s),
+            "id": self.site_id(s),
             "name": f"{s.name}/{s.slot}" if s.slot else s.name,
             "type": "Microsoft.Web/sites/slots" if s.slot else SITE_TYPE,
             "kind": s.kind,
@@ -71,51 +115,86 @@ def register(router: Router, ctx: ArmContext) -> None:
             "properties": {
                 "state": "Running",
                 "hostNames": [f"{host}.azurewebsites.net"],
+                "enabledHostNames": [f"{host}.azurewebsites.net", f"{host}.scm.azurewebsites.net"],
                 "defaultHostName": f"{host}.azurewebsites.net",
+                "repositorySiteName": s.name,
+                "usageState": "Normal",
+                "availabilityState": "Normal",
                 "enabled": True,
+                "sku": s.sku or ("Dynamic" if "functionapp" in s.kind else "Standard"),
                 "reserved": "linux" in s.kind,
+                "isXenon": False,
+                "hyperV": False,
                 "resourceGroup": s.resource_group,
                 "httpsOnly": True,
+                "clientAffinityEnabled": False,
+                "clientCertEnabled": False,
+                "hostNamesDisabled": False,
+                "containerSize": 1536 if "functionapp" in s.kind else 0,
+                "dailyMemoryTimeQuota": 0,
                 "keyVaultReferenceIdentity": "SystemAssigned",
                 "serverFarmId": (
                     f"/subscriptions/{w.subscription_id}/resourceGroups/"
-                    f"{s.resource_group}/providers/Microsoft.Web/serverfarms/"
-                    f"{s.name}-plan"
+                    f"{s.resource_group}/providers/Microsoft.Web/serverfarms/{s.name}-plan"
                 ),
+                "siteConfig": site_config(s),
             },
         }
-        ident = identity_block(s)
+        ident = self.identity_block(s)
         if ident:
             body["identity"] = ident
         return body
 
-    def find(req: Request) -> Site | Response:
-        s = w.sites.get(key(req))
-        if s is None:
-            if req.params.get("slot") and (key(req)[0], key(req)[1], "") in w.sites:
-                return arm_error(
-                    404, "ResourceNotFound", f"Cannot find Site with name {req.params['slot']}."
-                )
-            return resource_not_found(SITE_TYPE, req.params["name"], req.params["rg"])
-        return s
+    def config_body(
+        self, s: Site, name: str, props: dict[str, Any], kind: str | None = "app"
+    ) -> dict[str, Any]:
+        body = {
+            "id": f"{self.site_id(s)}/config/{name}",
+            "name": name,
+            "type": "Microsoft.Web/sites/slots/config" if s.slot else "Microsoft.Web/sites/config",
+            "kind": kind,
+            "properties": props,
+        }
+        return {k: v for k, v in body.items() if v is not None}
 
-    def apply_identity(s: Site, ident: dict[str, Any] | None, merge: bool) -> Response | None:
-        """Set the site's identities from an `identity` block; None when all is well."""
+    # --- lookups -------------------------------------------------------------------------
+    @staticmethod
+    def key(req: Request) -> tuple[str, str, str]:
+        return (
+            req.params["rg"].lower(),
+            req.params["name"].lower(),
+            req.params.get("slot", "").lower(),
+        )
+
+    def find(self, req: Request) -> Site:
+        rg, name, slot = self.key(req)
+        s = self.world.sites.get((rg, name, slot))
+        if s is not None:
+            return s
+        if slot and (rg, name, "") in self.world.sites:
+            raise ArmError(
+                404, "ResourceNotFound", f"Cannot find Site with name {req.params['slot']}."
+            )
+        raise resource_not_found(SITE_TYPE, req.params["name"], req.params["rg"])
+
+    def apply_identity(self, s: Site, ident: dict[str, Any] | None, merge: bool) -> None:
+        """Set the site's identities from an `identity` block."""
         if ident is None:
-            return None
+            return
+        w = self.world
         type_ = ident.get("type", "None")
         norm = {t.replace(" ", "").lower(): t for t in IDENTITY_TYPES}
         canonical = norm.get(str(type_).replace(" ", "").lower())
         if canonical is None:
-            return arm_error(400, "BadRequest", f"Invalid identity type '{type_}'.")
+            raise ArmError(400, "BadRequest", f"Invalid identity type '{type_}'.")
         uais = ident.get("userAssignedIdentities") or {}
         for rid, v in uais.items():
             if v is not None and w.identity_by_any_id(rid) is None:
-                return app_service_error(
+                raise AppServiceError(
                     400, "BadRequest", f"The user assigned identity '{rid}' could not be found."
                 )
         if "UserAssigned" in canonical and not uais and not (merge and s.user_assigned):
-            return arm_error(
+            raise ArmError(
                 400,
                 "BadRequest",
                 "userAssignedIdentities is required when the type is UserAssigned.",
@@ -130,211 +209,168 @@ def register(router: Router, ctx: ArmContext) -> None:
             s.system_assigned = None
         if "UserAssigned" not in canonical:
             s.user_assigned = []
-            return None
+            return
         current = list(s.user_assigned) if merge else []
-        lowered = [r.lower() for r in current]
         for rid, v in uais.items():
             if v is None:
                 current = [r for r in current if r.lower() != rid.lower()]
-                lowered = [r.lower() for r in current]
-            elif rid.lower() not in lowered:
+            elif all(r.lower() != rid.lower() for r in current):
                 current.append(rid)
-                lowered.append(rid.lower())
         s.user_assigned = current
-        return None
 
     # --- sites and slots -----------------------------------------------------------------
-    def put_site(req: Request) -> Response:
+    def put_site(self, req: Request) -> Response:
+        w = self.world
         doc = req.json() or {}
-        if not doc.get("location"):
-            return arm_error(
-                400, "LocationRequired", "The location property is required for this definition."
-            )
-        rg, name, slot = key(req)
+        location = require_location(doc)
+        rg, name, slot = self.key(req)
         if slot and (rg, name, "") not in w.sites:
-            return resource_not_found(SITE_TYPE, req.params["name"], req.params["rg"])
-        if not slot:
+            raise resource_not_found(SITE_TYPE, req.params["name"], req.params["rg"])
+        if not slot and any(n == name and not sl and r != rg for r, n, sl in w.sites):
             # Site names are global (they are host names): another resource group's site of
             # that name is a conflict, in App Service's own error shape.
-            for (r, n, sl), _ in w.sites.items():
-                if n == name and not sl and r != rg:
-                    return app_service_error(
-                        409,
-                        "Conflict",
-                        f"Website with given name {req.params['name']} already exists.",
-                    )
+            raise AppServiceError(
+                409, "Conflict", f"Website with given name {req.params['name']} already exists."
+            )
         with w.lock:
             s = w.sites.get((rg, name, slot))
-            status = 200
+            new = s is None
             if s is None:
                 parent = w.sites.get((rg, name, ""))
                 s = Site(
                     resource_group=w.resource_groups[rg]["name"],
                     name=parent.name if parent else req.params["name"],
-                    location=doc["location"],
+                    location=location,
                     kind=doc.get("kind") or (parent.kind if parent else "app"),
                     slot=req.params.get("slot"),
                 )
-                status = 200  # App Service answers a synchronous create with 200 (ARM.md C.2)
-                new = True
-            else:
-                new = False
-            error = apply_identity(s, doc.get("identity") or {"type": "None"}, merge=False)
-            if error is not None:
-                return error
+            self.apply_identity(s, doc.get("identity") or {"type": "None"}, merge=False)
             s.tags = doc.get("tags", s.tags)
             if doc.get("kind"):
                 s.kind = doc["kind"]
             if new:
                 w.sites[(rg, name, slot)] = s
-            return json_response(status, site_body(s))
+            # App Service answers a synchronous create with 200, as CreateOrUpdateWebApp.json.
+            return json_response(200, self.site_body(s))
 
-    def get_site(req: Request) -> Response:
-        s = find(req)
-        return s if isinstance(s, Response) else json_response(200, site_body(s))
+    def get_site(self, req: Request) -> Response:
+        return json_response(200, self.site_body(self.find(req)))
 
-    def patch_site(req: Request) -> Response:
-        with w.lock:
-            s = find(req)
-            if isinstance(s, Response):
-                return s
+    def patch_site(self, req: Request) -> Response:
+        with self.world.lock:
+            s = self.find(req)
             doc = req.json() or {}
-            error = apply_identity(s, doc.get("identity"), merge=True)
-            if error is not None:
-                return error
+            self.apply_identity(s, doc.get("identity"), merge=True)
             if "tags" in doc:
                 s.tags = doc["tags"] or {}
-            return json_response(200, site_body(s))
+            return json_response(200, self.site_body(s))
 
-    def delete_site(req: Request) -> Response:
-        with w.lock:
-            k = key(req)
-            if k not in w.sites:
+    def delete_site(self, req: Request) -> Response:
+        sites = self.world.sites
+        with self.world.lock:
+            k = self.key(req)
+            if k not in sites:
                 return Response(204)
-            for other in [x for x in w.sites if x[:2] == k[:2] and (not k[2] or x == k)]:
-                del w.sites[other]
+            for other in [x for x in sites if x[:2] == k[:2] and (not k[2] or x == k)]:
+                del sites[other]
         return Response(200)
 
-    def list_sites(req: Request) -> Response:
+    def list_sites(self, req: Request) -> Response:
         rg = req.params["rg"].lower()
-        return paged(req, [site_body(s) for (r, _, sl), s in w.sites.items() if r == rg and not sl])
+        items = [
+            self.site_body(s) for (r, _, sl), s in self.world.sites.items() if r == rg and not sl
+        ]
+        return paged(req, items)
 
-    def list_slots(req: Request) -> Response:
-        rg, name, _ = key(req)
-        if (rg, name, "") not in w.sites:
-            return resource_not_found(SITE_TYPE, req.params["name"], req.params["rg"])
-        return paged(
-            req, [site_body(s) for (r, n, sl), s in w.sites.items() if r == rg and n == name and sl]
-        )
+    def list_slots(self, req: Request) -> Response:
+        rg, name, _ = self.key(req)
+        if (rg, name, "") not in self.world.sites:
+            raise resource_not_found(SITE_TYPE, req.params["name"], req.params["rg"])
+        items = [
+            self.site_body(s)
+            for (r, n, sl), s in self.world.sites.items()
+            if r == rg and n == name and sl
+        ]
+        return paged(req, items)
 
     # --- config --------------------------------------------------------------------------
-    def settings_body(s: Site, name: str, props: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "id": f"{site_id(s)}/config/{name}",
-            "name": name,
-            "type": "Microsoft.Web/sites/config"
-            if not s.slot
-            else "Microsoft.Web/sites/slots/config",
-            "kind": "app",
-            "properties": props,
-        }
-
-    def list_appsettings(req: Request) -> Response:
-        s = find(req)
-        if isinstance(s, Response):
-            return s
-        with w.lock:
-            body = settings_body(s, "appsettings", dict(s.app_settings))
-            race = faults.take(w, "web.appsettings.list", "POST", ("concurrent_appsettings",))
+    def list_appsettings(self, req: Request) -> Response:
+        s = self.find(req)
+        with self.world.lock:
+            body = self.config_body(s, "appsettings", dict(s.app_settings))
+            race = faults.take(
+                self.world, "web.appsettings.list", "POST", ("concurrent_appsettings",)
+            )
             if race is not None:
                 # Another writer changes the settings right after this read.
                 s.app_settings.update(race.get("set", {"CONCURRENT_WRITER": "1"}))
         return json_response(200, body)
 
-    def put_appsettings(req: Request) -> Response:
-        s = find(req)
-        if isinstance(s, Response):
-            return s
-        props = (req.json() or {}).get("properties")
-        if not isinstance(props, dict) or not all(isinstance(v, str) for v in props.values()):
-            return app_service_error(
-                400, "BadRequest", "The parameter properties has an invalid value."
-            )
-        with w.lock:
+    def put_appsettings(self, req: Request) -> Response:
+        s = self.find(req)
+        props = _properties(req, lambda v: isinstance(v, str))
+        with self.world.lock:
             s.app_settings = dict(props)  # full replacement, as in Azure
-            return json_response(200, settings_body(s, "appsettings", dict(s.app_settings)))
+            return json_response(200, self.config_body(s, "appsettings", dict(s.app_settings)))
 
-    def list_connstrings(req: Request) -> Response:
-        s = find(req)
-        if isinstance(s, Response):
-            return s
-        return json_response(200, settings_body(s, "connectionstrings", dict(s.connection_strings)))
+    def list_connstrings(self, req: Request) -> Response:
+        s = self.find(req)
+        return json_response(
+            200, self.config_body(s, "connectionstrings", dict(s.connection_strings))
+        )
 
-    def put_connstrings(req: Request) -> Response:
-        s = find(req)
-        if isinstance(s, Response):
-            return s
-        props = (req.json() or {}).get("properties")
-        if not isinstance(props, dict) or not all(
-            isinstance(v, dict) and isinstance(v.get("value"), str) for v in props.values()
-        ):
-            return app_service_error(
-                400, "BadRequest", "The parameter properties has an invalid value."
-            )
-        with w.lock:
+    def put_connstrings(self, req: Request) -> Response:
+        s = self.find(req)
+        props = _properties(req, lambda v: isinstance(v, dict) and isinstance(v.get("value"), str))
+        with self.world.lock:
             s.connection_strings = {
                 k: {"value": v["value"], "type": v.get("type", "Custom")} for k, v in props.items()
             }
             return json_response(
-                200, settings_body(s, "connectionstrings", dict(s.connection_strings))
+                200, self.config_body(s, "connectionstrings", dict(s.connection_strings))
             )
 
-    def get_config_web(req: Request) -> Response:
-        s = find(req)
-        if isinstance(s, Response):
-            return s
-        return json_response(
-            200,
-            settings_body(
-                s,
-                "web",
-                {
-                    "numberOfWorkers": 1,
-                    "netFrameworkVersion": "v4.0",
-                    "linuxFxVersion": "",
-                    "alwaysOn": False,
-                    "http20Enabled": True,
-                    "minTlsVersion": "1.2",
-                    "ftpsState": "FtpsOnly",
-                    "appSettings": None,
-                },
-            ),
-        )
+    def get_slot_config_names(self, req: Request) -> Response:
+        s = self.find(req)
+        names = {k: list(s.slot_config_names.get(k, [])) for k in SLOT_CONFIG_KEYS}
+        return json_response(200, self.config_body(s, "slotConfigNames", names, kind=None))
 
-    site = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Web/sites/{name}"
-    for base, label in ((site, "web.sites"), (site + "/slots/{slot}", "web.slots")):
-        router.add("PUT", base, put_site, f"{label}.put")
-        router.add("GET", base, get_site, f"{label}.get")
-        router.add("PATCH", base, patch_site, f"{label}.patch")
-        router.add("DELETE", base, delete_site, f"{label}.delete")
-        router.add(
-            "POST", base + "/config/appsettings/list", list_appsettings, "web.appsettings.list"
-        )
-        router.add("PUT", base + "/config/appsettings", put_appsettings, "web.appsettings.put")
-        router.add(
-            "POST",
-            base + "/config/connectionstrings/list",
-            list_connstrings,
-            "web.connectionstrings.list",
-        )
-        router.add(
-            "PUT", base + "/config/connectionstrings", put_connstrings, "web.connectionstrings.put"
-        )
-        router.add("GET", base + "/config/web", get_config_web, "web.config.get")
-    router.add("GET", site + "/slots", list_slots, "web.slots.list")
-    router.add(
-        "GET",
-        "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Web/sites",
-        list_sites,
-        "web.sites.list",
-    )
+    def put_slot_config_names(self, req: Request) -> Response:
+        """A PUT replaces all three lists, as the az CLI's read-modify-write expects."""
+        s = self.find(req)
+        props = _properties(req, lambda v: v is None or isinstance(v, list))
+        with self.world.lock:
+            s.slot_config_names = {
+                k: [str(n) for n in props.get(k) or []] for k in SLOT_CONFIG_KEYS
+            }
+        return self.get_slot_config_names(req)
+
+    def get_config_web(self, req: Request) -> Response:
+        s = self.find(req)
+        return json_response(200, self.config_body(s, "web", site_config(s)))
+
+
+def site_config(s: Site) -> dict[str, Any]:
+    """SiteConfig basics, as GetSiteConfig.json; settings are read through config/appsettings."""
+    return {
+        "numberOfWorkers": 1,
+        "netFrameworkVersion": "v4.0",
+        "linuxFxVersion": "",
+        "alwaysOn": False,
+        "http20Enabled": True,
+        "minTlsVersion": "1.2",
+        "ftpsState": "FtpsOnly",
+        "scmMinTlsVersion": "1.2",
+        "use32BitWorkerProcess": False,
+        "webSocketsEnabled": False,
+        "functionAppScaleLimit": 200 if "functionapp" in s.kind else 0,
+        "appSettings": None,
+    }
+
+
+def _properties(req: Request, valid: Any) -> dict[str, Any]:
+    """The `properties` dictionary of a config PUT, each value checked by `valid`."""
+    props = (req.json() or {}).get("properties")
+    if not isinstance(props, dict) or not all(valid(v) for v in props.values()):
+        raise AppServiceError(400, "BadRequest", "The parameter properties has an invalid value.")
+    return props

@@ -18,7 +18,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .state import World
-from .wire import Request, Response, json_response
+from .wire import HttpError, Request, Response, json_response
 
 TOKEN_LIFETIME = 3600
 ARM_AUDIENCES = ("https://management.azure.com", "https://management.core.windows.net")
@@ -94,7 +94,8 @@ class Entra:
         self.world = world
         self.issuer = issuer
 
-    def openid_configuration(self, req: Request) -> Response:
+    def openid(self, req: Request) -> Response:
+        """The tenant's OpenID configuration document, which MSAL reads first."""
         tenant = req.params["tenant"]
         base = f"{req.base_url}/{tenant}"
         return json_response(
@@ -121,25 +122,23 @@ class Entra:
         form = req.form()
         tenant = req.params["tenant"].lower()
         if tenant not in (self.world.tenant_id, "organizations"):
-            return _oauth_error(
-                400, "invalid_request", f"AADSTS90002: Tenant '{tenant}' not found."
-            )
+            raise _oauth_error(400, "invalid_request", f"AADSTS90002: Tenant '{tenant}' not found.")
         if form.get("grant_type") != "client_credentials":
-            return _oauth_error(
+            raise _oauth_error(
                 400,
                 "unsupported_grant_type",
                 "AADSTS70003: The app requested an unsupported grant type.",
             )
         op = self.world.operator_by_client_id(form.get("client_id", ""))
         if op is None:
-            return _oauth_error(
+            raise _oauth_error(
                 400,
                 "unauthorized_client",
                 f"AADSTS700016: Application with identifier '{form.get('client_id')}' was not "
                 f"found in the directory '{self.world.tenant_id}'.",
             )
         if not hmac.compare_digest(form.get("client_secret", ""), op.secret):
-            return _oauth_error(
+            raise _oauth_error(
                 401,
                 "invalid_client",
                 "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in "
@@ -160,15 +159,17 @@ class Entra:
         )
 
 
-def _oauth_error(status: int, code: str, description: str) -> Response:
-    return json_response(
-        status,
-        {
-            "error": code,
-            "error_description": description,
-            "error_codes": [],
-            "timestamp": time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime()),
-            "trace_id": str(uuid.uuid4()),
-            "correlation_id": str(uuid.uuid4()),
-        },
+def _oauth_error(status: int, code: str, description: str) -> HttpError:
+    return HttpError(
+        json_response(
+            status,
+            {
+                "error": code,
+                "error_description": description,
+                "error_codes": [],
+                "timestamp": time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime()),
+                "trace_id": str(uuid.uuid4()),
+                "correlation_id": str(uuid.uuid4()),
+            },
+        )
     )

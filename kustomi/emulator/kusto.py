@@ -1,4 +1,6 @@
-"""The Kusto data plane of every emulated cluster (KUSTO_AND_IDENTITY.md 1 and 2).
+"""The Kusto data plane of every emulated cluster, as https://learn.microsoft.com/kusto/api/rest/
+(request, response, response-v2) and the role commands of
+https://learn.microsoft.com/kusto/management/manage-database-security-roles describe it.
 
 Routes: GET /v1/rest/auth/metadata (cloud discovery), POST <cluster>/v1/rest/mgmt (v1 frames),
 POST <cluster>/v2/rest/query (v2 frames). Tokens are checked (401), then database roles, read
@@ -19,7 +21,7 @@ from typing import Any
 from .entra import KUSTO_AUDIENCES, TokenIssuer, bearer
 from .kql import KqlSyntaxError, Token, tokenize
 from .state import DB_ROLES, KQL_ROLE, READ_ROLES, Cluster, Database, DbPrincipal, World
-from .wire import Request, Response, json_response
+from .wire import HttpError, Request, Response, json_response
 
 SHOW_PRINCIPALS_ROLES = {"Admin", "User", "Viewer", "Monitor", "UnrestrictedViewer"}
 
@@ -50,10 +52,11 @@ def _forbidden(at_message: str) -> KustoError:
 
 
 def error_body(e: KustoError, req: Request, activity: str) -> dict[str, Any]:
-    """The documented failure body (kusto-samples/docs_response-v2_http_error_example.json).
+    """The documented failure body (tests/reference/kusto-samples, from
+    https://learn.microsoft.com/kusto/api/rest/response-v2).
 
     It always has the "error" key: azure-kusto-data 6.0.4 raises a raw KeyError otherwise
-    (KUSTO_AND_IDENTITY.md 1.8)."""
+    (_handle_http_error in azure/kusto/data/client_base.py)."""
     return {
         "error": {
             "code": e.code,
@@ -80,7 +83,8 @@ def error_body(e: KustoError, req: Request, activity: str) -> dict[str, Any]:
 
 
 def metadata(req: Request, authority: str) -> Response:
-    """Cloud discovery: all six AzureAD keys, or azure-kusto-data raises KeyError (1.4)."""
+    """Cloud discovery: all six AzureAD keys, or azure-kusto-data raises KeyError
+    (azure/kusto/data/_cloud_settings.py)."""
     return json_response(
         200,
         {
@@ -123,26 +127,20 @@ class KustoDataPlane:
         }
         cluster = self._cluster(req.params["cluster"])
         if cluster is None:
-            return json_response(
-                404,
-                {
-                    "error": {
-                        "code": "NotFound",
-                        "message": "Not found",
-                        "@message": "No such cluster.",
-                    }
-                },
-                headers,
-            )
+            not_found = {"code": "NotFound", "message": "Not found", "@message": "No such cluster."}
+            raise HttpError(json_response(404, {"error": not_found}, headers))
         token = bearer(req)
         uri = f"{req.base_url}/kusto/{cluster.name.lower()}"
         claims = self.issuer.verify(token, (*KUSTO_AUDIENCES, uri)) if token else None
         if claims is None:
-            # 401 bodies need not be JSON (1.7); the client says "Missing adequate access rights".
-            return Response(
-                401,
-                b'{"Message":"Authorization has been denied for this request."}',
-                {**headers, "Content-Type": "application/json"},
+            # A 401 body need not be JSON; azure-kusto-data says "Missing adequate access rights"
+            # whatever it holds (azure/kusto/data/client_base.py).
+            raise HttpError(
+                Response(
+                    401,
+                    b'{"Message":"Authorization has been denied for this request."}',
+                    {**headers, "Content-Type": "application/json"},
+                )
             )
         try:
             doc = req.json() or {}
@@ -322,7 +320,7 @@ class KustoDataPlane:
             )
         known = self.world.entra_principal(ident.strip())
         if known is None or (tenant and tenant.strip().lower() != self.world.tenant_id):
-            # The wording Kusto uses here is UNCONFIRMED; the status (400) and shape are its own.
+            # Kusto's wording here is undocumented; the status (400) and body shape are its own.
             raise _bad_request(
                 f"Principal '{principal}' could not be resolved: the AAD principal was not "
                 f"found in tenant '{tenant or self.world.tenant_id}'.",
@@ -413,8 +411,9 @@ class KustoDataPlane:
     def _own_roles_table(
         self, cluster: Cluster, db: Database, claims: dict[str, Any], fqn: str
     ) -> tuple[list[dict[str, str]], list[list[Any]]]:
-        """The caller's own roles. The service's schema is undocumented (UNCONFIRMED, 2.4):
-        these columns are a guess, and kustomi reads only `Role`."""
+        """The caller's own roles. https://learn.microsoft.com/kusto/management/security-roles
+        documents the command, not its output schema: these columns are a guess, and kustomi
+        reads only `Role`."""
         held = sorted(self._held(db, claims), key=DB_ROLES.index)
         if self._cluster_admin(cluster, claims):
             held = ["AllDatabasesAdmin", *held]
@@ -490,7 +489,8 @@ def version_table() -> tuple[list[dict[str, str]], list[list[Any]]]:
 def v2_frames(
     tables: list[tuple[list[dict[str, str]], list[list[Any]]]], req: Request
 ) -> list[dict[str, Any]]:
-    """The v2 frame array, keys in the order the streaming parser needs (1.6)."""
+    """The v2 frame array (https://learn.microsoft.com/kusto/api/rest/response-v2), keys in
+    the order azure-kusto-data's streaming parser needs (azure/kusto/data/streaming_response.py)."""
     frames: list[dict[str, Any]] = [
         {"FrameType": "DataSetHeader", "IsProgressive": False, "Version": "v2.0"},
         {

@@ -1,5 +1,5 @@
-"""The App Service managed-identity endpoint, protocol 2019-08-01 (KUSTO_AND_IDENTITY.md 4.2,
-4.3).
+"""The App Service managed-identity endpoint, protocol 2019-08-01
+(https://learn.microsoft.com/azure/app-service/overview-managed-identity#rest-endpoint-reference).
 
 A process in a function app finds it through IDENTITY_ENDPOINT and proves where it runs with
 IDENTITY_HEADER; each emulated site (and slot) has its own header value. A token is issued only
@@ -17,15 +17,17 @@ import uuid
 
 from .entra import TokenIssuer
 from .state import Site, World
-from .wire import Request, Response, json_response
+from .wire import HttpError, Request, Response, json_response
 
 
-def _error(status: int, message: str) -> Response:
+def _error(status: int, message: str) -> HttpError:
     cid = str(uuid.uuid4())
-    return json_response(
-        status,
-        {"statusCode": status, "message": message, "correlationId": cid},
-        {"X-CORRELATION-ID": cid},
+    return HttpError(
+        json_response(
+            status,
+            {"statusCode": status, "message": message, "correlationId": cid},
+            {"X-CORRELATION-ID": cid},
+        )
     )
 
 
@@ -44,12 +46,12 @@ class ManagedIdentityEndpoint:
         header = req.headers.get("x-identity-header", "")
         site = self.site_for_header(header) if header else None
         if site is None:
-            return _error(401, "The X-IDENTITY-HEADER is missing or not valid.")
+            raise _error(401, "The X-IDENTITY-HEADER is missing or not valid.")
         if req.query.get("api-version") != "2019-08-01":
-            return _error(400, "The api-version is missing or not supported.")
+            raise _error(400, "The api-version is missing or not supported.")
         resource = req.query.get("resource", "")
         if not resource:
-            return _error(400, "The resource parameter is required.")
+            raise _error(400, "The resource parameter is required.")
         w = self.world
         wanted = {
             k: req.query[k].lower()
@@ -60,14 +62,14 @@ class ManagedIdentityEndpoint:
             if not wanted:
                 sa = site.system_assigned
                 if not sa:
-                    return _error(400, "Unable to load the proper Managed Identity.")
+                    raise _error(400, "Unable to load the proper Managed Identity.")
                 app_id, oid, mirid = sa["client_id"], sa["principal_id"], site_resource_id(w, site)
             else:
                 value = next(iter(wanted.values()))
                 ident = w.identity_by_any_id(value)
                 attached = {r.lower() for r in site.user_assigned}
                 if ident is None or ident.resource_id(w.subscription_id).lower() not in attached:
-                    return _error(400, "Unable to load the proper Managed Identity.")
+                    raise _error(400, "Unable to load the proper Managed Identity.")
                 app_id, oid = ident.client_id, ident.principal_id
                 mirid = ident.resource_id(w.subscription_id)
         token, exp = self.issuer.issue(

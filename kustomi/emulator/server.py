@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shlex
 import socket
 import ssl
 import threading
@@ -15,16 +16,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from . import arm_kusto, arm_msi, arm_resources, arm_web, faults
-from .arm import ArmContext, register_operations
+from . import faults
+from .arm import ArmContext
+from .arm_kusto import Kusto
+from .arm_msi import ManagedIdentities
+from .arm_resources import Resources, metadata_endpoints
+from .arm_web import Web
 from .entra import Entra, TokenIssuer
 from .kusto import KustoDataPlane, metadata
 from .mi import ManagedIdentityEndpoint
 from .state import Knobs, World
-from .wire import Request, Response, Router, arm_error, json_response
+from .wire import ArmError, HttpError, Request, Response, Route, Router, arm_error, json_response
 
 # KQL commands that change state (the emulator implements .add and .drop; the rest are refused).
 WRITE_CSL = (".add", ".drop", ".set", ".alter", ".create", ".ingest", ".append")
+ADMIN = "_emulator."  # route-name prefix of the admin API: never logged, delayed or faulted
 
 
 def is_write(entry: dict[str, Any]) -> bool:
@@ -48,75 +54,74 @@ class Emulator:
         self.world = world
         self.issuer = TokenIssuer(world.tenant_id)
         self.arm = ArmContext(world, self.issuer)
-        self.entra = Entra(world, self.issuer)
-        self.mi = ManagedIdentityEndpoint(world, self.issuer)
-        self.kusto = KustoDataPlane(world, self.issuer)
-        self.arm_router = Router()
-        arm_resources.register(self.arm_router, self.arm)
-        arm_msi.register(self.arm_router, self.arm)
-        arm_kusto.register(self.arm_router, self.arm)
-        arm_web.register(self.arm_router, self.arm)
-        register_operations(self.arm_router, self.arm)
-        r = self.router = Router()
-        r.add(
-            "GET",
-            "/metadata/endpoints",
-            lambda req: arm_resources.metadata_endpoints(req, self.world.tenant_id),
-            "arm.metadata",
+        entra = Entra(world, self.issuer)
+        mi = ManagedIdentityEndpoint(world, self.issuer)
+        kusto = KustoDataPlane(world, self.issuer)
+        self.router = r = Router()
+        r.add_all(self.admin_routes())
+        t, k = "/{tenant}", "/kusto/{cluster}"
+        r.add_all(
+            [
+                ("GET", "/metadata/endpoints", self.metadata_endpoints, "arm.metadata"),
+                ("GET", t + "/v2.0/.well-known/openid-configuration", entra.openid, "entra.openid"),
+                ("POST", t + "/oauth2/v2.0/token", entra.token, "entra.token"),
+                ("GET", t + "/discovery/v2.0/keys", entra.keys, "entra.keys"),
+                ("GET", "/msi/token", mi.token, "mi.token"),
+                ("GET", "/v1/rest/auth/metadata", self.kusto_metadata, "kusto.data.metadata"),
+                ("GET", k + "/v1/rest/auth/metadata", self.kusto_metadata, "kusto.data.metadata"),
+                ("POST", k + "/v1/rest/mgmt", kusto.mgmt, "kusto.data.mgmt"),
+                ("POST", k + "/v2/rest/query", kusto.query, "kusto.data.query"),
+            ]
         )
-        r.add(
-            "GET",
-            "/{tenant}/v2.0/.well-known/openid-configuration",
-            self.entra.openid_configuration,
-            "entra.openid",
+        providers = (
+            Resources(self.arm),
+            ManagedIdentities(self.arm),
+            Kusto(self.arm),
+            Web(self.arm),
         )
-        r.add("POST", "/{tenant}/oauth2/v2.0/token", self.entra.token, "entra.token")
-        r.add("GET", "/{tenant}/discovery/v2.0/keys", self.entra.keys, "entra.keys")
-        r.add("GET", "/msi/token", self.mi.token, "mi.token")
-        for prefix in ("", "/kusto/{cluster}"):
-            r.add(
-                "GET",
-                prefix + "/v1/rest/auth/metadata",
-                lambda req: metadata(req, self.base_url),
-                "kusto.data.metadata",
-            )
-        r.add("POST", "/kusto/{cluster}/v1/rest/mgmt", self.kusto.mgmt, "kusto.data.mgmt")
-        r.add("POST", "/kusto/{cluster}/v2/rest/query", self.kusto.query, "kusto.data.query")
+        for routes in (*(p.routes() for p in providers), self.arm.routes()):
+            r.add_all([(m, path, self.arm.guarded(h), name) for m, path, h, name in routes])
+
+    def metadata_endpoints(self, req: Request) -> Response:
+        return metadata_endpoints(req, self.world.tenant_id)
+
+    def kusto_metadata(self, req: Request) -> Response:
+        return metadata(req, self.base_url)
 
     # --- the whole request path ----------------------------------------------------------
     def handle(self, req: Request) -> Response:
-        if req.path.startswith("/_emulator/"):
-            return self.admin(req)
-        route = self.router.match(req.method, req.path)
-        arm = None
-        if route is None and req.path.lower().startswith("/subscriptions"):
-            arm = self.arm_router.match(req.method, req.path)
-        name = (route or arm or (None, None, "unknown"))[2]
-        if self.world.knobs.latency_ms:
-            time.sleep(self.world.knobs.latency_ms / 1000)
-        injected = faults.take(self.world, name, req.method, ("status", "drop"))
-        if injected is not None:
-            resp = self._fault_response(injected, name)
-        elif route is not None:
-            handler, params, _ = route
-            req.params = params
-            resp = handler(req)
-        elif arm is not None:
-            handler, params, _ = arm
-            req.params = params
-            resp = self.arm.guard(req) or handler(req)
-        elif req.path.lower().startswith("/subscriptions") and self.arm_router.path_known(req.path):
-            resp = arm_error(
+        found = self.router.match(req.method, req.path)
+        name = found.name if found else "unknown"
+        admin = name.startswith(ADMIN)
+        self.arm.settle()
+        try:
+            if not admin:
+                self._delay_or_fault(name, req.method)
+            if found is None:
+                raise self._no_route(req)
+            req.params = found.params
+            resp = found.handler(req)
+        except HttpError as e:
+            resp = e.response
+        if not admin:
+            self._record(req, resp, name)
+        return resp
+
+    def _no_route(self, req: Request) -> HttpError:
+        if req.path.lower().startswith("/subscriptions") and self.router.path_known(req.path):
+            return ArmError(
                 405,
                 "MethodNotAllowed",
                 f"The requested resource does not support http method '{req.method}'.",
             )
-        else:
-            resp = arm_error(
-                404, "NotFound", f"The kustomi emulator serves no {req.method} {req.path}."
-            )
-        self._record(req, resp, name)
-        return resp
+        return ArmError(404, "NotFound", f"The kustomi emulator serves no {req.method} {req.path}.")
+
+    def _delay_or_fault(self, route: str, method: str) -> None:
+        if self.world.knobs.latency_ms:
+            time.sleep(self.world.knobs.latency_ms / 1000)
+        rule = faults.take(self.world, route, method, ("status", "drop"))
+        if rule is not None:
+            raise HttpError(self._fault_response(rule, route))
 
     def _fault_response(self, rule: dict[str, Any], route: str) -> Response:
         if rule.get("kind") == "drop":
@@ -178,44 +183,70 @@ class Emulator:
             self.log.append(entry)
 
     # --- admin API (not an Azure path) ---------------------------------------------------
-    def admin(self, req: Request) -> Response:
-        path, w = req.path, self.world
-        if path == "/_emulator/health":
-            return json_response(200, {"ok": True})
-        if path == "/_emulator/state" and req.method == "GET":
-            return json_response(200, w.dump())
-        if path == "/_emulator/requests" and req.method == "GET":
-            with self.log_lock:
-                return json_response(200, {"requests": list(self.log)})
-        if path == "/_emulator/requests" and req.method == "DELETE":
-            with self.log_lock:
-                self.log.clear()
-            return Response(204)
-        if path == "/_emulator/scenario" and req.method == "POST":
-            self.load(World.from_scenario(req.json() or {}))
-            return json_response(200, self.environment())
-        if path == "/_emulator/knobs" and req.method == "POST":
-            with w.lock:
-                w.knobs = Knobs(**{**vars(w.knobs), **(req.json() or {})})
-            return json_response(200, vars(w.knobs))
-        if path == "/_emulator/faults" and req.method == "POST":
-            with w.lock:
-                w.faults = list(req.json() or [])
-            return json_response(200, {"faults": w.faults})
-        if path == "/_emulator/app-env" and req.method == "GET":
-            rg, app = req.query.get("resource_group", ""), req.query.get("app", "")
-            slot = req.query.get("slot", "")
-            site = w.sites.get((rg.lower(), app.lower(), slot.lower()))
-            if site is None:
-                return json_response(404, {"error": f"no app {app!r} (slot {slot!r}) in {rg!r}"})
-            return json_response(
-                200,
-                {
-                    "IDENTITY_ENDPOINT": f"{self.base_url}/msi/token",
-                    "IDENTITY_HEADER": site.identity_header,
-                },
+    def admin_routes(self) -> list[Route]:
+        a = "/_emulator"
+        return [
+            ("GET", a + "/health", lambda req: json_response(200, {"ok": True}), ADMIN + "health"),
+            (
+                "GET",
+                a + "/state",
+                lambda req: json_response(200, self.world.dump()),
+                ADMIN + "state",
+            ),
+            ("GET", a + "/requests", self.get_requests, ADMIN + "requests"),
+            ("DELETE", a + "/requests", self.clear_requests, ADMIN + "requests"),
+            ("POST", a + "/scenario", self.post_scenario, ADMIN + "scenario"),
+            ("POST", a + "/knobs", self.post_knobs, ADMIN + "knobs"),
+            ("POST", a + "/faults", self.post_faults, ADMIN + "faults"),
+            ("GET", a + "/app-env", self.app_env, ADMIN + "app-env"),
+            # Anything else under /_emulator/ is the admin API's own 404, not ARM's.
+            ("GET", a + "/{unknown}", self.admin_not_found, ADMIN + "unknown"),
+            ("POST", a + "/{unknown}", self.admin_not_found, ADMIN + "unknown"),
+        ]
+
+    def get_requests(self, req: Request) -> Response:
+        with self.log_lock:
+            return json_response(200, {"requests": list(self.log)})
+
+    def clear_requests(self, req: Request) -> Response:
+        with self.log_lock:
+            self.log.clear()
+        return Response(204)
+
+    def post_scenario(self, req: Request) -> Response:
+        self.load(World.from_scenario(req.json() or {}))
+        return json_response(200, self.environment())
+
+    def post_knobs(self, req: Request) -> Response:
+        w = self.world
+        with w.lock:
+            w.knobs = Knobs(**{**vars(w.knobs), **(req.json() or {})})
+        return json_response(200, vars(w.knobs))
+
+    def post_faults(self, req: Request) -> Response:
+        w = self.world
+        with w.lock:
+            w.faults = list(req.json() or [])
+        return json_response(200, {"faults": w.faults})
+
+    def app_env(self, req: Request) -> Response:
+        rg, app = req.query.get("resource_group", ""), req.query.get("app", "")
+        slot = req.query.get("slot", "")
+        site = self.world.sites.get((rg.lower(), app.lower(), slot.lower()))
+        if site is None:
+            raise HttpError(
+                json_response(404, {"error": f"no app {app!r} (slot {slot!r}) in {rg!r}"})
             )
-        return json_response(404, {"error": f"no admin route {req.method} {path}"})
+        return json_response(
+            200,
+            {
+                "IDENTITY_ENDPOINT": f"{self.base_url}/msi/token",
+                "IDENTITY_HEADER": site.identity_header,
+            },
+        )
+
+    def admin_not_found(self, req: Request) -> Response:
+        raise HttpError(json_response(404, {"error": f"no admin route {req.method} {req.path}"}))
 
     def environment(self) -> dict[str, str]:
         """What a shell needs to point kustomi and the Azure SDKs at this emulator."""
@@ -333,7 +364,7 @@ class RunningEmulator:
     def write_env(self) -> Path:
         """DIR/env: POSIX export lines. Owner-only, since it holds the operator's secret."""
         path = self.state_dir / "env"
-        text = "".join(f"export {k}={_shell_quote(v)}\n" for k, v in self.environment().items())
+        text = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in self.environment().items())
         path.touch(mode=0o600)
         path.write_text(text)
         (self.state_dir / "endpoint").write_text(self.base_url)
@@ -342,10 +373,6 @@ class RunningEmulator:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
-
-
-def _shell_quote(value: str) -> str:
-    return "'" + value.replace("'", "'\"'\"'") + "'"
 
 
 def load_scenario(path: Path | None) -> World:

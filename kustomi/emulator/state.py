@@ -14,7 +14,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-# Kusto database roles as ARM spells them (ARM.md B.3) and as KQL spells them (plural, 2.1).
+# Kusto database roles as ARM spells them (DatabasePrincipalRole in kusto.json) and as KQL
+# spells them (plural: https://learn.microsoft.com/kusto/management/manage-database-security-roles).
 DB_ROLES = ("Admin", "Ingestor", "Monitor", "User", "UnrestrictedViewer", "Viewer")
 KQL_ROLE = {r.lower() + "s": r for r in DB_ROLES}
 READ_ROLES = {"Admin", "User", "Viewer", "UnrestrictedViewer"}
@@ -109,6 +110,11 @@ class Site:
     app_settings: dict[str, str] = field(default_factory=dict)
     connection_strings: dict[str, dict[str, str]] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    # The plan's SKU as the site reports it (properties.sku); "" means: from the kind, Dynamic
+    # (Consumption) for a function app, Standard otherwise.
+    sku: str = ""
+    # Slot-sticky setting names (config/slotConfigNames); production sites only.
+    slot_config_names: dict[str, list[str]] = field(default_factory=dict)
     # What the platform puts in IDENTITY_HEADER for processes of this site. Never logged.
     identity_header: str = field(default_factory=lambda: secrets.token_hex(16))
 
@@ -118,7 +124,10 @@ class Knobs:
     entra_propagation_seconds: float = 0.0
     role_propagation_seconds: float = 0.0
     latency_ms: float = 0.0
-    lro_running_polls: int = 0  # status polls that answer Running before the LRO ends
+    lro_seconds: float = 0.0  # how long a long-running operation runs, on the server's clock
+    # Seconds a client should wait between LRO polls. azure-core ignores 0 and falls back to
+    # its polling_interval (_extract_delay in azure/core/polling/base_polling.py).
+    lro_retry_after: float = 1.0
 
 
 @dataclass
@@ -156,7 +165,7 @@ class World:
     def entra_principal(self, principal_id: str) -> dict[str, str] | None:
         """What Entra knows of an id: app_id, object_id, name, type and since when.
 
-        A new identity is unknown for `entra_propagation_seconds` (ARM.md B.3, "not found in
+        A new identity is unknown for `entra_propagation_seconds` (Kusto's "was not found in
         AAD tenant"): Entra replicates a new service principal with a delay.
         """
         pid = principal_id.lower()
@@ -320,6 +329,7 @@ class World:
             slot=slot,
             app_settings=dict(s.get("app_settings", {})),
             connection_strings=copy.deepcopy(s.get("connection_strings", {})),
+            sku=s.get("sku", ""),
         )
         if s.get("system_assigned"):
             site.system_assigned = {
@@ -400,6 +410,7 @@ class World:
                         "user_assigned": list(s.user_assigned),
                         "app_settings": dict(s.app_settings),
                         "connection_strings": copy.deepcopy(s.connection_strings),
+                        "slot_config_names": copy.deepcopy(s.slot_config_names),
                     }
                     for s in self.sites.values()
                 ],

@@ -1,4 +1,4 @@
-"""Requests, responses and routing for the emulator: no Azure semantics here."""
+"""Requests, responses, routing and resource ids for the emulator: no Azure semantics here."""
 
 from __future__ import annotations
 
@@ -39,13 +39,22 @@ class Response:
     drop: bool = False  # close the connection without answering (fault injection)
 
 
+class HttpError(Exception):
+    """An error answer, raised from anywhere under a handler; `Emulator.handle` sends it."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
 def json_response(status: int, doc: Any, headers: dict[str, str] | None = None) -> Response:
     h = {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
     return Response(status, json.dumps(doc).encode(), h)
 
 
 def arm_error(status: int, code: str, message: str, **extra: Any) -> Response:
-    """ARM's common-types ErrorResponse envelope (ARM.md D)."""
+    """ARM's common-types ErrorResponse envelope: {"error": {"code", "message", ...}}
+    (specification/common-types/resource-management/v5/types.json, ErrorResponse)."""
     return json_response(
         status,
         {"error": {"code": code, "message": message, **extra}},
@@ -53,33 +62,73 @@ def arm_error(status: int, code: str, message: str, **extra: Any) -> Response:
     )
 
 
-def app_service_error(status: int, code: str, message: str) -> Response:
-    """App Service's own capitalised, unwrapped error body (ARM.md C, "Web error shapes")."""
-    return json_response(
-        status,
-        {
+class ArmError(HttpError):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(arm_error(status, code, message))
+
+
+class AppServiceError(HttpError):
+    """App Service's own capitalised, unwrapped error body, which the SDK cannot parse into
+    `e.error` (shape from Azure/azure-libraries-for-net#1079)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        entity = {
+            "ExtendedCode": "04010",
+            "MessageTemplate": message,
+            "Parameters": [],
+            "Code": code,
+            "Message": message,
+        }
+        body = {
             "Code": code,
             "Message": message,
             "Target": None,
-            "Details": [
-                {"Message": message},
-                {"Code": code},
-                {
-                    "ErrorEntity": {
-                        "ExtendedCode": "04010",
-                        "MessageTemplate": message,
-                        "Parameters": [],
-                        "Code": code,
-                        "Message": message,
-                    }
-                },
-            ],
+            "Details": [{"Message": message}, {"Code": code}, {"ErrorEntity": entity}],
             "Innererror": None,
-        },
-    )
+        }
+        super().__init__(json_response(status, body))
+
+
+@dataclass(frozen=True)
+class ResourceId:
+    """An ARM path split into its parts. `types` and `names` alternate after the provider
+    namespace; a path with an odd number of segments there ends in an action (`types[-1]`)."""
+
+    subscription: str | None
+    resource_group: str | None
+    namespace: str
+    types: tuple[str, ...]
+    names: tuple[str, ...]
+
+    @property
+    def type(self) -> str:
+        return "/".join(self.types)
+
+
+def parse_resource_id(path: str) -> ResourceId:
+    segments = [unquote(s) for s in path.strip("/").split("/") if s]
+    lower = [s.lower() for s in segments]
+    sub = segments[1] if lower[:1] == ["subscriptions"] and len(segments) > 1 else None
+    rg = segments[3] if lower[2:3] == ["resourcegroups"] and len(segments) > 3 else None
+    if "providers" not in lower:
+        kind = "resourceGroups" if lower[2:3] == ["resourcegroups"] else "subscriptions"
+        return ResourceId(sub, rg, "Microsoft.Resources", (kind,), tuple(segments[3:4]))
+    at = len(lower) - 1 - lower[::-1].index("providers")  # the last one: nested extensions
+    namespace = segments[at + 1] if at + 1 < len(segments) else ""
+    rest = segments[at + 2 :]
+    return ResourceId(sub, rg, namespace, tuple(rest[0::2]), tuple(rest[1::2]))
 
 
 Handler = Callable[[Request], Response]
+# One route: method, path pattern ({name} matches one segment), handler, route name.
+Route = tuple[str, str, Handler, str]
+
+
+@dataclass
+class Match:
+    handler: Handler
+    params: dict[str, str]
+    name: str
 
 
 class Router:
@@ -92,13 +141,17 @@ class Router:
         regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern)
         self._routes.append((method, re.compile(f"^{regex}/?$", re.IGNORECASE), handler, name))
 
-    def match(self, method: str, path: str) -> tuple[Handler, dict[str, str], str] | None:
+    def add_all(self, routes: list[Route]) -> None:
+        for method, pattern, handler, name in routes:
+            self.add(method, pattern, handler, name)
+
+    def match(self, method: str, path: str) -> Match | None:
         for m, rx, handler, name in self._routes:
             found = rx.match(path)
             if found and m == method:
                 # Path segments arrive percent-encoded (a database named "Sales Archive" is
                 # Sales%20Archive on the wire); the services see the decoded name.
-                return handler, {k: unquote(v) for k, v in found.groupdict().items()}, name
+                return Match(handler, {k: unquote(v) for k, v in found.groupdict().items()}, name)
         return None
 
     def path_known(self, path: str) -> bool:

@@ -181,19 +181,20 @@ def test_grant_dry_run_writes_nothing(world, kustomi):
 
 
 def test_grant_says_it_waits_for_a_slow_principal_assignment(world, kustomi):
-    """The assignment is an LRO polled every Retry-After (1 s here): past 5 s, a line says so."""
-    world.knobs(lro_running_polls=7)
+    """The assignment is an LRO polled every Retry-After (0.2 s here): past 5 s (kustomi's
+    progress interval), a line says so."""
+    world.knobs(lro_seconds=5.2, lro_retry_after=0.2)
     _identity(kustomi)
     r = kustomi("-o", "json", *GRANT_VIEWER)
     assert r.exit_code == 0, r.stderr
     assert "waiting for Azure to finish principal assignment kustomi-viewer-" in r.stderr
     polls = [x for x in world.requests() if x["route"] == "arm.operationResults"]
-    assert len(polls) >= 7
+    assert len(polls) >= 10
     assert world.database("adxbusy", "Sales")["principals"][0]["role"] == "Viewer"
 
 
 def test_grant_retries_while_entra_does_not_know_the_identity(world, kustomi):
-    world.knobs(entra_propagation_seconds=3)
+    world.knobs(entra_propagation_seconds=0.8)
     _identity(kustomi)
     r = kustomi(
         "-o",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -238,7 +239,7 @@ def test_a_custom_cloud_from_the_arm_endpoint_alone(emu, kustomi, monkeypatch):
 def test_emulator_env_prints_the_env_file(emu, kustomi, tmp_path):
     r = kustomi("emulator", "env", "--state-dir", str(emu.running.state_dir))
     assert r.exit_code == 0
-    assert f"export KUSTOMI_ARM_ENDPOINT='{emu.url}'" in r.stdout
+    assert f"export KUSTOMI_ARM_ENDPOINT={shlex.quote(emu.url)}\n" in r.stdout
     missing = kustomi("emulator", "env", "--state-dir", str(tmp_path / "none"))
     assert missing.exit_code == 3 and "kustomi emulator serve" in missing.stderr
 

@@ -158,7 +158,7 @@ def test_role_mismatch_ingestor_for_an_input_binding(world, kustomi, monkeypatch
 
 
 def test_propagation_with_wait_succeeds_after_retries(world, kustomi, monkeypatch):
-    world.knobs(role_propagation_seconds=5)
+    world.knobs(role_propagation_seconds=1)
     _setup(kustomi)
     _inside_app(world, monkeypatch)
     r = _verify(kustomi, world, "--role", "viewer", "--wait", "20")

@@ -1,5 +1,5 @@
 """What every ARM request goes through: tokens, roles, 404 kinds, throttling, faults, and the
-cloud metadata document (ARM.md D)."""
+cloud metadata document."""
 
 from __future__ import annotations
 
@@ -97,11 +97,19 @@ def test_subscriptions_and_cloud_metadata_configure_a_custom_cloud(emu):
 
 def test_429_with_retry_after_is_retried_by_the_sdk_then_succeeds(emu):
     emu.faults(
-        [{"route": "web.sites.get", "kind": "status", "status": 429, "retry_after": 1, "times": 1}]
+        [
+            {
+                "route": "web.sites.get",
+                "kind": "status",
+                "status": 429,
+                "retry_after": 0.3,
+                "times": 1,
+            }
+        ]
     )
     t = time.monotonic()
     site = client("web").web_apps.get("rg-demo", "func-orders")
-    assert site.name == "func-orders" and time.monotonic() - t >= 0.9
+    assert site.name == "func-orders" and time.monotonic() - t >= 0.3
     statuses = [r["status"] for r in emu.requests() if r["route"] == "web.sites.get"]
     assert statuses == [429, 200]
 
@@ -151,3 +159,42 @@ def test_api_version_is_required_and_checked(emu):
     wrong = raw("GET", path, api="2024-11-30")  # Microsoft.ManagedIdentity's, not Web's
     assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "NoRegisteredProviderFound"
     assert raw("GET", path, api="2025-05-01").status_code == 200
+
+
+def test_every_api_version_the_specs_publish_is_served_and_others_get_arms_wording(emu):
+    """`az identity create` (azure-cli 2.91) sends 2025-05-31-preview."""
+    identity = (
+        f"/subscriptions/{sub()}/resourceGroups/rg-demo/providers/"
+        "Microsoft.ManagedIdentity/userAssignedIdentities/id-az"
+    )
+    assert raw("PUT", identity, {"location": "westeurope"}, api="2025-05-31-preview").ok
+    for path, version in (
+        (identity, "2018-11-30"),
+        (
+            f"/subscriptions/{sub()}/resourceGroups/rg-data/providers/Microsoft.Kusto/clusters/adxdemo",
+            "2019-09-07",
+        ),
+        (
+            f"/subscriptions/{sub()}/resourceGroups/rg-demo/providers/Microsoft.Web/sites/func-orders",
+            "2016-08-01",
+        ),
+        (f"/subscriptions/{sub()}/resourcegroups/rg-demo", "2019-10-01"),
+        (f"/subscriptions/{sub()}", "2016-06-01"),
+    ):
+        assert raw("GET", path, api=version).status_code == 200, (path, version)
+    bad = raw("PUT", identity, {"location": "West Europe"}, api="2099-01-01")
+    error = bad.json()["error"]
+    assert (bad.status_code, error["code"]) == (400, "NoRegisteredProviderFound")
+    assert error["message"].startswith(
+        "No registered resource provider found for location 'westeurope' and API version "
+        "'2099-01-01' for type 'userAssignedIdentities'. The supported api-versions are "
+        "'2015-08-31-preview, 2018-11-30, "
+    )
+    assert "2025-05-31-preview" in error["message"]
+    assert "'. The supported locations are '" in error["message"]
+    assignments = (
+        f"/subscriptions/{sub()}/resourceGroups/rg-data/providers/Microsoft.Kusto/clusters/"
+        "adxdemo/databases/Orders/principalAssignments"
+    )
+    nested = raw("GET", assignments, api="2099-01-01").json()["error"]["message"]
+    assert "for type 'clusters/databases/principalAssignments'" in nested

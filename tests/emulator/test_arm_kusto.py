@@ -1,6 +1,8 @@
-"""Microsoft.Kusto against the official examples (ARM.md B)."""
+"""Microsoft.Kusto against the official examples (tests/reference/arm-examples)."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 from azure.core.exceptions import HttpResponseError
@@ -120,14 +122,12 @@ def test_invalid_role_and_unknown_principal_are_400_with_service_codes(emu):
 
 
 def test_entra_propagation_delay_refuses_a_new_identity_for_a_while(emu):
-    emu.knobs(entra_propagation_seconds=1.5)
+    emu.knobs(entra_propagation_seconds=0.4)
     ident = _identity()
     with pytest.raises(HttpResponseError) as early:
         _grant(ident)
     assert "not found in AAD tenant" in early.value.error.message
-    import time
-
-    time.sleep(1.6)
+    time.sleep(0.45)
     assert _grant(ident).provisioning_state == "Succeeded"
 
 
@@ -199,7 +199,7 @@ def test_failed_lro_raises_and_leaves_no_assignment(emu):
 
 def test_operation_status_matches_the_example(emu):
     ident = _identity()
-    emu.knobs(lro_running_polls=1)
+    emu.knobs(lro_seconds=0.3)
     put = raw(
         "PUT",
         f"/subscriptions/{sub()}{K}/databases/Orders/principalAssignments/pa9",
@@ -216,6 +216,7 @@ def test_operation_status_matches_the_example(emu):
     assert put.status_code == 201 and put.headers["Retry-After"] == "1"
     monitor = put.headers["Azure-AsyncOperation"].removeprefix(emu.url)
     running = raw("GET", monitor).json()
+    time.sleep(0.35)
     done = raw("GET", monitor).json()
     assert (running["status"], done["status"]) == ("Running", "Succeeded")
     ex = example(EX + "KustoOperationResultsGet.json")

@@ -1,4 +1,4 @@
-"""Microsoft.ManagedIdentity against the official examples (ARM.md A)."""
+"""Microsoft.ManagedIdentity against the official examples (tests/reference/arm-examples)."""
 
 from __future__ import annotations
 

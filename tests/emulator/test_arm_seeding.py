@@ -1,5 +1,5 @@
 """The routes a world is seeded through (clusters, databases, sites, slots), the remaining
-list and config routes, and the admin API (ARM.md B, C, D)."""
+list and config routes, and the admin API."""
 
 from __future__ import annotations
 

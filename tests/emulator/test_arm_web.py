@@ -1,4 +1,4 @@
-"""Microsoft.Web sites, slots and app settings (ARM.md C)."""
+"""Microsoft.Web sites, slots and app settings."""
 
 from __future__ import annotations
 
@@ -176,3 +176,39 @@ def test_missing_site_and_slot_are_404(emu):
         "ResourceNotFound"
     )
     assert raw("GET", f"/subscriptions/{sub()}{S}/slots/nope", api=API).status_code == 404
+
+
+def test_a_site_has_the_properties_clients_read(emu):
+    """`az functionapp config appsettings set|list` read properties.sku (KeyError without it);
+    a function app on the Consumption plan says Dynamic, as in Azure."""
+    site = raw("GET", f"/subscriptions/{sub()}{S}", api=API).json()
+    props = site["properties"]
+    ex = example("Microsoft.Web/GetWebApp.json")["properties"]
+    read = ("sku", "state", "hostNames", "enabledHostNames", "serverFarmId", "reserved")
+    assert missing_keys(props, {k: ex[k] for k in (*read, "siteConfig")}, depth=1) == []
+    basics = ("alwaysOn", "ftpsState", "linuxFxVersion", "minTlsVersion", "numberOfWorkers")
+    assert missing_keys(props["siteConfig"], {k: ex["siteConfig"][k] for k in basics}) == []
+    assert (site["kind"], props["sku"], props["reserved"]) == ("functionapp,linux", "Dynamic", True)
+    assert "/providers/Microsoft.Web/serverfarms/" in props["serverFarmId"]
+
+
+def test_slot_config_names_are_read_and_replaced_on_the_site(emu):
+    web = client("web")
+    first = web.web_apps.list_slot_configuration_names("rg-demo", "func-orders")
+    assert (first.app_setting_names, first.connection_string_names) == ([], [])
+    web.web_apps.update_slot_configuration_names(
+        "rg-demo", "func-orders", {"properties": {"appSettingNames": ["KUSTO_DB", "SLOT_ONLY"]}}
+    )
+    web.web_apps.update_slot_configuration_names(
+        "rg-demo", "func-orders", {"properties": {"appSettingNames": ["KUSTO_DB"]}}
+    )
+    got = raw("GET", f"/subscriptions/{sub()}{S}/config/slotConfigNames", api=API).json()
+    assert got["id"].endswith("/sites/func-orders/config/slotConfigNames")
+    assert (got["name"], got["type"]) == ("slotConfigNames", "Microsoft.Web/sites/config")
+    assert got["properties"] == {
+        "appSettingNames": ["KUSTO_DB"],  # a PUT replaces the lists
+        "connectionStringNames": [],
+        "azureStorageConfigNames": [],
+    }
+    slot = raw("GET", f"/subscriptions/{sub()}{S}/slots/staging/config/slotConfigNames", api=API)
+    assert slot.status_code == 404  # a site's setting, not a slot's

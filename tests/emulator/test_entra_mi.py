@@ -1,5 +1,5 @@
 """Entra sign-in (client credentials) and the App Service managed-identity endpoint
-(KUSTO_AND_IDENTITY.md 4)."""
+(https://learn.microsoft.com/azure/app-service/overview-managed-identity#rest-endpoint-reference)."""
 
 from __future__ import annotations
 

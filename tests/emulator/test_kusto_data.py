@@ -1,5 +1,5 @@
-"""The Kusto data plane, driven by azure-kusto-data, against kusto-samples
-(KUSTO_AND_IDENTITY.md 1 and 2)."""
+"""The Kusto data plane, driven by azure-kusto-data, against the samples in
+tests/reference/kusto-samples (https://learn.microsoft.com/kusto/api/rest/response-v2)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from azure.kusto.data import KustoClient, KustoConnectionStringBuilder
 from azure.kusto.data.exceptions import KustoApiError, KustoServiceError
 
 from tests.conftest import REFERENCE
-from tests.emulator.helpers import client, credential
+from tests.emulator.helpers import client, credential, raw, sub
 
 SAMPLES = REFERENCE / "kusto-samples"
 
@@ -147,11 +147,11 @@ def test_kql_add_and_arm_share_one_state(emu, monkeypatch):
 
 
 def test_role_propagation_delay(emu, monkeypatch):
-    emu.knobs(role_propagation_seconds=2.5)
+    emu.knobs(role_propagation_seconds=0.6)
     _, kc = _identity_in_app(emu, monkeypatch)
     with pytest.raises(KustoApiError):
         kc.execute_query("Orders", "print 1")
-    time.sleep(2.6)
+    time.sleep(0.65)
     assert kc.execute_query("Orders", "print 1").primary_results[0].rows[0][0] == 1
 
 
@@ -235,3 +235,50 @@ def test_the_request_log_tells_writes_from_reads(emu):
     admin.execute_mgmt("Orders", ".show database Orders principals")
     admin.execute_mgmt("Orders", f".add database Orders viewers ('aadapp={ident.client_id}')")
     assert [w["route"] for w in emu.writes()] == ["msi.identities.put", "kusto.data.mgmt"]
+
+
+def _assignment_put_nobody_polls(ident):
+    """A principal-assignment PUT sent raw, as a client that never polls would."""
+    path = (
+        f"/subscriptions/{sub()}/resourceGroups/rg-data/providers/Microsoft.Kusto/clusters/"
+        "adxdemo/databases/Orders/principalAssignments/pa-raw"
+    )
+    body = {
+        "properties": {
+            "principalId": ident.client_id,
+            "role": "Viewer",
+            "principalType": "App",
+            "tenantId": ident.tenant_id,
+        }
+    }
+    return path, raw("PUT", path, body, api="2025-02-14")
+
+
+def test_an_assignment_takes_effect_after_its_operation_even_if_nobody_polls(emu, monkeypatch):
+    """In Azure the operation runs on the server; polling only reads its status."""
+    emu.knobs(lro_seconds=0.4)
+    ident, kc = _identity_in_app(emu, monkeypatch, role=None)
+    path, put = _assignment_put_nobody_polls(ident)
+    assert put.status_code == 201 and put.json()["properties"]["provisioningState"] == "Creating"
+    with pytest.raises(KustoApiError):  # not enforced while the operation runs
+        kc.execute_query("Orders", "print 1")
+    time.sleep(0.45)
+    assert kc.execute_query("Orders", "print 1").primary_results[0].rows[0][0] == 1
+    assert not any(r["route"] == "arm.operationResults" for r in emu.requests())
+    got = raw("GET", path, api="2025-02-14").json()
+    assert got["properties"]["provisioningState"] == "Succeeded"
+
+
+def test_a_deleted_assignment_stops_being_enforced_once_the_delete_finished(emu, monkeypatch):
+    ident, kc = _identity_in_app(emu, monkeypatch, role=None)
+    path, _ = _assignment_put_nobody_polls(ident)
+    assert kc.execute_query("Orders", "print 1").primary_results[0].rows[0][0] == 1
+    emu.knobs(lro_seconds=0.4)
+    deleted = raw("DELETE", path, api="2025-02-14")
+    assert deleted.status_code == 202 and "Azure-AsyncOperation" in deleted.headers
+    assert kc.execute_query("Orders", "print 1").primary_results[0].rows[0][0] == 1
+    time.sleep(0.45)
+    with pytest.raises(KustoApiError):
+        kc.execute_query("Orders", "print 1")
+    assert raw("GET", path, api="2025-02-14").status_code == 404
+    assert not any(r["route"] == "arm.operationResults" for r in emu.requests())
