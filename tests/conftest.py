@@ -133,7 +133,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     # Should anything fall through to IMDS, it reaches a closed loopback port, not the network
-    # (azure-identity and MSAL both honour this variable; KUSTO_AND_IDENTITY.md 4.4).
+    # (azure-identity reads it in azure/identity/_credentials/imds.py).
     monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9")
     monkeypatch.setenv("AZURE_CONFIG_DIR", str(tmp_path / "az"))
     monkeypatch.setenv("COLUMNS", "200")
