@@ -10,7 +10,8 @@ Signed out (`"logged_in": false`) it fails as the real one does ("Please run 'az
 
 Each run appends a line to `az-calls.jsonl` beside it: the resource and tenant asked for, the
 exit code, and when it started and ended, so that tests can count runs per audience and see overlap.
-`delay` seconds stand in for the real CLI's start-up (about a second). Standard library only.
+`delay` seconds stand in for the real CLI's start-up (about a second); `expires_in` seconds,
+when set, replace the token's lifetime in what it prints. Standard library only.
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ def run(argv: list[str]) -> int:
         error = json.loads(e.read() or b"{}")
         sys.stderr.write(f"ERROR: {error.get('error_description', e)}\n")
         return 1
-    expires_on = int(time.time()) + int(body["expires_in"])
+    expires_on = int(time.time()) + int(config.get("expires_in", body["expires_in"]))
     print(
         json.dumps(
             {

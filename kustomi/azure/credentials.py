@@ -310,9 +310,8 @@ class OperatorCredential:
             timer.cancel()
 
     def close(self) -> None:
-        for _, credential in self.chain:
-            with contextlib.suppress(Exception):
-                credential.close()
+        """Nothing: every client of the session shares this credential, and azure-kusto-data
+        closes its credential when its client closes (AzureIdentityTokenCredentialProvider)."""
 
 
 def _due(token: Any) -> bool:

@@ -137,6 +137,18 @@ def test_each_audience_is_fetched_once_and_at_the_same_time(
     assert second["start"] < first["end"]
 
 
+def test_a_token_near_expiry_is_fetched_again(kustomi: Any, world: Any, az: Az) -> None:
+    """A token that expires within five minutes is not reused (as azure-core's own policy)."""
+    az.set(expires_in=120)
+    r = kustomi("-o", "json", *grant_kql(world))
+    assert r.exit_code == 0, r.stderr
+    kusto = [q for q in world.requests() if q["route"] in ("kusto.data.mgmt", "kusto.data.query")]
+    runs = [c for c in az.calls() if c["resource"] != "https://management.azure.com"]
+    # One run up front, then one for each request, since no token outlives the margin.
+    assert len(kusto) >= 2
+    assert len(runs) == 1 + len(kusto)
+
+
 def test_slow_sign_in_says_what_it_waits_on(
     kustomi: Any, world: Any, az: Az, monkeypatch: pytest.MonkeyPatch
 ) -> None:
