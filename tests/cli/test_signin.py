@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from kustomi.errors import KustomiError
 from tests import fake_az
 from tests.conftest import SCENARIOS
 
@@ -275,3 +276,28 @@ def test_no_credential_works_for_kusto_either(kustomi: Any, world: Any, az: Az) 
     # At most the cluster's sign-in metadata was read (it names the token's audience;
     # azure-kusto-data keeps it for the process).
     assert {q["route"] for q in world.requests()} <= {"kusto.data.metadata"}
+
+
+def test_azure_token_credentials_values_are_azure_identitys(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """kustomi accepts what azure-identity's DefaultAzureCredential accepts, and the README
+    lists each value."""
+    from azure.identity import DefaultAzureCredential
+
+    from kustomi.azure import credentials
+    from tests.cli.test_docs import README
+
+    section = README.split("## How kustomi signs in", 1)[1].split("\n## ", 1)[0]
+    for value in ["dev", "prod", *credentials.NAMES.values()]:
+        monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", value)
+        DefaultAzureCredential()  # raises ValueError for a value it does not know
+        names, why = credentials.chosen_names()
+        assert names and value.lower() in why.lower()
+        assert f"`{value}`" in section
+    monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "SharedTokenCacheCredential")
+    with pytest.raises(ValueError):
+        DefaultAzureCredential()
+    with pytest.raises(KustomiError) as e:
+        credentials.chosen_names()
+    assert e.value.exit_code == 2
