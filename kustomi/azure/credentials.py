@@ -269,7 +269,7 @@ class OperatorCredential:
                 continue
             except Exception as e:
                 raise AuthError(
-                    f"Could not sign in to Azure with {name}: {_first_line(e)}", hint=HINT
+                    f"could not sign in to Azure with {name}: {_first_line(e)}", hint=HINT
                 ) from None
             self.signed_in_with = name
             log.info(
@@ -281,7 +281,7 @@ class OperatorCredential:
             )
             return token
         raise AuthError(
-            f"Could not sign in to Azure: no credential gave a token ({self.why}):\n"
+            f"could not sign in to Azure: no credential gave a token ({self.why}):\n"
             + "\n".join(tried),
             hint=HINT,
         )

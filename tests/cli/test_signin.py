@@ -257,7 +257,7 @@ def test_no_credential_works_exit_4_with_the_sign_in_hint(
     az.set(logged_in=False)
     r = kustomi("create-identity", "-g", "rg-demo", "-n", "id-new")
     assert r.exit_code == 4, r.stderr
-    assert "Could not sign in to Azure: no credential gave a token" in r.stderr
+    assert "could not sign in to Azure: no credential gave a token" in r.stderr
     assert "AzureCliCredential: Please run 'az login'" in r.stderr
     assert "Hint: Run `az login`" in r.stderr
     assert "AZURE_CLIENT_ID" in r.stderr
@@ -301,3 +301,18 @@ def test_azure_token_credentials_values_are_azure_identitys(
     with pytest.raises(KustomiError) as e:
         credentials.chosen_names()
     assert e.value.exit_code == 2
+
+
+def test_a_configured_service_principal_that_fails_ends_the_chain(
+    kustomi: Any, world: Any, az: Az, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As ChainedTokenCredential: a credential that is configured but refused is an error to
+    report, not a reason to sign in as someone else."""
+    for k in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID"):
+        monkeypatch.setenv(k, world.env[k])
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", "wrong-secret")
+    r = kustomi("create-identity", "-g", "rg-demo", "-n", "id-new")
+    assert r.exit_code == 4, r.stderr
+    assert "could not sign in to Azure with EnvironmentCredential" in r.stderr
+    assert "AADSTS7000215" in r.stderr and "wrong-secret" not in r.stderr
+    assert az.calls() == []
