@@ -241,9 +241,7 @@ class OperatorCredential:
         cluster waits for one sign-in round, not one per audience in a row. A sign-in error is
         raised here; any other is left for the request that needs the token to report."""
         scopes = tuple(dict.fromkeys(s for s in scopes if s))
-        if len(scopes) < 2:
-            for scope in scopes:
-                self.get_token_info(scope)
+        if not scopes:
             return
         with ThreadPoolExecutor(max_workers=len(scopes)) as pool:
             futures = [pool.submit(self.get_token_info, scope) for scope in scopes]
