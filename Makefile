@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test lint demo bench clean
+.PHONY: install test lint demo bench bench-signin clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ demo: $(STAMP)  ## start the emulator with a demo world and walk through kustomi
 
 bench: $(STAMP)  ## request counts and timings per command (prints a table)
 	$(BIN)/python bench/requests_per_command.py
+
+bench-signin: $(STAMP)  ## wall time per command, service principal against `az login`
+	$(BIN)/python bench/signin.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

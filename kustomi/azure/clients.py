@@ -9,6 +9,7 @@ from typing import Any
 
 from ..cloud import Cloud
 from ..errors import UsageError
+from .credentials import operator_credential
 
 
 def text(value: Any) -> str:
@@ -16,17 +17,6 @@ def text(value: Any) -> str:
     if value is None:
         return ""
     return str(getattr(value, "value", value))
-
-
-def operator_credential(cloud: Cloud) -> Any:
-    """DefaultAzureCredential: az login, environment service principals, managed identity."""
-    from azure.identity import DefaultAzureCredential
-
-    kwargs: dict[str, Any] = {"authority": cloud.authority_host}
-    if cloud.custom:
-        # MSAL would ask the public cloud to validate an authority it does not know.
-        kwargs["disable_instance_discovery"] = True
-    return DefaultAzureCredential(**kwargs)
 
 
 def managed_identity_credential(client_id: str) -> Any:
@@ -87,7 +77,7 @@ class Azure:
 
     @cached_property
     def credential(self) -> Any:
-        return self._credential or operator_credential(self.cloud)
+        return self._credential or operator_credential(self.cloud, self._progress)
 
     @property
     def subscription_id(self) -> str:

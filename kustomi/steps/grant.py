@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import kql
-from ..azure import identities, kusto_data, kusto_mgmt
+from ..azure import credentials, identities, kusto_data, kusto_mgmt
 from ..azure.clients import Azure
 from ..config import ClusterRef, IdentityRef, kql_role
 from ..errors import AuthError, KustomiError, ServiceError, translate
@@ -43,6 +43,9 @@ def entra_not_yet(e: Exception) -> bool:
 
 def run(azure: Azure, req: GrantRequest, dry_run: bool, progress: Progress) -> Report:
     report = Report("grant", dry_run=dry_run)
+    if req.via == "kql" and req.cluster.uri:
+        # Both audiences are known: sign in for ARM and the cluster at once, not in a row.
+        credentials.prefetch(azure, req.cluster.uri)
     ident = identities.get(azure, req.identity)
     report.data = {**ident.summary(), "role": req.role, "database": req.database, "via": req.via}
     if req.role == "Admin":

@@ -1,0 +1,350 @@
+"""How kustomi signs in as the operator: a credential chain that fits a CLI, and a token cache.
+
+The chain is built from azure-identity's own credentials, in DefaultAzureCredential's order
+(azure/identity/_credentials/default.py), with three changes for a command-line tool:
+
+- ManagedIdentityCredential is in the chain only where a managed identity can exist: an
+  App Service, Functions or Arc endpoint (IDENTITY_ENDPOINT), Cloud Shell or Azure ML
+  (MSI_ENDPOINT), or when asked for (KUSTOMI_MANAGED_IDENTITY=1, or AZURE_TOKEN_CREDENTIALS).
+  DefaultAzureCredential probes IMDS on every run, which on a laptop costs seconds before it
+  reaches `az login`.
+- WorkloadIdentityCredential only where its token file is set (AZURE_FEDERATED_TOKEN_FILE).
+- No Visual Studio Code, shared-cache or broker credentials unless AZURE_TOKEN_CREDENTIALS names
+  one: a CLI's users sign in with `az login`, `azd auth login` or a service principal.
+
+AZURE_TOKEN_CREDENTIALS follows azure-identity 1.27 (azure/identity/_internal/utils.py,
+process_credential_exclusions): `dev`, `prod`, or one credential's class name, case-insensitive;
+https://learn.microsoft.com/azure/developer/python/sdk/authentication/credential-chains
+
+Every credential that runs a subprocess (`az account get-access-token`) or sends a request gets
+no cache of its own from azure-identity ("Applications calling this method directly must also
+handle token caching", AzureCliCredential.get_token), and every SDK client asks again:
+azure-kusto-data asks the credential for each request (AzureIdentityTokenCredentialProvider
+has no cache), each management client has its own BearerTokenCredentialPolicy. So the chain
+keeps each token for the process: one `az` run per audience per command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from ..cloud import Cloud
+from ..errors import AuthError, KustomiError, UsageError
+
+log = logging.getLogger(__name__)
+
+HINT = (
+    "Run `az login` (or `azd auth login`), or set AZURE_TENANT_ID, AZURE_CLIENT_ID and "
+    "AZURE_CLIENT_SECRET for a service principal. See README, How kustomi signs in."
+)
+
+# What each credential waits on, said when sign-in is slow.
+WAITING_ON = {
+    "EnvironmentCredential": "the service principal in AZURE_CLIENT_*",
+    "WorkloadIdentityCredential": "workload identity (AZURE_FEDERATED_TOKEN_FILE)",
+    "ManagedIdentityCredential": "the managed-identity endpoint",
+    "AzureCliCredential": "the Azure CLI (az account get-access-token)",
+    "AzureDeveloperCliCredential": "the Azure Developer CLI (azd auth token)",
+    "AzurePowerShellCredential": "Azure PowerShell (Get-AzAccessToken)",
+    "VisualStudioCodeCredential": "Visual Studio Code's sign-in",
+    "InteractiveBrowserCredential": "the sign-in in your browser",
+}
+# AZURE_TOKEN_CREDENTIALS values azure-identity 1.27 accepts, lower-cased, and what kustomi
+# builds for each. `dev` and `prod` are its groups, less the credentials a CLI does not use.
+NAMES = {name.lower(): name for name in WAITING_ON}
+DEV = ("AzureCliCredential", "AzureDeveloperCliCredential", "AzurePowerShellCredential")
+PROD = ("EnvironmentCredential", "WorkloadIdentityCredential", "ManagedIdentityCredential")
+# A token this close to its expiry is fetched again (azure-core's BearerTokenCredentialPolicy
+# refreshes 300 s ahead too).
+REFRESH_MARGIN = 300
+
+
+def chosen_names(env: dict[str, str] | None = None) -> tuple[list[str], str]:
+    """The credentials to try, in order, and why (for messages): from AZURE_TOKEN_CREDENTIALS,
+    else kustomi's default chain. A value azure-identity would refuse is a usage error."""
+    env = dict(os.environ) if env is None else env
+    value = env.get("AZURE_TOKEN_CREDENTIALS", "").strip().lower()
+    if value == "dev":
+        return list(DEV), "AZURE_TOKEN_CREDENTIALS=dev"
+    if value == "prod":
+        return list(PROD), "AZURE_TOKEN_CREDENTIALS=prod"
+    if value:
+        if value not in NAMES:
+            raise UsageError(
+                f"AZURE_TOKEN_CREDENTIALS={env['AZURE_TOKEN_CREDENTIALS']!r} is not a "
+                "credential kustomi knows.",
+                hint="Use dev, prod, or one of: " + ", ".join(NAMES.values()) + ".",
+            )
+        return [NAMES[value]], f"AZURE_TOKEN_CREDENTIALS={NAMES[value]}"
+    names = ["EnvironmentCredential"]
+    if env.get("AZURE_FEDERATED_TOKEN_FILE"):
+        names.append("WorkloadIdentityCredential")
+    if (
+        env.get("IDENTITY_ENDPOINT")
+        or env.get("MSI_ENDPOINT")
+        or env.get("KUSTOMI_MANAGED_IDENTITY", "").strip().lower() in ("1", "true", "yes")
+    ):
+        names.append("ManagedIdentityCredential")
+    names += DEV
+    return names, "the default chain"
+
+
+def _build(name: str, cloud: Cloud) -> Any:
+    import azure.identity as identity
+
+    # MSAL-based credentials sign in at the cloud's authority; MSAL would ask the public cloud
+    # to validate an authority it does not know (azure-identity's disable_instance_discovery).
+    msal: dict[str, Any] = {"authority": cloud.authority_host}
+    if cloud.custom:
+        msal["disable_instance_discovery"] = True
+    if name == "EnvironmentCredential":
+        return identity.EnvironmentCredential(**msal)
+    if name == "WorkloadIdentityCredential":
+        return identity.WorkloadIdentityCredential(**msal)
+    if name == "ManagedIdentityCredential":
+        # As DefaultAzureCredential: AZURE_CLIENT_ID names a user-assigned identity.
+        return identity.ManagedIdentityCredential(client_id=os.environ.get("AZURE_CLIENT_ID"))
+    if name == "InteractiveBrowserCredential":
+        return identity.InteractiveBrowserCredential(**msal)
+    # The developer sign-ins run their own tool, which knows its cloud.
+    return getattr(identity, name)()
+
+
+class _Unavailable:
+    """A credential that could not be built (e.g. workload identity without its variables)."""
+
+    def __init__(self, error: str) -> None:
+        self.error = error
+
+    def get_token_info(self, *scopes: str, options: Any = None) -> Any:
+        from azure.identity import CredentialUnavailableError
+
+        raise CredentialUnavailableError(message=self.error)
+
+    def close(self) -> None:
+        pass
+
+
+def operator_credential(cloud: Cloud, progress: Callable[[str], None] | None = None) -> Any:
+    """The operator's sign-in: the chain above, each token kept for the process."""
+    names, why = chosen_names()
+    chain: list[tuple[str, Any]] = []
+    for name in names:
+        try:
+            chain.append((name, _build(name, cloud)))
+        except ValueError as e:  # azure-identity checks a credential's settings when built
+            chain.append((name, _Unavailable(str(e))))
+    return OperatorCredential(chain, why, progress)
+
+
+def _notice_after() -> float:
+    try:
+        return float(os.environ.get("KUSTOMI_SIGNIN_NOTICE_SECONDS", "1"))
+    except ValueError:
+        return 1.0
+
+
+@contextlib.contextmanager
+def _in_chain() -> Iterator[None]:
+    """Tell azure-identity its credentials are tried in a chain, as ChainedTokenCredential
+    does: a credential that cannot sign in then logs at DEBUG, not WARNING on stderr
+    (azure/identity/_internal/decorators.py, log_get_token)."""
+    try:
+        from azure.identity._internal import within_credential_chain
+    except ImportError:  # pragma: no cover - a future azure-identity
+        yield
+        return
+    token = within_credential_chain.set(True)
+    try:
+        yield
+    finally:
+        within_credential_chain.reset(token)
+
+
+class OperatorCredential:
+    """A TokenCredential (get_token and get_token_info) over an ordered list of credentials.
+
+    As ChainedTokenCredential: the first credential that gives a token is used for every later
+    audience; one that is unavailable (CredentialUnavailableError) passes to the next; any other
+    error ends the chain. Tokens are kept per scopes, tenant and claims until near expiry, and
+    one request for a key waits for another in flight rather than fetch it again."""
+
+    def __init__(
+        self,
+        chain: list[tuple[str, Any]],
+        why: str = "the default chain",
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        self.chain = chain
+        self.why = why
+        self.progress = progress
+        self.signed_in_with: str | None = None
+        self._tokens: dict[tuple[Any, ...], Any] = {}
+        self._errors: dict[tuple[Any, ...], KustomiError] = {}
+        self._locks: dict[tuple[Any, ...], threading.Lock] = {}
+        self._lock = threading.Lock()
+        self._announced: set[str] = set()
+
+    # azure-core's TokenCredential protocol (azure-kusto-data calls this one)
+    def get_token(
+        self,
+        *scopes: str,
+        claims: str | None = None,
+        tenant_id: str | None = None,
+        enable_cae: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        from azure.core.credentials import AccessToken
+
+        options: dict[str, Any] = {"enable_cae": enable_cae}
+        if claims:
+            options["claims"] = claims
+        if tenant_id:
+            options["tenant_id"] = tenant_id
+        info = self.get_token_info(*scopes, options=options)
+        return AccessToken(info.token, info.expires_on)
+
+    # azure-core's SupportsTokenInfo protocol (the management SDKs' pipelines call this one)
+    def get_token_info(self, *scopes: str, options: Any = None) -> Any:
+        options = dict(options or {})
+        key = (
+            tuple(scopes),
+            options.get("tenant_id") or "",
+            options.get("claims") or "",
+            bool(options.get("enable_cae")),
+        )
+        with self._lock:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key in self._errors:
+                raise self._errors[key]
+            cached = self._tokens.get(key)
+            if cached is not None and not _due(cached):
+                return cached
+            try:
+                token = self._fetch(scopes, options)
+            except KustomiError as e:
+                self._errors[key] = e
+                raise
+            self._tokens[key] = token
+            return token
+
+    def prefetch(self, *scopes: str) -> None:
+        """Fetch a token for each scope at once, so that a command that needs ARM and a Kusto
+        cluster waits for one sign-in round, not one per audience in a row. A sign-in error is
+        raised here; any other is left for the request that needs the token to report."""
+        scopes = tuple(dict.fromkeys(s for s in scopes if s))
+        if not scopes:
+            return
+        with ThreadPoolExecutor(max_workers=len(scopes)) as pool:
+            futures = [pool.submit(self.get_token_info, scope) for scope in scopes]
+        for future in futures:
+            error = future.exception()
+            if isinstance(error, KustomiError):
+                raise error
+
+    def _fetch(self, scopes: tuple[str, ...], options: dict[str, Any]) -> Any:
+        from azure.identity import CredentialUnavailableError
+
+        chain = self.chain
+        if self.signed_in_with is not None:
+            chain = [c for c in chain if c[0] == self.signed_in_with]
+        tried: list[str] = []
+        for name, credential in chain:
+            started = time.monotonic()
+            try:
+                with _in_chain(), self._notice(name):
+                    token = credential.get_token_info(*scopes, options=options)
+            except CredentialUnavailableError as e:
+                tried.append(f"  {name}: {_reason(name, e)}")
+                continue
+            except Exception as e:
+                raise AuthError(
+                    f"could not sign in to Azure with {name}: {_first_line(e)}", hint=HINT
+                ) from None
+            self.signed_in_with = name
+            log.info(
+                "signed in with %s for %s (%.2f s; %s)",
+                name,
+                " ".join(scopes),
+                time.monotonic() - started,
+                self.why,
+            )
+            return token
+        raise AuthError(
+            f"could not sign in to Azure: no credential gave a token ({self.why}):\n"
+            + "\n".join(tried),
+            hint=HINT,
+        )
+
+    @contextlib.contextmanager
+    def _notice(self, name: str) -> Iterator[None]:
+        """Say on stderr which credential sign-in waits on, once it has waited a while."""
+        if self.progress is None:
+            yield
+            return
+        progress = self.progress
+
+        def say() -> None:
+            with self._lock:
+                if name in self._announced:
+                    return
+                self._announced.add(name)
+            progress(f"signing in: waiting on {WAITING_ON.get(name, name)} ({name})")
+
+        timer = threading.Timer(_notice_after(), say)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+
+    def close(self) -> None:
+        """Nothing: every client of the session shares this credential, and azure-kusto-data
+        closes its credential when its client closes (AzureIdentityTokenCredentialProvider)."""
+
+
+def _due(token: Any) -> bool:
+    now = time.time()
+    refresh_on = getattr(token, "refresh_on", None)
+    if refresh_on and now >= refresh_on:
+        return True
+    return bool(token.expires_on - now < REFRESH_MARGIN)
+
+
+def _reason(name: str, error: BaseException) -> str:
+    """Why a credential was unavailable, without azure-identity's "<Name> authentication
+    unavailable." preamble, on one line."""
+    text = _first_line(error)
+    if text.startswith(name) and ". " in text:
+        text = text.split(". ", 1)[1]
+    return text[:200]
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(getattr(error, "message", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def prefetch(azure: Any, *cluster_uris: str) -> None:
+    """Fetch the operator's ARM token and each cluster's Kusto token at once (an Azure
+    session with an injected credential is left alone). A cluster whose token scope cannot be
+    read is skipped: the request that needs it reports why."""
+    credential = azure.credential
+    if not isinstance(credential, OperatorCredential):
+        return
+    from . import kusto_data
+
+    scopes = [azure.cloud.arm_scope]
+    for uri in cluster_uris:
+        with contextlib.suppress(Exception):
+            scopes.append(kusto_data.token_scope(uri))
+    credential.prefetch(*scopes)

@@ -1,0 +1,318 @@
+"""Signing in as users do: `az login` (a stand-in `az` on PATH, tests/fake_az.py), a service
+principal, AZURE_TOKEN_CREDENTIALS, and no managed-identity probe outside an app."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kustomi.errors import KustomiError
+from tests import fake_az
+from tests.conftest import SCENARIOS
+
+ID_ORDERS = {"resource_group": "rg-demo", "name": "id-orders"}
+GRANT_KQL = ("grant", "--role", "viewer", "--identity", "id-orders", "-g", "rg-demo")
+
+
+@dataclass
+class Az:
+    bin: Path
+    config: dict[str, Any]
+
+    def calls(self) -> list[dict[str, Any]]:
+        return fake_az.calls(self.bin)
+
+    def set(self, **values: Any) -> None:
+        self.config.update(values)
+        fake_az.install(self.bin, self.config)
+
+
+@dataclass
+class Imds:
+    """A stand-in for IMDS where AZURE_POD_IDENTITY_AUTHORITY_HOST points (azure-identity's
+    ImdsCredential sends there instead of 169.254.169.254): it records each request and
+    answers as IMDS does on a machine with no identity (400)."""
+
+    paths: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def world(emu_factory: Any) -> Any:
+    doc = json.loads((SCENARIOS / "demo.json").read_text())
+    doc["identities"] = [ID_ORDERS]
+    return emu_factory(doc)
+
+
+@pytest.fixture
+def az(world: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Az:
+    """Signed in with `az login` only: no service principal in the environment."""
+    config = {
+        "authority": world.url,
+        "tenant": world.env["AZURE_TENANT_ID"],
+        "client_id": world.env["AZURE_CLIENT_ID"],
+        "client_secret": world.env["AZURE_CLIENT_SECRET"],
+        "subscription": world.env["AZURE_SUBSCRIPTION_ID"],
+        "ca": str(world.running.ca_path),
+    }
+    bin_dir = tmp_path / "bin"
+    fake_az.install(bin_dir, config)
+    # Only the stand-in: no azd, pwsh or real az of the machine takes part.
+    monkeypatch.setenv("PATH", str(bin_dir))
+    for name in ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID"):
+        monkeypatch.delenv(name)
+    return Az(bin_dir, config)
+
+
+@pytest.fixture
+def imds(monkeypatch: pytest.MonkeyPatch) -> Iterator[Imds]:
+    seen = Imds()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.paths.append(self.path.split("?")[0])
+            body = b'{"error": "invalid_request", "error_description": "Identity not found"}'
+            self.send_response(400)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv(
+        "AZURE_POD_IDENTITY_AUTHORITY_HOST", f"http://127.0.0.1:{server.server_port}"
+    )
+    yield seen
+    server.shutdown()
+    server.server_close()
+
+
+def grant_kql(world: Any) -> tuple[str, ...]:
+    uri = f"{world.url}/kusto/adxdemo"
+    return (*GRANT_KQL, "--cluster", uri, "--database", "Orders", "--via", "kql")
+
+
+def test_az_login_signs_in_without_a_managed_identity_probe(
+    kustomi: Any, world: Any, az: Az, imds: Imds
+) -> None:
+    r = kustomi("--debug", "-o", "json", "create-identity", "-g", "rg-demo", "-n", "id-new")
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["data"]["name"] == "id-new"
+    assert "signed in with AzureCliCredential" in r.stderr
+    assert "EnvironmentCredential" not in r.stderr.split("signed in with")[1].splitlines()[0]
+    # One `az` run, for ARM, although the command sent several ARM requests.
+    assert [c["exit"] for c in az.calls()] == [0]
+    arm = [q for q in world.requests() if not q["route"].startswith(("entra.", "mi."))]
+    assert len(arm) >= 2
+    # Nothing asked a managed-identity endpoint: not the App Service one, not IMDS.
+    assert not [q for q in world.requests() if q["route"].startswith("mi.")]
+    assert imds.paths == []
+
+
+def test_each_audience_is_fetched_once_and_at_the_same_time(
+    kustomi: Any, world: Any, az: Az
+) -> None:
+    az.set(delay=0.3)
+    r = kustomi("-o", "json", *grant_kql(world))
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["changes"][0]["kind"] == "create"
+    calls = az.calls()
+    # ARM and the cluster: one run each, though the command sent several requests to each.
+    assert len(calls) == 2, calls
+    assert len({c["resource"] for c in calls}) == 2
+    kusto = [q for q in world.requests() if q["route"].startswith("kusto.data.")]
+    assert len(kusto) >= 2
+    # The two runs overlapped: the command knew both audiences up front.
+    first, second = sorted(calls, key=lambda c: c["start"])
+    assert second["start"] < first["end"]
+
+
+def test_a_token_near_expiry_is_fetched_again(kustomi: Any, world: Any, az: Az) -> None:
+    """A token that expires within five minutes is not reused (as azure-core's own policy)."""
+    az.set(expires_in=120)
+    r = kustomi("-o", "json", *grant_kql(world))
+    assert r.exit_code == 0, r.stderr
+    kusto = [q for q in world.requests() if q["route"] in ("kusto.data.mgmt", "kusto.data.query")]
+    runs = [c for c in az.calls() if c["resource"] != "https://management.azure.com"]
+    # One run up front, then one for each request, since no token outlives the margin.
+    assert len(kusto) >= 2
+    assert len(runs) == 1 + len(kusto)
+
+
+def test_slow_sign_in_says_what_it_waits_on(
+    kustomi: Any, world: Any, az: Az, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    az.set(delay=0.4)
+    monkeypatch.setenv("KUSTOMI_SIGNIN_NOTICE_SECONDS", "0.1")
+    r = kustomi("-o", "json", "create-identity", "-g", "rg-demo", "-n", "id-new")
+    assert r.exit_code == 0, r.stderr
+    line = "signing in: waiting on the Azure CLI (az account get-access-token)"
+    assert r.stderr.count(line) == 1
+    # -q keeps stderr for errors only.
+    r = kustomi("-q", "-o", "json", "create-identity", "-g", "rg-demo", "-n", "id-new")
+    assert r.exit_code == 0, r.stderr
+    assert "signing in" not in r.stderr
+
+
+def test_a_service_principal_comes_first(kustomi: Any, world: Any, tmp_path: Path) -> None:
+    """The emulator's environment holds a service principal: it signs in, with no `az`."""
+    r = kustomi("--debug", "-o", "json", "create-identity", "-g", "rg-demo", "-n", "id-new")
+    assert r.exit_code == 0, r.stderr
+    assert "signed in with EnvironmentCredential" in r.stderr
+
+
+def test_azure_token_credentials_picks_the_credential(
+    kustomi: Any, world: Any, az: Az, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The service principal is there too, but AzureCliCredential is asked for.
+    for k in ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID"):
+        monkeypatch.setenv(k, world.env[k])
+    monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "AzureCliCredential")
+    r = kustomi("--debug", "-o", "json", "create-identity", "-g", "rg-demo", "-n", "id-new")
+    assert r.exit_code == 0, r.stderr
+    assert "signed in with AzureCliCredential" in r.stderr
+    assert "AZURE_TOKEN_CREDENTIALS=AzureCliCredential" in r.stderr
+    assert len(az.calls()) == 1
+
+    # `prod` leaves the developer sign-ins out: the service principal signs in, `az` never runs.
+    monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "prod")
+    r = kustomi("--debug", "-o", "json", "create-identity", "-g", "rg-demo", "-n", "id-new")
+    assert r.exit_code == 0, r.stderr
+    assert "signed in with EnvironmentCredential" in r.stderr
+    assert len(az.calls()) == 1
+
+
+def test_azure_token_credentials_dev_skips_the_service_principal(
+    kustomi: Any, world: Any, az: Az, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for k in ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID"):
+        monkeypatch.setenv(k, world.env[k])
+    monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "dev")
+    r = kustomi("--debug", "-o", "json", "create-identity", "-g", "rg-demo", "-n", "id-new")
+    assert r.exit_code == 0, r.stderr
+    assert "signed in with AzureCliCredential" in r.stderr
+    assert len(az.calls()) == 1
+
+
+def test_an_unknown_azure_token_credentials_is_bad_input(
+    kustomi: Any, world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "AzureCli")
+    r = kustomi("create-identity", "-g", "rg-demo", "-n", "id-new")
+    assert r.exit_code == 2, r.stderr
+    assert "AZURE_TOKEN_CREDENTIALS='AzureCli'" in r.stderr
+    assert "AzureCliCredential" in r.stderr  # the hint lists what is accepted
+    assert world.requests() == []
+
+
+def test_managed_identity_only_when_asked(
+    kustomi: Any, world: Any, az: Az, imds: Imds, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a VM, AZURE_TOKEN_CREDENTIALS=ManagedIdentityCredential goes to IMDS (here a
+    stand-in with no identity): the one case where a request goes there."""
+    monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "ManagedIdentityCredential")
+    r = kustomi("create-identity", "-g", "rg-demo", "-n", "id-new")
+    assert r.exit_code == 4, r.stderr
+    assert "/metadata/identity/oauth2/token" in imds.paths
+    assert "ManagedIdentityCredential" in r.stderr
+    assert az.calls() == []
+
+    imds.paths.clear()
+    monkeypatch.delenv("AZURE_TOKEN_CREDENTIALS")
+    monkeypatch.setenv("KUSTOMI_MANAGED_IDENTITY", "1")
+    az.set(logged_in=False)
+    r = kustomi("create-identity", "-g", "rg-demo", "-n", "id-new")
+    assert r.exit_code == 4, r.stderr
+    assert "/metadata/identity/oauth2/token" in imds.paths
+
+
+def test_inside_an_app_the_managed_identity_endpoint_is_tried(
+    kustomi: Any, world: Any, az: Az, imds: Imds, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = world.running.emulator.world.sites[("rg-demo", "func-orders", "")]
+    monkeypatch.setenv("IDENTITY_ENDPOINT", f"{world.url}/msi/token")
+    monkeypatch.setenv("IDENTITY_HEADER", site.identity_header)
+    r = kustomi("--debug", "create-identity", "-g", "rg-demo", "-n", "id-new")
+    # The app's own identity signs in (whether it may create identities is ARM's to say).
+    assert "signed in with ManagedIdentityCredential" in r.stderr
+    assert [q["route"] for q in world.requests()].count("mi.token") == 1
+    assert az.calls() == []
+    assert imds.paths == []
+
+
+def test_no_credential_works_exit_4_with_the_sign_in_hint(
+    kustomi: Any, world: Any, az: Az, imds: Imds
+) -> None:
+    az.set(logged_in=False)
+    r = kustomi("create-identity", "-g", "rg-demo", "-n", "id-new")
+    assert r.exit_code == 4, r.stderr
+    assert "could not sign in to Azure: no credential gave a token" in r.stderr
+    assert "AzureCliCredential: Please run 'az login'" in r.stderr
+    assert "Hint: Run `az login`" in r.stderr
+    assert "AZURE_CLIENT_ID" in r.stderr
+    # Tried once, and nothing reached ARM, the managed-identity endpoint or IMDS.
+    assert len(az.calls()) == 1
+    assert world.requests() == []
+    assert imds.paths == []
+
+
+def test_no_credential_works_for_kusto_either(kustomi: Any, world: Any, az: Az) -> None:
+    """grant --via kql signs in for its two audiences first: exit 4 before any API request."""
+    az.set(logged_in=False)
+    r = kustomi(*grant_kql(world))
+    assert r.exit_code == 4, r.stderr
+    assert "Hint: Run `az login`" in r.stderr
+    # At most the cluster's sign-in metadata was read (it names the token's audience;
+    # azure-kusto-data keeps it for the process).
+    assert {q["route"] for q in world.requests()} <= {"kusto.data.metadata"}
+
+
+def test_azure_token_credentials_values_are_azure_identitys(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """kustomi accepts what azure-identity's DefaultAzureCredential accepts, and the README
+    lists each value."""
+    from azure.identity import DefaultAzureCredential
+
+    from kustomi.azure import credentials
+    from tests.cli.test_docs import README
+
+    section = README.split("## How kustomi signs in", 1)[1].split("\n## ", 1)[0]
+    for value in ["dev", "prod", *credentials.NAMES.values()]:
+        monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", value)
+        DefaultAzureCredential()  # raises ValueError for a value it does not know
+        names, why = credentials.chosen_names()
+        assert names and value.lower() in why.lower()
+        assert f"`{value}`" in section
+    monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "SharedTokenCacheCredential")
+    with pytest.raises(ValueError):
+        DefaultAzureCredential()
+    with pytest.raises(KustomiError) as e:
+        credentials.chosen_names()
+    assert e.value.exit_code == 2
+
+
+def test_a_configured_service_principal_that_fails_ends_the_chain(
+    kustomi: Any, world: Any, az: Az, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As ChainedTokenCredential: a credential that is configured but refused is an error to
+    report, not a reason to sign in as someone else."""
+    for k in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID"):
+        monkeypatch.setenv(k, world.env[k])
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", "wrong-secret")
+    r = kustomi("create-identity", "-g", "rg-demo", "-n", "id-new")
+    assert r.exit_code == 4, r.stderr
+    assert "could not sign in to Azure with EnvironmentCredential" in r.stderr
+    assert "AADSTS7000215" in r.stderr and "wrong-secret" not in r.stderr
+    assert az.calls() == []
