@@ -12,8 +12,9 @@ from typing import IO, Any
 from rich.console import Console
 from rich.table import Table
 
+from .errors import KustomiError
 from .logs import scrub
-from .model import Report
+from .model import SCHEMA, Report
 
 SYMBOL = {"create": "+ create", "update": "~ update", "delete": "- delete", "none": "= unchanged"}
 PLANNED = {
@@ -83,6 +84,28 @@ def render(report: Report, fmt: str, stream: IO[str] | None = None) -> None:
             console.print(f"{k.ljust(width)}  {_scalar(v)}")
     for note in report.notes:
         console.print(f"note: {note}")
+
+
+def render_error(command: str, err: KustomiError, stream: IO[str] | None = None) -> None:
+    """Under `-o json`, an error is a report too: scripts read stdout and always get JSON."""
+    stream = stream or sys.stdout
+    doc = {
+        "schema": SCHEMA,
+        "command": command,
+        "ok": False,
+        "error": {
+            "exitCode": err.exit_code,
+            "message": scrub(err.message),
+            "hint": scrub(err.hint or ""),
+            "done": list(err.details.get("done", [])),
+            "notDone": list(err.details.get("not_done", [])),
+        },
+    }
+    try:
+        stream.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        stream.flush()
+    except BrokenPipeError:
+        _reader_left()
 
 
 def _scalar(v: Any) -> str:

@@ -1,20 +1,18 @@
-"""The root command: global options, the command tree, and `run`, the one place that turns a
-Report or an error into output and an exit code. Nothing here imports the Azure SDKs."""
+"""The root command: global options and the command tree, registered here in checklist order
+(the order --help lists them in). `frame.py` holds what every command shares: `run` and the one
+error path. Nothing here imports the Azure SDKs."""
 
 from __future__ import annotations
 
-import importlib
-import sys
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
 from .. import __version__
-from ..errors import ChecksFailed, KustomiError, translate
-from ..model import Report
-from .params import PlainFirstGroup
+from ..errors import UsageError
+from . import attach, create_identity, emulator, grant, set_connection, verify
+from .frame import Settings, reported
+from .params import PlainFirstCommand, PlainFirstGroup
 
 EPILOG = (
     "Defaults for command options: ./kustomi.toml, or the file KUSTOMI_CONFIG names.\n\n"
@@ -38,23 +36,6 @@ app = typer.Typer(
 )
 
 
-@dataclass
-class Settings:
-    output: str | None = None
-    subscription: str | None = None
-    dry_run: bool = False
-    check: bool = False
-    yes: bool = False
-    verbosity: int = 0
-    debug: bool = False
-
-    @property
-    def format(self) -> str:
-        from kustomi.output import default_format
-
-        return self.output or default_format(sys.stdout)
-
-
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"kustomi {__version__}")
@@ -65,12 +46,12 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     output: Annotated[
-        str | None,
+        Literal["table", "json"] | None,
         typer.Option(
             "-o",
             "--output",
             envvar="KUSTOMI_OUTPUT",
-            help="table or json. Default: table on a terminal, json otherwise.",
+            help="Default: table on a terminal, json otherwise.",
         ),
     ] = None,
     subscription: Annotated[
@@ -122,23 +103,18 @@ def root(
         ),
     ] = False,
 ) -> None:
-    bad = None
-    if output is not None and output not in ("table", "json"):
-        bad = (f"-o/--output must be table or json, not {output!r}.", "KUSTOMI_OUTPUT sets it too.")
-    elif verbose < 0:
-        bad = (f"-v/--verbose must be 0 or more, not {verbose}.", "KUSTOMI_VERBOSE is a count.")
-    elif verbose and quiet:
-        bad = (
-            "-v/--verbose and -q/--quiet cannot be used together.",
-            "Pass one of them (KUSTOMI_VERBOSE and KUSTOMI_QUIET set them too).",
-        )
-    if bad:
-        from kustomi.output import Reporter
-
-        Reporter().error(*bad)
-        raise typer.Exit(2)
-    if ctx.invoked_subcommand and not ctx.resilient_parsing:
-        subscription = _project_file(ctx, subscription, verbose > 0 and not quiet)
+    with reported():
+        if verbose < 0:
+            raise UsageError(
+                f"-v/--verbose must be 0 or more, not {verbose}.", "KUSTOMI_VERBOSE is a count."
+            )
+        if verbose and quiet:
+            raise UsageError(
+                "-v/--verbose and -q/--quiet cannot be used together.",
+                "Pass one of them (KUSTOMI_VERBOSE and KUSTOMI_QUIET set them too).",
+            )
+        if ctx.invoked_subcommand and not ctx.resilient_parsing:
+            subscription = _project_file(ctx, subscription, verbose > 0 and not quiet)
     ctx.obj = Settings(
         output=output,
         subscription=subscription,
@@ -174,16 +150,10 @@ def _project_file(ctx: typer.Context, subscription: str | None, verbose: bool) -
     }
     if ctx.invoked_subcommand not in options:
         return subscription
-    try:
-        path = find(os.environ, Path.cwd())
-        if path is None:
-            return subscription
-        defaults, root_values = load(path, options)
-    except KustomiError as e:
-        from kustomi.output import Reporter
-
-        Reporter().error(e.message, e.hint)
-        raise typer.Exit(e.exit_code) from None
+    path = find(os.environ, Path.cwd())
+    if path is None:
+        return subscription
+    defaults, root_values = load(path, options)
     ctx.default_map = defaults
     if verbose:
         from kustomi.output import Reporter
@@ -192,78 +162,17 @@ def _project_file(ctx: typer.Context, subscription: str | None, verbose: bool) -
     return subscription or root_values.get("subscription")
 
 
-def settings(ctx: typer.Context) -> Settings:
-    obj = ctx.find_root().obj
-    return obj if isinstance(obj, Settings) else Settings()
-
-
-def run(ctx: typer.Context, fn: Callable[[Any], Report]) -> None:
-    """Run a command's core, render its Report, and map any error to an exit code."""
-    from kustomi.output import Reporter, render
-
-    s = settings(ctx)
-    reporter = Reporter(s.verbosity)
-    if s.debug:
-        from kustomi.logs import enable_debug_logging
-
-        enable_debug_logging()
-    try:
-        from .common import check_text
-
-        check_text(ctx)
-        report = fn(reporter)
-    except KeyboardInterrupt:
-        reporter.error("interrupted.")
-        raise typer.Exit(130) from None
-    except KustomiError as e:
-        reporter.error(e.message, e.hint)
-        if "not_done" in e.details:
-            reporter.progress(
-                "Done before the error: " + ("; ".join(e.details["done"]) or "nothing")
-            )
-            reporter.progress(
-                "Not done: "
-                + "; ".join(e.details["not_done"])
-                + ". Rerunning the same command is safe: it resumes there."
-            )
-        raise typer.Exit(e.exit_code) from None
-    except Exception as e:
-        if type(e).__module__.startswith("azure"):
-            err = translate(e)
-            reporter.error(err.message, err.hint)
-            raise typer.Exit(err.exit_code) from None
-        if s.debug:
-            import traceback
-
-            from kustomi.logs import scrub
-
-            reporter.error(scrub("".join(traceback.format_exception(e))))
-        reporter.error(
-            f"internal error: {type(e).__name__}: {e}",
-            "This is a bug in kustomi; rerun with --debug and report it.",
-        )
-        raise typer.Exit(1) from None
-    render(report, s.format)
-    if report.findings and not report.ok:
-        raise typer.Exit(ChecksFailed.exit_code)
-    pending = [c for c in report.changes if c.kind != "none"]
-    if s.check and pending:
-        reporter.progress(
-            f"check: {len(pending)} change(s) pending, nothing sent; "
-            "run the same command without --check to apply them."
-        )
-        raise typer.Exit(ChecksFailed.exit_code)
-
-
 def main() -> None:
+    import signal
+
+    def _terminated(*_: Any) -> None:
+        raise KeyboardInterrupt  # said as "interrupted", exit 130, like Ctrl-C
+
+    signal.signal(signal.SIGTERM, _terminated)
     app(prog_name="kustomi")
 
 
-# The commands register themselves on import, in checklist order (that is the order --help
-# lists them in). They import only typer and kustomi's light modules.
-for _module in ("create_identity", "grant", "attach", "set_connection", "verify"):
-    importlib.import_module(f"{__name__}.{_module}")
-
-from . import emulator as _emulator  # noqa: E402
-
-app.add_typer(_emulator.app, name="emulator")
+# Explicit, in checklist order: each module holds its command function, name and epilog.
+for _module in (create_identity, grant, attach, set_connection, verify):
+    app.command(_module.NAME, epilog=_module.EPILOG, cls=PlainFirstCommand)(_module.command)
+app.add_typer(emulator.app, name="emulator")

@@ -6,14 +6,17 @@ from typing import Any
 
 import typer
 
-from . import app, common, run, settings
+from . import common
+from .frame import run, settings
 
-
-@app.command(
-    epilog="Example:\n\n  kustomi attach --app func-orders -g rg-demo --identity id-orders\n\n"
-    "Keeps the system-assigned identity and every other user-assigned identity.",
+NAME = "attach"
+EPILOG = (
+    "Example:\n\n  kustomi attach --app func-orders -g rg-demo --identity id-orders\n\n"
+    "Keeps the system-assigned identity and every other user-assigned identity."
 )
-def attach(
+
+
+def command(
     ctx: typer.Context,
     app_name: common.App,
     identity: common.Identity,

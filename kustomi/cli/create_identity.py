@@ -6,16 +6,18 @@ from typing import Annotated, Any
 
 import typer
 
-from . import app, common, run, settings
+from . import common
+from .frame import run, settings
 
-
-@app.command(
-    "create-identity",
-    epilog="Example:\n\n  kustomi create-identity -g rg-demo -n id-orders\n\n"
+NAME = "create-identity"
+EPILOG = (
+    "Example:\n\n  kustomi create-identity -g rg-demo -n id-orders\n\n"
     "Prints the clientId, principalId (object id), tenant and the Kusto principal "
-    "(aadapp=<clientId>;<tenantId>). Running it again reuses the identity.",
+    "(aadapp=<clientId>;<tenantId>). Running it again reuses the identity."
 )
-def create_identity(
+
+
+def command(
     ctx: typer.Context,
     name: Annotated[str, typer.Option("-n", "--name", help="Identity name.")],
     resource_group: common.ResourceGroup = None,

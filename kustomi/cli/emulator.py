@@ -4,12 +4,15 @@ testing kustomi on a machine with no Azure account."""
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from ..errors import NotFoundError, ServiceError, UsageError
+from .frame import reported
 from .params import PlainFirstGroup
 
 app = typer.Typer(
@@ -44,7 +47,8 @@ StateDir = Annotated[
 )
 def serve(
     port: Annotated[
-        int, typer.Option("--port", help="Port on 127.0.0.1 (0 picks a free one).")
+        int,
+        typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0 picks a free one)."),
     ] = 0,
     state_dir: StateDir = None,
     scenario: Annotated[
@@ -65,35 +69,10 @@ def serve(
     AZURE_SUBSCRIPTION_ID and REQUESTS_CA_BUNDLE). With those exported, kustomi and any
     Azure SDK script talk to the emulator.
     """
-    try:
-        import jwt  # noqa: F401
-        import trustme  # noqa: F401
-    except ImportError as e:
-        typer.echo(f"Error: the emulator needs {e.name}, which is not installed.", err=True)
-        typer.echo(
-            "Hint: install kustomi with its emulator extra: pip install '.[emulator]' in a "
-            "checkout (make install does).",
-            err=True,
-        )
-        raise typer.Exit(2) from None
+    with reported():
+        running, directory = _start(port, state_dir, scenario)
     import signal
     import time
-
-    from kustomi.emulator.server import RunningEmulator, load_scenario
-
-    directory = state_dir or default_state_dir()
-    try:
-        world = load_scenario(scenario)
-    except (ValueError, KeyError, TypeError) as e:
-        typer.echo(
-            f"Error: the scenario {scenario} is not valid: {type(e).__name__}: {e}", err=True
-        )
-        raise typer.Exit(2) from None
-    try:
-        running = RunningEmulator(world, directory, port).start()
-    except OSError as e:
-        typer.echo(f"Error: cannot listen on 127.0.0.1:{port}: {e.strerror}", err=True)
-        raise typer.Exit(5) from None
 
     def _stop(*_: Any) -> None:
         raise KeyboardInterrupt
@@ -109,6 +88,41 @@ def serve(
         typer.echo("kustomi emulator stopped", err=True)
 
 
+def _start(port: int, state_dir: Path | None, scenario: Path | None) -> tuple[Any, Path]:
+    try:
+        import jwt  # noqa: F401
+        import trustme  # noqa: F401
+    except ImportError as e:
+        raise UsageError(
+            f"the emulator needs {e.name}, which is not installed.",
+            hint="install kustomi with its emulator extra: pip install '.[emulator]' in a "
+            "checkout (make install does).",
+        ) from None
+    from kustomi.emulator.server import RunningEmulator, load_scenario
+
+    directory = state_dir or default_state_dir()
+    try:
+        world = load_scenario(scenario)
+    except (ValueError, KeyError, TypeError) as e:
+        raise UsageError(
+            f"the scenario {scenario} is not valid: {type(e).__name__}: {e}",
+            hint="See the README, 'Emulator scenarios'.",
+        ) from None
+    try:
+        return RunningEmulator(world, directory, port).start(), directory
+    except OSError as e:
+        raise ServiceError(
+            f"cannot listen on 127.0.0.1:{port}: {e.strerror}",
+            hint="Pick another --port, or 0 for a free one.",
+        ) from None
+
+
+def _no_state(directory: Path) -> NotFoundError:
+    return NotFoundError(
+        f"no emulator state in {directory}.", hint="start one with `kustomi emulator serve`."
+    )
+
+
 def _admin(directory: Path, path: str) -> Any:
     import json
     import ssl
@@ -117,9 +131,7 @@ def _admin(directory: Path, path: str) -> Any:
 
     endpoint_file = directory / "endpoint"
     if not endpoint_file.exists():
-        typer.echo(f"Error: no emulator state in {directory}.", err=True)
-        typer.echo("Hint: start one with `kustomi emulator serve`.", err=True)
-        raise typer.Exit(3)
+        raise _no_state(directory)
     base = endpoint_file.read_text().strip()
     ctx = ssl.create_default_context(cafile=str(directory / "ca.pem"))
     try:
@@ -127,12 +139,12 @@ def _admin(directory: Path, path: str) -> Any:
             return json.loads(resp.read())
     except urllib.error.HTTPError as e:
         detail = json.loads(e.read() or b"{}").get("error", e.reason)
-        typer.echo(f"Error: {detail}", err=True)
-        raise typer.Exit(3) from None
+        raise NotFoundError(str(detail), hint="Check --app, -g and --slot.") from None
     except (urllib.error.URLError, OSError) as e:
-        typer.echo(f"Error: the emulator at {base} does not answer: {e}", err=True)
-        typer.echo("Hint: start one with `kustomi emulator serve`.", err=True)
-        raise typer.Exit(5) from None
+        raise ServiceError(
+            f"the emulator at {base} does not answer: {e}",
+            hint="start one with `kustomi emulator serve`.",
+        ) from None
 
 
 @app.command(
@@ -152,9 +164,10 @@ def app_env(
 
     directory = state_dir or default_state_dir()
     query = urlencode({"app": app_name, "resource_group": resource_group, "slot": slot or ""})
-    env = _admin(directory, f"/_emulator/app-env?{query}")
+    with reported():
+        env = _admin(directory, f"/_emulator/app-env?{query}")
     for k, v in env.items():
-        sys.stdout.write(f"export {k}='{v}'\n")
+        sys.stdout.write(f"export {k}={shlex.quote(v)}\n")
 
 
 @app.command(
@@ -166,8 +179,7 @@ def env_cmd(state_dir: StateDir = None) -> None:
     """Print the operator's export lines (the content of DIR/env), for `eval "$(...)"`."""
     directory = state_dir or default_state_dir()
     path = directory / "env"
-    if not path.exists():
-        typer.echo(f"Error: no emulator state in {directory}.", err=True)
-        typer.echo("Hint: start one with `kustomi emulator serve`.", err=True)
-        raise typer.Exit(3)
+    with reported():
+        if not path.exists():
+            raise _no_state(directory)
     sys.stdout.write(path.read_text())

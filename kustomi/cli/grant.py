@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
-from . import app, common, run, settings
+from . import common
+from .frame import run, settings
 
-
-@app.command(
-    epilog="Examples:\n\n"
+NAME = "grant"
+EPILOG = (
+    "Examples:\n\n"
     "  kustomi grant --role viewer --identity id-orders -g rg-demo --cluster adxdemo "
     "--cluster-resource-group rg-data --database Orders\n\n"
     "  kustomi grant --role ingestor --identity id-orders -g rg-demo --cluster "
     "https://adxdemo.westeurope.kusto.windows.net --database Orders --via kql\n\n"
-    "An input binding needs viewer (or user); an output binding needs ingestor.",
+    "An input binding needs viewer (or user); an output binding needs ingestor."
 )
-def grant(
+
+
+def command(
     ctx: typer.Context,
     role: common.Role,
     identity: common.Identity,
@@ -27,7 +30,7 @@ def grant(
     identity_resource_group: common.IdentityRg = None,
     cluster_resource_group: common.ClusterRg = None,
     via: Annotated[
-        str,
+        Literal["arm", "kql"],
         typer.Option(
             "--via",
             help="arm: a principal assignment (needs Contributor on the cluster); kql: "
@@ -48,14 +51,8 @@ def grant(
 
     def core(reporter: Any) -> Any:
         from .. import config
-        from ..errors import UsageError
         from ..steps import grant as step
 
-        if via not in ("arm", "kql"):
-            raise UsageError(
-                f"--via must be arm or kql, not {via!r}.",
-                hint="arm needs Contributor on the cluster; kql needs Database Admin.",
-            )
         if note and via == "arm" and common.typed(ctx, "note"):
             raise config.conflict(
                 "--note",

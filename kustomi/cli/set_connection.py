@@ -7,17 +7,19 @@ from typing import Annotated, Any
 import typer
 
 from ..config import DEFAULT_SETTING
-from . import app, common, run, settings
+from . import common
+from .frame import run, settings
 
-
-@app.command(
-    "set-connection",
-    epilog="Example:\n\n  kustomi set-connection --app func-orders -g rg-demo --cluster "
+NAME = "set-connection"
+EPILOG = (
+    "Example:\n\n  kustomi set-connection --app func-orders -g rg-demo --cluster "
     "adxdemo --cluster-resource-group rg-data --database Orders\n\n"
     'Writes KustoConnectionStringManagedIdentity = "Data Source=<cluster uri>;'
-    'Database=<db>;" and keeps every other setting.',
+    'Database=<db>;" and keeps every other setting.'
 )
-def set_connection(
+
+
+def command(
     ctx: typer.Context,
     app_name: common.App,
     cluster: common.Cluster,

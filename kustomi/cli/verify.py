@@ -8,18 +8,21 @@ from typing import Annotated, Any
 import typer
 
 from ..config import DEFAULT_SETTING
-from . import app, common, run, settings
+from . import common
+from .frame import run, settings
 
-
-@app.command(
-    epilog="Examples:\n\n"
+NAME = "verify"
+EPILOG = (
+    "Examples:\n\n"
     "  (inside the function app) kustomi verify --identity <clientId> --cluster "
     "https://adxdemo.westeurope.kusto.windows.net --database Orders --role viewer\n\n"
     "  (from a laptop) kustomi verify --identity id-orders -g rg-demo --cluster adxdemo "
     "--cluster-resource-group rg-data --database Orders --app func-orders\n\n"
-    "Exit 0 when every check is ok, 6 otherwise.",
+    "Exit 0 when every check is ok, 6 otherwise."
 )
-def verify(
+
+
+def command(
     ctx: typer.Context,
     identity: Annotated[
         str,

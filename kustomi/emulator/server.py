@@ -366,6 +366,7 @@ class RunningEmulator:
         path = self.state_dir / "env"
         text = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in self.environment().items())
         path.touch(mode=0o600)
+        path.chmod(0o600)  # touch's mode applies to a new file only: an old one may be 0644
         path.write_text(text)
         (self.state_dir / "endpoint").write_text(self.base_url)
         return path

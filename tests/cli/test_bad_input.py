@@ -159,7 +159,7 @@ CATALOGUE = [
         "--cluster-resource-group",
         "--cluster as a URI",
     ),
-    case("via-unknown", w(GRANT, "--via", "sql"), "--via must be arm or kql"),
+    case("via-unknown", w(GRANT, "--via", "sql"), "'--via'", "'arm', 'kql'"),
     case("note-with-arm", w(GRANT, "--note", "for orders"), "--note", "--via arm"),
     case(
         "note-newline",
@@ -209,7 +209,7 @@ CATALOGUE = [
     case("subscription-short", ("--subscription", "1234", *ATTACH), "subscription '1234'"),
     case("subscription-newline", ("--subscription", "{sub}\n", *ATTACH), "--subscription"),
     case("verbose-and-quiet", ("-v", "-q", *ATTACH), "--verbose", "--quiet"),
-    case("output-unknown", ("-o", "yaml", *ATTACH), "-o/--output"),
+    case("output-unknown", ("-o", "yaml", *ATTACH), "'-o' / '--output'", "'table', 'json'"),
     # --- environment
     case("retries-word", ATTACH, "KUSTOMI_RETRIES", env={"KUSTOMI_RETRIES": "lots"}),
     case("retries-negative", ATTACH, "KUSTOMI_RETRIES", env={"KUSTOMI_RETRIES": "-3"}),
@@ -281,7 +281,7 @@ CATALOGUE = [
         "control",
         env={"KUSTOMI_RESOURCE_GROUP": "rg-demo\n"},
     ),
-    case("output-env", ATTACH, "-o/--output", env={"KUSTOMI_OUTPUT": "xml"}),
+    case("output-env", ATTACH, "KUSTOMI_OUTPUT", "'table', 'json'", env={"KUSTOMI_OUTPUT": "xml"}),
     case("verbose-env", ATTACH, "--verbose", env={"KUSTOMI_VERBOSE": "-3"}),
     # --- kustomi.toml
     case("toml-newline", w(GRANT, "--database", None), "database", toml='database = "Orders\\n"'),
@@ -333,7 +333,9 @@ def test_bad_input_is_exit_2_naming_the_field_before_any_request(
     assert r.exit_code == 2, r.stdout + r.stderr
     for name in names:
         assert fill(name) in r.stderr, r.stderr
-    assert "Hint:" in r.stderr
+    # kustomi's own checks end with a Hint line; a choice that typer checks (the values of
+    # --via, -o) is told the way click tells it, with the command's --help as the hint.
+    assert "Hint:" in r.stderr or "-h' for help." in r.stderr
     assert emu.requests() == []
 
 

@@ -82,7 +82,7 @@ def test_help_lists_exit_codes_and_global_options(kustomi):
 
 def test_bad_output_format_is_a_usage_error(kustomi):
     r = kustomi("-o", "yaml", "emulator", "env")
-    assert r.exit_code == 2 and "table or json" in r.stderr
+    assert r.exit_code == 2 and "'yaml' is not one of 'table', 'json'" in r.stderr
 
 
 @pytest.mark.parametrize(
@@ -180,8 +180,8 @@ def test_emulator_serve_writes_env_and_ca_and_app_env_prints_exports(tmp_path):
             text=True,
             check=True,
         ).stdout
-        assert "export IDENTITY_ENDPOINT='https://127.0.0.1:" in out
-        assert "export IDENTITY_HEADER='" in out
+        assert "export IDENTITY_ENDPOINT=https://127.0.0.1:" in out
+        assert "export IDENTITY_HEADER=" in out
         missing = subprocess.run(
             [
                 KUSTOMI,
@@ -264,7 +264,39 @@ def test_console_script_defaults_to_json_when_piped(emu):
         env=env,
         timeout=60,
     )
-    assert bad.returncode == 2 and bad.stdout == "" and "Error:" in bad.stderr
+    assert bad.returncode == 2 and "Error:" in bad.stderr
+    # A script reading stdout gets JSON for an error too: the exit code, message and hint.
+    err = json.loads(bad.stdout)
+    assert err["ok"] is False and err["command"] == "create-identity"
+    assert err["error"]["exitCode"] == 2 and "managed identity name" in err["error"]["message"]
+    assert err["error"]["hint"]
+
+
+def test_json_error_report_says_what_was_done(emu_factory, kustomi, monkeypatch):
+    """-o json: an error after a write says in JSON what was done and what was not."""
+    from tests.cli.worlds import busy_world
+
+    monkeypatch.setenv("KUSTOMI_RETRIES", "0")
+    world = emu_factory(busy_world())
+    world.faults([{"route": "web.appsettings.put", "status": 503, "times": 99}])
+    r = kustomi(
+        "-o",
+        "json",
+        "set-connection",
+        "--app",
+        "func-busy",
+        "-g",
+        "rg-app",
+        "--cluster",
+        "adxbusy",
+        "--cluster-resource-group",
+        "rg-data",
+        "--database",
+        "Sales",
+    )
+    assert r.exit_code == 5
+    err = r.json()["error"]
+    assert err["exitCode"] == 5 and err["notDone"] and err["message"]
 
 
 @pytest.mark.parametrize(
@@ -292,3 +324,42 @@ def test_serve_without_the_emulator_extra_says_how_to_install_it(kustomi, monkey
     assert r.exit_code == 2
     assert "needs trustme" in r.stderr and "pip install '.[emulator]'" in r.stderr
     assert not (tmp_path / "state").exists()
+
+
+def test_a_port_out_of_range_is_a_usage_error(kustomi, tmp_path):
+    r = kustomi("emulator", "serve", "--port", "99999", "--state-dir", str(tmp_path))
+    assert r.exit_code == 2 and "--port" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_an_old_env_file_becomes_owner_only(tmp_path):
+    """DIR/env holds the emulated operator's secret: an existing 0644 file is made 0600."""
+    from kustomi.emulator.server import RunningEmulator
+    from kustomi.emulator.state import World
+
+    (tmp_path / "env").write_text("old")
+    (tmp_path / "env").chmod(0o644)
+    running = RunningEmulator(World.empty(), tmp_path)
+    try:
+        path = running.write_env()
+    finally:
+        running.server.server_close()
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_sigterm_says_interrupted_and_exits_130(emu):
+    """A command stopped by SIGTERM (a CI job's timeout) says so, and exits 130."""
+    emu.knobs(latency_ms=800)
+    proc = subprocess.Popen(
+        [KUSTOMI, "create-identity", "-g", "rg-demo", "-n", "id-term"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    deadline = time.monotonic() + 20
+    while not emu.requests() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err

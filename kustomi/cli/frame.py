@@ -1,0 +1,135 @@
+"""What every command shares: the global settings, `run` (a core -> a rendered Report and an
+exit code) and `reported`, the one place where an error becomes a message and an exit code.
+Nothing here imports the Azure SDKs."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import typer
+
+from ..errors import ChecksFailed, KustomiError, translate
+from ..model import Report
+
+if TYPE_CHECKING:
+    from ..output import Reporter
+
+
+@dataclass
+class Settings:
+    output: str | None = None
+    subscription: str | None = None
+    dry_run: bool = False
+    check: bool = False
+    yes: bool = False
+    verbosity: int = 0
+    debug: bool = False
+
+    @property
+    def format(self) -> str:
+        from kustomi.output import default_format
+
+        return self.output or default_format(sys.stdout)
+
+
+def settings(ctx: typer.Context) -> Settings:
+    obj = ctx.find_root().obj
+    return obj if isinstance(obj, Settings) else Settings()
+
+
+def _command_name(ctx: typer.Context | None) -> str:
+    if ctx is None:
+        return "kustomi"
+    return " ".join(ctx.command_path.split()[1:]) or "kustomi"
+
+
+@contextmanager
+def reported(
+    ctx: typer.Context | None = None, reporter: Reporter | None = None
+) -> Iterator[Reporter | None]:
+    """Run the body; turn any error it raises into a message on stderr (and, under `-o json`,
+    a JSON error report on stdout) and the exit code of its kind. The one error path.
+    (rich is imported only when there is something to say: --help stays light.)"""
+    s = settings(ctx) if ctx is not None else Settings()
+    try:
+        yield reporter
+    except KeyboardInterrupt:
+        err: KustomiError = KustomiError(
+            "interrupted.",
+            hint="A write may have been sent; rerunning the same command is safe: it reads "
+            "first and resumes where this one stopped.",
+        )
+        err.exit_code = 130
+        _fail(ctx, reporter, err)
+    except typer.Exit:
+        raise
+    except KustomiError as e:
+        _fail(ctx, reporter, e)
+    except Exception as e:
+        if type(e).__module__.startswith("azure"):
+            _fail(ctx, reporter, translate(e))
+        if s.debug:
+            import traceback
+
+            from kustomi.logs import scrub
+
+            sys.stderr.write(scrub("".join(traceback.format_exception(e))) + "\n")
+        _fail(
+            ctx,
+            reporter,
+            KustomiError(
+                f"internal error: {type(e).__name__}: {e}",
+                hint="This is a bug in kustomi; rerun with --debug and report it.",
+            ),
+        )
+
+
+def _fail(ctx: typer.Context | None, reporter: Reporter | None, e: KustomiError) -> None:
+    from kustomi.output import Reporter
+
+    s = settings(ctx) if ctx is not None else Settings()
+    reporter = reporter or Reporter(s.verbosity)
+    reporter.error(e.message, e.hint)
+    if "not_done" in e.details:
+        reporter.progress("Done before the error: " + ("; ".join(e.details["done"]) or "nothing"))
+        reporter.progress(
+            "Not done: "
+            + "; ".join(e.details["not_done"])
+            + ". Rerunning the same command is safe: it resumes there."
+        )
+    if ctx is not None and s.format == "json":
+        from kustomi.output import render_error
+
+        render_error(_command_name(ctx), e)
+    raise typer.Exit(e.exit_code)
+
+
+def run(ctx: typer.Context, fn: Callable[[Reporter], Report]) -> None:
+    """Run a command's core, render its Report, and map any error to an exit code."""
+    from kustomi.output import Reporter, render
+
+    s = settings(ctx)
+    if s.debug:
+        from kustomi.logs import enable_debug_logging
+
+        enable_debug_logging()
+    reporter = Reporter(s.verbosity)
+    with reported(ctx, reporter):
+        from .common import check_text
+
+        check_text(ctx)
+        report = fn(reporter)
+    render(report, s.format)
+    if report.findings and not report.ok:
+        raise typer.Exit(ChecksFailed.exit_code)
+    pending = [c for c in report.changes if c.kind != "none"]
+    if s.check and pending:
+        reporter.progress(
+            f"check: {len(pending)} change(s) pending, nothing sent; "
+            "run the same command without --check to apply them."
+        )
+        raise typer.Exit(ChecksFailed.exit_code)
