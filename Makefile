@@ -20,7 +20,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: lint  ## ruff, mypy, then the whole test suite against the local emulator
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 4  # in parallel: many tests wait on the emulator, not on a core
 
 demo: $(STAMP)  ## start the emulator with a demo world and walk through kustomi
 	$(BIN)/python -m kustomi.demo

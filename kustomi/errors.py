@@ -117,7 +117,9 @@ def translate(exc: BaseException, doing: str = "") -> KustomiError:
 
 def _translate_kusto(exc: BaseException, prefix: str) -> KustomiError:
     name = type(exc).__name__
-    text = str(exc).splitlines()[0] if str(exc) else name
+    # Some are raised as (message, response): str() would print that tuple.
+    first = str(exc.args[0]) if exc.args else str(exc)
+    text = first.splitlines()[0] if first else name
     status = getattr(getattr(exc, "http_response", None), "status_code", None)
     if name == "KustoAuthenticationError":
         return AuthError(prefix + "could not get a token for Kusto: " + text)

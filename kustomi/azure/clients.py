@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..cloud import Cloud
 from ..errors import UsageError
-from .credentials import operator_credential
+from .credentials import operator_credential, retry_settings
 
 
 def text(value: Any) -> str:
@@ -27,14 +27,27 @@ def managed_identity_credential(client_id: str) -> Any:
     return ManagedIdentityCredential(client_id=client_id)
 
 
+# ARM actions that read (POST .../<action>); see _is_method_retryable below.
+READ_ACTIONS = ("/list", "/checkprincipalassignmentnameavailability", "/listprincipals")
+
+
 def retry_policy(progress: Callable[[str], None] | None) -> Any:
     """azure-core's RetryPolicy with kustomi's limits, saying on each wait why it waits: a
     throttled CLI that sits silent for Retry-After seconds looks hung."""
     from azure.core.pipeline.policies import RetryPolicy
 
-    from ..config import retries
-
     class Announcing(RetryPolicy[Any, Any]):
+        def _is_method_retryable(self, settings: Any, request: Any, response: Any = None) -> bool:
+            # azure-core retries a dropped answer only for GET, PUT, DELETE and the like. ARM
+            # also reads through POST actions (`config/appsettings/list`, the name check), and
+            # kustomi's PATCH sends a site's whole identity block: sending either twice gives
+            # the same result, so they are retried too.
+            method = request.method.upper()
+            path = urlsplit(request.url).path.lower()
+            if method == "PATCH" or (method == "POST" and path.endswith(READ_ACTIONS)):
+                return True
+            return bool(super()._is_method_retryable(settings, request, response))
+
         def sleep(self, settings: Any, transport: Any, response: Any = None) -> None:
             if progress is not None:
                 attempt = len(settings.get("history", []))
@@ -51,10 +64,7 @@ def retry_policy(progress: Callable[[str], None] | None) -> Any:
     return Announcing(
         # Fewer, shorter retries than azure-core's default of 10 with up to 120 s backoff:
         # a CLI should fail in seconds, and Retry-After is still honoured.
-        **dict.fromkeys(
-            ("retry_total", "retry_connect", "retry_read", "retry_status"),
-            retries(os.environ.get("KUSTOMI_RETRIES")),
-        ),
+        **retry_settings(),
         retry_backoff_factor=0.5,
         retry_backoff_max=8,
     )

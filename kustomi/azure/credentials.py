@@ -96,12 +96,22 @@ def chosen_names(env: dict[str, str] | None = None) -> tuple[list[str], str]:
     return names, "the default chain"
 
 
+def retry_settings() -> dict[str, int]:
+    """KUSTOMI_RETRIES for azure-core's RetryPolicy, in every pipeline kustomi builds (the
+    management clients, and the sign-in's requests to Entra, which would otherwise retry 10
+    times with up to two minutes of backoff)."""
+    from ..config import retries
+
+    n = retries(os.environ.get("KUSTOMI_RETRIES"))
+    return dict.fromkeys(("retry_total", "retry_connect", "retry_read", "retry_status"), n)
+
+
 def _build(name: str, cloud: Cloud) -> Any:
     import azure.identity as identity
 
     # MSAL-based credentials sign in at the cloud's authority; MSAL would ask the public cloud
     # to validate an authority it does not know (azure-identity's disable_instance_discovery).
-    msal: dict[str, Any] = {"authority": cloud.authority_host}
+    msal: dict[str, Any] = {"authority": cloud.authority_host, **retry_settings()}
     if cloud.custom:
         msal["disable_instance_discovery"] = True
     if name == "EnvironmentCredential":

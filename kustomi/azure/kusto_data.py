@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Callable
 from typing import Any
 
 # What azure-kusto-data falls back to when a cluster serves no metadata (1.4, 4.5).
@@ -34,12 +37,70 @@ def rows(result: Any) -> list[dict[str, Any]]:
     return [dict(zip(names, list(r), strict=True)) for r in table]
 
 
-def mgmt(client: Any, db: str, csl: str) -> list[dict[str, Any]]:
-    return rows(client.execute_mgmt(db, csl))
+Progress = Callable[[str], None]
 
 
-def query(client: Any, db: str, csl: str) -> list[dict[str, Any]]:
-    return rows(client.execute_query(db, csl))
+def mgmt(client: Any, db: str, csl: str, progress: Progress | None = None) -> list[dict[str, Any]]:
+    """A management command. Retried as the management SDKs retry: the commands kustomi sends
+    (`.show`, `.add`, `.drop`) give the same result when sent twice."""
+    return rows(retried(lambda: client.execute_mgmt(db, csl), progress))
+
+
+def query(client: Any, db: str, csl: str, progress: Progress | None = None) -> list[dict[str, Any]]:
+    return rows(retried(lambda: client.execute_query(db, csl), progress))
+
+
+def retried(
+    call: Callable[[], Any], progress: Progress | None, sleep: Callable[[float], None] = time.sleep
+) -> Any:
+    """azure-kusto-data retries nothing: a 429, a 5xx or a dropped connection is retried here
+    KUSTOMI_RETRIES times, honouring Retry-After, with azure-core's backoff (0, 1, 2, 4 s...)."""
+    from ..config import retries
+
+    total = retries(os.environ.get("KUSTOMI_RETRIES"))
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except Exception as e:
+            why, after = _transient(e)
+            if why is None or attempt >= total:
+                raise
+            attempt += 1
+            delay = after if after is not None else min(0.5 * 2 ** (attempt - 1), 8.0)
+            delay = 0.0 if after is None and attempt == 1 else delay
+            if progress is not None:
+                progress(f"{why}; retrying in {delay:.0f}s (retry {attempt} of {total})")
+            sleep(delay)
+
+
+def _transient(exc: BaseException) -> tuple[str | None, float | None]:
+    """Why a data-plane error is worth a retry (None: it is not), and its Retry-After."""
+    from azure.kusto.data.exceptions import (
+        KustoNetworkError,
+        KustoServiceError,
+        KustoThrottlingError,
+    )
+
+    if isinstance(exc, KustoThrottlingError):
+        # Raised as KustoThrottlingError(message, response): the response is its second arg.
+        response = exc.args[1] if len(exc.args) > 1 else None
+        return "Kusto answered 429", _retry_after(response)
+    if isinstance(exc, KustoNetworkError):
+        return "the connection to Kusto failed", None
+    if isinstance(exc, KustoServiceError):
+        status = status_of(exc)
+        if status in (500, 502, 503, 504):
+            return f"Kusto answered {status}", _retry_after(exc.http_response)
+    return None, None
+
+
+def _retry_after(response: Any) -> float | None:
+    value = getattr(response, "headers", {}).get("Retry-After") if response is not None else None
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
 
 
 def api_error_text(exc: BaseException) -> str:

@@ -4,10 +4,12 @@ A fault rule is a JSON object:
   {"route": "<route name or prefix>", "method": "PUT", "kind": "status", "status": 429,
    "retry_after": 1, "times": 2}
 kinds: `status` (answer with that status and the service's error body), `drop` (close the
-connection without answering), `lro_failed` (the next long-running operation on that route
-ends Failed), `concurrent_appsettings` (right after an app-settings read on that route,
-another writer adds `set` to the settings, as a deployment pipeline might).
-`times` counts down; a rule without it applies forever.
+connection without answering), `slow` (answer normally after `seconds`), `lro_failed` (the
+next long-running operation on that route ends Failed), `concurrent_appsettings` (right
+after an app-settings read on that route, another writer adds `set` to the settings, as a
+deployment pipeline might).
+`after` lets that many matching requests through first (to hit, say, the second read of a
+route); `times` counts down; a rule without it applies forever.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ def take(world: World, route: str, method: str, kinds: tuple[str, ...]) -> dict[
             if not route.startswith(rule.get("route", "")):
                 continue
             if rule.get("method") and rule["method"].upper() != method:
+                continue
+            if rule.get("after", 0) > 0:
+                rule["after"] -= 1
                 continue
             times = rule.get("times")
             if times is not None:

@@ -119,8 +119,10 @@ class Emulator:
     def _delay_or_fault(self, route: str, method: str) -> None:
         if self.world.knobs.latency_ms:
             time.sleep(self.world.knobs.latency_ms / 1000)
-        rule = faults.take(self.world, route, method, ("status", "drop"))
-        if rule is not None:
+        rule = faults.take(self.world, route, method, ("status", "drop", "slow"))
+        if rule is not None and rule.get("kind") == "slow":
+            time.sleep(float(rule.get("seconds", 1)))
+        elif rule is not None:
             raise HttpError(self._fault_response(rule, route))
 
     def _fault_response(self, rule: dict[str, Any], route: str) -> Response:

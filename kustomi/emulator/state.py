@@ -147,6 +147,12 @@ class World:
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     # --- lookups -------------------------------------------------------------------------
+    def copy(self) -> World:
+        """A deep copy with a lock of its own: a snapshot to load again later."""
+        with self.lock:
+            fields = {k: v for k, v in vars(self).items() if k != "lock"}
+            return World(**copy.deepcopy(fields))
+
     def operator_by_client_id(self, client_id: str) -> Operator | None:
         return next((o for o in self.operators if o.client_id == client_id.lower()), None)
 
