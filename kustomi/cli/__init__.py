@@ -245,7 +245,15 @@ def main() -> None:
 
 # The commands register themselves on import, in checklist order (that is the order --help
 # lists them in). They import only typer and kustomi's light modules.
-for _module in ("create_identity", "grant", "attach", "set_connection", "verify"):
+for _module in (
+    "create_identity",
+    "grant",
+    "attach",
+    "set_connection",
+    "verify",
+    "doctor",
+    "snippet",
+):
     importlib.import_module(f"{__name__}.{_module}")
 
 from . import emulator as _emulator  # noqa: E402
