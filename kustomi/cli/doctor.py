@@ -35,7 +35,7 @@ A passing one (exit 0):
   binding   ok      GetOrders.cs:10: Run (input, csharp-isolated): Connection ...
   setting   ok      KustoConnectionStringManagedIdentity: Data Source https://adxdemo..., no secret
   attached  ok      id-orders is on func-orders
-  role      ok      6f4c319d-... holds Viewer on adxdemo/Orders (an input binding)
+  role      ok      id-orders holds Viewer on adxdemo/Orders (an input binding)
 
 Read-only. Exit 0 when every check passes, 6 when one fails; the statuses are listed in the
 README ("doctor").

@@ -225,7 +225,6 @@ def _identity_check(
     seen.add(key)
     f = app.report.findings if first else []
     kind = identity_kind(value)
-    raw = value
     if kind == "setting":
         name = value.strip("%")
         found = _lookup(app.settings, name)
@@ -272,7 +271,8 @@ def _identity_check(
     for rid, ids in app.site.user_assigned.items():
         if ids.get("clientId", "").lower() == wanted:
             f.append(Finding("attached", "ok", f"{rid.rsplit('/', 1)[-1]} is on {app.req.app}"))
-            return _Principal(raw, wanted, ids.get("principalId", "").lower(), _rg(rid))
+            name = rid.rsplit("/", 1)[-1]
+            return _Principal(name, wanted, ids.get("principalId", "").lower(), _rg(rid))
         if ids.get("principalId", "").lower() == wanted:
             f.append(
                 Finding(
