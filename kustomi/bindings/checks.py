@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import shlex
 
 from ..config import DEFAULT_SETTING, GUID_RE, secret_keys_in
 from ..model import Finding
@@ -89,7 +90,7 @@ def check_binding(b: Binding) -> list[Finding]:
                 b, "connection", "connection_missing",
                 f"{where(b)} names no Connection setting: the function fails to index",
                 f"add {b.spell('Connection', SUGGESTED)}, and set it with kustomi set-connection "
-                "--app <app> -g <rg> --cluster <cluster> --database <db>",
+                f"--app <app> -g <rg> --cluster <cluster> --database {_db(b)}",
                 conn.line if conn else 0,
             )
         )  # fmt: skip
@@ -149,11 +150,16 @@ def check_shared(bindings: list[Binding]) -> list[Finding]:
                     "client per connection string, so both get whichever identity came first",
                     f"give this identity its own setting: {b.spell('Connection', conn.value + '2')}"
                     f"; kustomi set-connection --app <app> -g <rg> --cluster <cluster> "
-                    f"--database <db> --setting {conn.value}2",
+                    f"--database {_db(b)} --setting {conn.value}2",
                     conn.line,
                 )
             )  # fmt: skip
     return out
+
+
+def _db(b: Binding) -> str:
+    db = b.get("Database")
+    return shlex.quote(db.value) if db is not None and db.value else "<db>"
 
 
 def _value(b: Binding, name: str) -> str:

@@ -8,6 +8,8 @@ Worker.Extensions.Kusto/KustoInputAttribute.cs, KustoOutputAttribute.cs)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import Binding, Prop
 from ._ts import line, literal, parser, text, walk
 
@@ -19,6 +21,7 @@ NAMES = {
 # An in-process [Kusto] serves both directions: an output parameter is `out T`, a collector,
 # or the return value (src/Config/KustoExtensionConfigProvider.cs, BindToCollector).
 OUT_TYPES = ("IAsyncCollector", "ICollector")
+FUNCTION_ATTRIBUTES = ("Function", "FunctionAttribute", "FunctionName", "FunctionNameAttribute")
 
 
 def read(source: bytes, file: str) -> list[Binding]:
@@ -48,11 +51,25 @@ def read(source: bytes, file: str) -> list[Binding]:
     return found
 
 
-def _function(node: object) -> str:
-    n = getattr(node, "parent", None)
+def _function(node: Any) -> str:
+    """The function's name: [Function("X")] / [FunctionName("X")] on the method, else the
+    method's own name."""
+    n = node.parent
     while n is not None and n.type != "method_declaration":
         n = n.parent
-    return text(n.child_by_field_name("name")) if n is not None else "?"
+    if n is None:
+        return "?"
+    for attr in (a for c in n.children if c.type == "attribute_list" for a in c.named_children):
+        if text(attr.child_by_field_name("name")).split(".")[-1] in FUNCTION_ATTRIBUTES:
+            args = next((c for c in attr.children if c.type == "attribute_argument_list"), None)
+            name = (
+                literal(args.named_children[0].named_children[-1])
+                if args and args.named_children
+                else None
+            )
+            if name:
+                return name
+    return text(n.child_by_field_name("name"))
 
 
 def _direction(attr: object, b: Binding) -> str:

@@ -4,6 +4,8 @@ read with tree-sitter-java. Elements are written under their own names into func
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import Binding, Prop
 from ._ts import line, literal, parser, text, walk
 
@@ -30,8 +32,20 @@ def read(source: bytes, file: str) -> list[Binding]:
         fn = node.parent
         while fn is not None and fn.type != "method_declaration":
             fn = fn.parent
-        where = text(fn.child_by_field_name("name")) if fn is not None else "?"
+        where = _function_name(fn) if fn is not None else "?"
         found.append(
             Binding("java", NAMES[name], file, line(node), where, props, frozenset({"name"}))
         )
     return found
+
+
+def _function_name(method: Any) -> str:
+    """@FunctionName("X") on the method, else the method's own name."""
+    mods = next((c for c in method.children if c.type == "modifiers"), None)
+    for a in mods.named_children if mods is not None else []:
+        if a.type == "annotation" and text(a.child_by_field_name("name")) == "FunctionName":
+            args = a.child_by_field_name("arguments")
+            value = literal(args.named_children[0]) if args and args.named_children else None
+            if value:
+                return value
+    return text(method.child_by_field_name("name"))

@@ -20,9 +20,9 @@ A failing run (exit 6):
 \b
   $ kustomi doctor --project ./orders
   check     status            detail
-  property  unknown_property  GetOrders.cs:13: Run (input, csharp-isolated):
+  property  unknown_property  GetOrders.cs:13: GetOrders (input, csharp-isolated):
                               managedServiceIdentiy is not a property of the Kusto binding, ...
-  identity  identity_missing  GetOrders.cs:10: Run (input, csharp-isolated) names no
+  identity  identity_missing  GetOrders.cs:10: GetOrders (input, csharp-isolated) names no
                               ManagedServiceIdentity: ...
   fix property: rename managedServiceIdentiy to the property it resembles:
   ManagedServiceIdentity = "6f4c319d-7b85-4743-9f50-ae5a69cd79d6"
@@ -32,7 +32,7 @@ A passing one (exit 0):
 \b
   $ kustomi doctor --project ./orders --app func-orders -g rg-demo
   check     status  detail
-  binding   ok      GetOrders.cs:10: Run (input, csharp-isolated): Connection ...
+  binding   ok      GetOrders.cs:10: GetOrders (input, csharp-isolated): Connection ...
   setting   ok      KustoConnectionStringManagedIdentity: Data Source https://adxdemo..., no secret
   attached  ok      id-orders is on func-orders
   role      ok      id-orders holds Viewer on adxdemo/Orders (an input binding)

@@ -73,7 +73,7 @@ def test_what_the_parsers_read():
     assert by_fn["AddOrder"].direction == "out"
     assert by_fn["Misspelt"].get("Database").value == "Orders"  # positional
     java = {b.function: b for b in scan(PROJECTS / "java").bindings}
-    assert java["getOrders"].get("KqlCommand").value.endswith(";Orders | where Name == name")
+    assert java["GetOrders"].get("KqlCommand").value.endswith(";Orders | where Name == name")
     inproc = {b.function: b for b in scan(PROJECTS / "csharp-inprocess").bindings}
     assert inproc["AddOrder"].direction == "out"  # `out Order order`
     assert inproc["SharedB"].direction == "out"  # ICollector<T>
