@@ -29,17 +29,6 @@ PROPERTIES = (
     "IngestionProperties",
 )
 
-# The programming models doctor reads, and how each spells a property.
-MODELS = {
-    "csharp": "C# in-process",
-    "csharp-isolated": "C# isolated worker",
-    "java": "Java",
-    "function.json": "function.json",
-    "python": "Python v2",
-    "javascript": "JavaScript v4",
-    "typescript": "TypeScript v4",
-}
-
 
 @dataclass(frozen=True)
 class Prop:
@@ -50,7 +39,8 @@ class Prop:
 
 @dataclass
 class Binding:
-    model: str  # a key of MODELS
+    # csharp, csharp-isolated, java, function.json, python, javascript or typescript
+    model: str
     direction: str  # "in" or "out"
     file: str  # relative to the project, with forward slashes
     line: int  # 1-based: where the attribute, annotation, decorator or object starts

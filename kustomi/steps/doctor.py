@@ -334,13 +334,11 @@ def _role_check(
     seen.add(key)
     f = app.report.findings
     try:
-        want = app.req.cluster
-        cluster = clusters.get(f"{want}") or kusto_mgmt.resolve(
-            app.azure, want or ClusterRef(uri=source)
-        )
-        clusters[f"{want}"] = cluster
-        if want is None:
-            clusters[source.lower()] = cluster
+        # One lookup per cluster: the one --cluster names, else each setting's Data Source.
+        want = app.req.cluster or ClusterRef(uri=source)
+        cache = f"{app.req.cluster}" if app.req.cluster else source.lower()
+        cluster = clusters.get(cache) or kusto_mgmt.resolve(app.azure, want)
+        clusters[cache] = cluster
     except KustomiError as e:
         f.append(
             Finding(

@@ -207,3 +207,21 @@ def test_missing_app_is_exit_3_and_bad_app_name_exit_2(world, kustomi, tmp_path)
     world.clear_log()
     r = kustomi("doctor", "--project", str(root), "--app", "bad_name", *G)
     assert r.exit_code == 2 and "bad_name" in r.stderr and world.requests() == []
+
+
+def test_each_setting_is_checked_against_its_own_cluster(world, kustomi, tmp_path):
+    ident = _identity(kustomi)
+    _grant(kustomi, "viewer")
+    _attach(kustomi)
+    _connect(kustomi)
+    root = _project(kustomi, tmp_path / "p", ident["clientId"])
+    _project(kustomi, root, ident["clientId"], setting="KustoElsewhere")
+    world.world.sites[("rg-app", "func-busy", "")].app_settings["KustoElsewhere"] = (
+        "Data Source=https://127.0.0.1:9/kusto/gone;Database=Sales;"
+    )
+    r = _doctor(kustomi, root)
+    statuses = sorted((f["check"], f["status"]) for f in r.json()["findings"])
+    assert ("role", "ok") in statuses and ("target", "setting_wrong_target") in statuses
+    wrong = next(f for f in r.json()["findings"] if f["check"] == "target")
+    assert wrong["file"] == "input-1.cs" and "127.0.0.1:9/kusto/gone" in wrong["detail"]
+    assert "is no cluster in the subscription" in wrong["detail"]
