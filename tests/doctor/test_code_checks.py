@@ -127,3 +127,19 @@ def test_help_imports_no_parser(args):
     )
     assert "Usage: kustomi" in out.stdout
     assert out.stderr.strip() == "[]"
+
+
+def test_the_readme_documents_every_status_in_one_table():
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("### doctor", 1)[1].split("\n### ", 1)[0]
+    documented = re.findall(r"^\| `([a-z_]+)` \|", section, re.MULTILINE)
+    assert documented == list(STATUSES)
+    # Every status the code can emit is in the set: the source names no other.
+    src = Path(__file__).resolve().parents[2] / "kustomi"
+    code = (src / "steps" / "doctor.py").read_text() + (src / "bindings" / "checks.py").read_text()
+    emitted = set(re.findall(r'Finding\(\s*"[a-z-]+",\s*"([a-z_]+)"', code))
+    emitted |= set(re.findall(r'status = "([a-z_]+)" if .* else "([a-z_]+)"', code)[0])
+    emitted |= set(re.findall(r'_finding\(\s*b, "[a-z-]+", "([a-z_]+)"', code))
+    assert emitted == set(STATUSES), emitted ^ set(STATUSES)
