@@ -26,6 +26,8 @@ class Finding:
     status: str  # "ok" or a named failure
     detail: str = ""
     hint: str = ""
+    file: str | None = None  # a finding in source code: its file (relative, with "/")
+    line: int | None = None  # and its line, 1-based
 
 
 @dataclass

@@ -10,7 +10,7 @@ import typer
 
 from .. import __version__
 from ..errors import UsageError
-from . import attach, create_identity, emulator, grant, set_connection, verify
+from . import attach, create_identity, doctor, emulator, grant, set_connection, snippet, verify
 from .frame import Settings, reported
 from .params import PlainFirstCommand, PlainFirstGroup
 
@@ -173,6 +173,6 @@ def main() -> None:
 
 
 # Explicit, in checklist order: each module holds its command function, name and epilog.
-for _module in (create_identity, grant, attach, set_connection, verify):
+for _module in (create_identity, grant, attach, set_connection, verify, doctor, snippet):
     app.command(_module.NAME, epilog=_module.EPILOG, cls=PlainFirstCommand)(_module.command)
 app.add_typer(emulator.app, name="emulator")

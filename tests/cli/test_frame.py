@@ -76,6 +76,8 @@ def test_help_lists_exit_codes_and_global_options(kustomi):
         "attach",
         "set-connection",
         "verify",
+        "doctor",
+        "snippet",
         "emulator",
     ]  # the checklist's order
 

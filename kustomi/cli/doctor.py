@@ -1,0 +1,94 @@
+"""kustomi doctor"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from . import common
+from .frame import run, settings
+
+# \b keeps click from re-wrapping a paragraph: the runs are shown as a terminal shows them.
+EPILOG = """Examples:
+
+  kustomi doctor --project ./src/OrdersFunctions
+
+  kustomi doctor --project . --app func-orders -g rg-demo
+
+A failing run (exit 6):
+
+\b
+  $ kustomi doctor --project ./orders
+  check     status            detail
+  property  unknown_property  GetOrders.cs:13: GetOrders (input, csharp-isolated):
+                              managedServiceIdentiy is not a property of the Kusto binding, ...
+  identity  identity_missing  GetOrders.cs:10: GetOrders (input, csharp-isolated) names no
+                              ManagedServiceIdentity: ...
+  fix property: rename managedServiceIdentiy to the property it resembles:
+  ManagedServiceIdentity = "6f4c319d-7b85-4743-9f50-ae5a69cd79d6"
+
+A passing one (exit 0):
+
+\b
+  $ kustomi doctor --project ./orders --app func-orders -g rg-demo
+  check     status  detail
+  binding   ok      GetOrders.cs:10: GetOrders (input, csharp-isolated): Connection ...
+  setting   ok      KustoConnectionStringManagedIdentity: Data Source https://adxdemo..., no secret
+  attached  ok      id-orders is on func-orders
+  role      ok      id-orders holds Viewer on adxdemo/Orders (an input binding)
+
+Read-only. Exit 0 when every check passes, 6 when one fails; the statuses are listed in the
+README ("doctor").
+"""
+
+
+NAME = "doctor"
+
+
+def command(
+    ctx: typer.Context,
+    project: Annotated[
+        str, typer.Option("--project", help="The function project's root directory.")
+    ] = ".",
+    app_name: Annotated[
+        str | None,
+        typer.Option("--app", help="Also check the deployed app: settings, identity, roles."),
+    ] = None,
+    resource_group: common.ResourceGroup = None,
+    slot: common.Slot = None,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster",
+            help="The cluster the settings must point at (default: each setting's Data Source).",
+        ),
+    ] = None,
+    cluster_resource_group: common.ClusterRg = None,
+) -> None:
+    """Find every Kusto binding in a function project and check it, and the deployed app."""
+    s = settings(ctx)
+
+    def core(reporter: Any) -> Any:
+        from pathlib import Path
+
+        from .. import config
+        from ..errors import UsageError
+        from ..steps import doctor as step
+
+        root = Path(project)
+        if not root.is_dir():
+            raise UsageError(
+                f"--project {project!r} is not a directory.",
+                hint="Pass the function project's root directory.",
+            )
+        req = step.DoctorRequest(root)
+        if app_name:
+            rg, name, slot_name = common.app_target(resource_group, app_name, slot)
+            ref = None
+            if cluster:
+                ref = config.ClusterRef.parse(cluster, cluster_resource_group or rg, common.cloud())
+            req = step.DoctorRequest(root, name, rg, slot_name, ref)
+        return step.run(req, lambda: common.azure(s.subscription, reporter))
+
+    run(ctx, core)

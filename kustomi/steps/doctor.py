@@ -1,0 +1,435 @@
+"""kustomi doctor: read every Kusto binding of a function project, check what the code alone
+tells, and with an app, check the deployed side of each binding: its setting, its identity,
+that identity's role on the binding's database, and that the setting points at the cluster
+where the role is held. Read-only: it sends no write.
+
+The statuses are part of the interface (README, "doctor"): STATUSES is the closed set."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..config import ClusterRef, IdentityRef, parse_connection, secret_keys_in
+from ..errors import KustomiError
+from ..model import Finding, Report
+
+STATUSES = (
+    "ok",
+    "no_bindings",
+    "connection_missing",
+    "unknown_property",
+    "identity_missing",
+    "identity_invalid",
+    "connection_shared",
+    "local_setting_has_secret",
+    "setting_missing",
+    "setting_has_secret",
+    "setting_wrong_target",
+    "identity_not_attached",
+    "identity_not_found",
+    "not_authorized",
+    "role_mismatch",
+)
+
+# The roles a binding's direction needs on its database, ARM's names
+# (https://learn.microsoft.com/azure/azure-functions/functions-bindings-azure-data-explorer,
+# "Considerations": input needs Viewer, output needs Ingestor).
+NEEDS = {"in": {"Viewer", "User", "Admin"}, "out": {"Ingestor", "Admin"}}
+GRANT_ROLE = {"in": "viewer", "out": "ingestor"}
+
+
+@dataclass(frozen=True)
+class DoctorRequest:
+    project: Path
+    app: str | None = None
+    resource_group: str | None = None
+    slot: str | None = None
+    cluster: ClusterRef | None = None
+
+
+def run(req: DoctorRequest, azure: Callable[[], Any] | None = None) -> Report:
+    """The code checks, and with req.app, the deployed-app checks through `azure()`."""
+    from ..bindings.checks import code_findings
+    from ..bindings.scan import scan
+
+    project = scan(req.project)
+    report = Report("doctor")
+    report.data = {
+        "project": str(req.project),
+        "filesRead": project.files_read,
+        "bindings": len(project.bindings),
+    }
+    report.notes += [f"not read: {u}" for u in project.unreadable]
+    if not project.bindings:
+        report.findings.append(
+            Finding(
+                "project",
+                "no_bindings",
+                f"no Kusto binding in {project.files_read} file(s) under {req.project}",
+                "point --project at the function project's root; kustomi snippet prints one "
+                "to start from",
+            )
+        )
+    report.findings += code_findings(project)
+    if req.app and project.bindings and azure is not None:
+        report.data["app"] = req.app
+        _app_checks(azure(), req, project.bindings, report)
+    elif project.bindings:
+        report.notes.append(
+            "the deployed app was not checked: pass --app and -g (or set app in kustomi.toml)"
+        )
+    for f in report.findings:  # where, in words too: the table shows the detail only
+        if f.file:
+            f.detail = f"{f.file}:{f.line}: {f.detail}"
+    return report
+
+
+# --- the deployed app ------------------------------------------------------------------------
+
+
+def _lookup(settings: dict[str, str], name: str) -> tuple[str, str] | None:
+    """The host reads ConnectionStrings:<name> first, then <name>, case-insensitively
+    (Azure/azure-webjobs-sdk .../Extensions/IConfigurationExtensions.cs
+    GetConnectionStringOrSetting); in app settings `__` stands for `:`."""
+    lower = {k.lower(): k for k in settings}
+    for key in (f"connectionstrings:{name}", f"connectionstrings__{name}", name):
+        if key.lower() in lower:
+            real = lower[key.lower()]
+            return real, settings[real]
+    return None
+
+
+@dataclass
+class _App:
+    azure: Any
+    req: DoctorRequest
+    site: Any
+    settings: dict[str, str]
+    report: Report
+
+    def flags(self) -> str:
+        assert self.req.app and self.req.resource_group
+        out = f"--app {self.req.app} -g {self.req.resource_group}"
+        return out + (f" --slot {self.req.slot}" if self.req.slot else "")
+
+
+def _app_checks(azure: Any, req: DoctorRequest, bindings: list[Any], report: Report) -> None:
+    from ..azure import web
+
+    assert req.app and req.resource_group
+    site = web.get_site(azure, req.resource_group, req.app, req.slot)
+    settings = web.list_settings(azure, req.resource_group, req.app, req.slot)
+    app = _App(azure, req, site, settings, report)
+    seen: set[tuple[str, ...]] = set()
+    clusters: dict[str, Any] = {}
+    for b in bindings:
+        conn = b.get("Connection")
+        msi = b.get("ManagedServiceIdentity")
+        db = b.get("Database")
+        if conn is None or not conn.value:
+            continue
+        uri = _setting_check(app, b, conn.value, db.value if db else None, seen)
+        principal = _identity_check(app, b, msi.value if msi else None, seen)
+        if uri is None or principal is None or db is None or not db.value:
+            continue
+        _role_check(app, b, uri, principal, db.value, seen, clusters)
+
+
+def _cluster_arg(req: DoctorRequest) -> str:
+    c = req.cluster
+    if c is None:
+        return "<cluster>"
+    if c.name:
+        return f"{c.name}" + (
+            f" --cluster-resource-group {c.resource_group}" if c.resource_group else ""
+        )
+    return c.uri or "<cluster>"
+
+
+def _setting_check(
+    app: _App, b: Any, name: str, db: str | None, seen: set[tuple[str, ...]]
+) -> str | None:
+    """The setting exists, holds no secret and names a cluster; returns its Data Source."""
+    found = _lookup(app.settings, name)
+    key = ("setting", name.lower())
+    first = key not in seen
+    seen.add(key)
+    fix = (
+        f"kustomi set-connection {app.flags()} --cluster {_cluster_arg(app.req)} "
+        f"--database {shlex.quote(db or '<db>')} --setting {name}"
+    )
+    f = app.report.findings
+    where = f"{app.req.app}" + (f" (slot {app.req.slot})" if app.req.slot else "")
+    if found is None:
+        if first:
+            f.append(
+                Finding(
+                    "setting", "setting_missing",
+                    f"{where} has no setting {name} (nor ConnectionStrings:{name})",
+                    fix, file=b.file, line=b.line,
+                )
+            )  # fmt: skip
+        return None
+    real, value = found
+    secrets = secret_keys_in(value)
+    if secrets:
+        if first:
+            f.append(
+                Finding(
+                    "setting", "setting_has_secret",
+                    f"{real} holds a secret ({', '.join(secrets)}); value not shown",
+                    f"replace it: {fix} --force; then rotate that secret",
+                    file=b.file, line=b.line,
+                )
+            )  # fmt: skip
+        return None
+    source = parse_connection(value).get("datasource", "").rstrip("/")
+    # The extension derives the ingestion endpoint by inserting "ingest-" after "://"
+    # (src/Services/IKustoClientFactory.cs): the Data Source must be the engine's https URI.
+    if not source.lower().startswith("https://") or "://ingest-" in source.lower():
+        if first:
+            f.append(
+                Finding(
+                    "setting", "setting_wrong_target",
+                    f"{real} has Data Source {source or '(none)'}: not a cluster's https URI",
+                    f"fix it: {fix}", file=b.file, line=b.line,
+                )
+            )  # fmt: skip
+        return None
+    if first:
+        f.append(Finding("setting", "ok", f"{real}: Data Source {source}, no secret"))
+    return source
+
+
+@dataclass(frozen=True)
+class _Principal:
+    label: str  # what the user wrote, or "system"
+    client_id: str  # "" for a system-assigned identity (ARM does not report its client id)
+    object_id: str
+    resource_group: str  # of a user-assigned identity, for the grant hint
+
+
+def _identity_check(
+    app: _App, b: Any, value: str | None, seen: set[tuple[str, ...]]
+) -> _Principal | None:
+    from ..bindings.checks import identity_kind
+
+    if not value:
+        return None  # a code finding already
+    key = ("identity", value.lower())
+    first = key not in seen
+    seen.add(key)
+    f = app.report.findings if first else []
+    kind = identity_kind(value)
+    if kind == "setting":
+        name = value.strip("%")
+        found = _lookup(app.settings, name)
+        if found is None:
+            f.append(
+                Finding(
+                    "identity", "setting_missing",
+                    f"ManagedServiceIdentity is %{name}%, and the app has no setting {name}",
+                    f"add the setting {name} = <clientId> to {app.req.app}",
+                    file=b.file, line=b.line,
+                )
+            )  # fmt: skip
+            return None
+        value = found[1].strip()
+        kind = identity_kind(value)
+        if kind in (None, "setting"):
+            f.append(
+                Finding(
+                    "identity", "identity_invalid",
+                    f"setting {name} (ManagedServiceIdentity) holds neither a client id nor "
+                    "\"system\"",
+                    f"set {name} to the identity's client id", file=b.file, line=b.line,
+                )
+            )  # fmt: skip
+            return None
+    if kind == "system":
+        if app.site.system_principal_id:
+            f.append(Finding("attached", "ok", f"{app.req.app} has a system-assigned identity"))
+            return _Principal("system", "", app.site.system_principal_id.lower(), "")
+        f.append(
+            Finding(
+                "attached", "identity_not_attached",
+                f"ManagedServiceIdentity is \"system\", but {app.req.app} has no "
+                "system-assigned identity",
+                f"turn it on: az functionapp identity assign --name {app.req.app} "
+                f"-g {app.req.resource_group}, or name a user-assigned identity's client id",
+                file=b.file, line=b.line,
+            )
+        )  # fmt: skip
+        return None
+    if kind != "guid":
+        return None  # identity_invalid, a code finding already
+    wanted = value.lower()
+    for rid, ids in app.site.user_assigned.items():
+        if ids.get("clientId", "").lower() == wanted:
+            f.append(Finding("attached", "ok", f"{rid.rsplit('/', 1)[-1]} is on {app.req.app}"))
+            name = rid.rsplit("/", 1)[-1]
+            return _Principal(name, wanted, ids.get("principalId", "").lower(), _rg(rid))
+        if ids.get("principalId", "").lower() == wanted:
+            f.append(
+                Finding(
+                    "attached", "identity_not_attached",
+                    f"{value} is the principal (object) id of {rid.rsplit('/', 1)[-1]}; "
+                    "ManagedServiceIdentity takes its client id",
+                    f"use {b.spell('ManagedServiceIdentity', ids.get('clientId', ''))}",
+                    file=b.file, line=b.line,
+                )
+            )  # fmt: skip
+            return None
+    from ..azure import identities
+
+    ident = identities.find(app.azure, IdentityRef("", "", client_id=wanted))
+    if ident is None:
+        f.append(
+            Finding(
+                "attached", "identity_not_found",
+                f"no user-assigned identity has client id {value} in the subscription",
+                "check ManagedServiceIdentity: kustomi create-identity prints the client id",
+                file=b.file, line=b.line,
+            )
+        )  # fmt: skip
+        return None
+    f.append(
+        Finding(
+            "attached", "identity_not_attached",
+            f"{ident.name} (client id {value}) is not on {app.req.app}",
+            f"kustomi attach {app.flags()} --identity {ident.name} "
+            f"--identity-resource-group {ident.resource_group}",
+            file=b.file, line=b.line,
+        )
+    )  # fmt: skip
+    return None
+
+
+def _rg(resource_id: str) -> str:
+    parts = resource_id.split("/")
+    return next((parts[i + 1] for i, p in enumerate(parts) if p.lower() == "resourcegroups"), "")
+
+
+def _role_check(
+    app: _App,
+    b: Any,
+    source: str,
+    who: _Principal,
+    db: str,
+    seen: set[tuple[str, ...]],
+    clusters: dict[str, Any],
+) -> None:
+    """The identity holds the role its direction needs on the binding's Database, on the
+    cluster the setting names (read as verify's control-plane mode reads it: ARM principal
+    assignments, and the cluster's principal list where the operator may read it)."""
+    from ..azure import kusto_mgmt
+
+    key = ("role", who.object_id or who.client_id, source.lower(), db, b.direction)
+    if key in seen:
+        return
+    seen.add(key)
+    f = app.report.findings
+    try:
+        # One lookup per cluster: the one --cluster names, else each setting's Data Source.
+        want = app.req.cluster or ClusterRef(uri=source)
+        cache = f"{app.req.cluster}" if app.req.cluster else source.lower()
+        cluster = clusters.get(cache) or kusto_mgmt.resolve(app.azure, want)
+        clusters[cache] = cluster
+    except KustomiError as e:
+        f.append(
+            Finding(
+                "target", "setting_wrong_target",
+                f"the setting's Data Source {source} is no cluster in the subscription: "
+                f"{e.message}",
+                f"kustomi set-connection {app.flags()} --cluster <cluster> --database "
+                f"{shlex.quote(db)} --setting <setting>",
+                file=b.file, line=b.line,
+            )
+        )  # fmt: skip
+        return
+    if cluster.uri.rstrip("/").lower() != source.lower():
+        f.append(
+            Finding(
+                "target", "setting_wrong_target",
+                f"the setting points at {source}, but the cluster is {cluster.uri}",
+                f"kustomi set-connection {app.flags()} --cluster {_cluster_arg(app.req)} "
+                f"--database {shlex.quote(db)} --setting "
+                f"{(b.get('Connection').value if b.get('Connection') else '<setting>')}",
+                file=b.file, line=b.line,
+            )
+        )  # fmt: skip
+        return
+    try:
+        held = {
+            a.role
+            for a in kusto_mgmt.list_assignments(app.azure, cluster, db)
+            if a.is_for(who.client_id or who.object_id, who.object_id)
+        }
+    except KustomiError as e:
+        f.append(
+            Finding("role", "not_authorized", e.message, e.hint or "", file=b.file, line=b.line)
+        )
+        return
+    held |= _kql_roles(app, cluster.uri, db, who)
+    need = NEEDS[b.direction]
+    purpose = "an input binding" if b.direction == "in" else "an output binding"
+    if held & need or "AllDatabasesAdmin" in held:
+        f.append(
+            Finding(
+                "role", "ok",
+                f"{who.label} holds {', '.join(sorted(held))} on {cluster.name}/{db} ({purpose})",
+            )
+        )  # fmt: skip
+        return
+    role = GRANT_ROLE[b.direction]
+    if who.client_id:
+        hint = (
+            f"kustomi grant --role {role} --identity {who.client_id} --cluster {cluster.name} "
+            f"-g {cluster.resource_group} --database {shlex.quote(db)}"
+        )
+    else:
+        hint = (
+            f".add database {db} {role}s ('aadapp=<client id of {app.req.app}'s system "
+            f"identity>;<tenant>') on {cluster.uri}, or use a user-assigned identity"
+        )
+    status = "role_mismatch" if held else "not_authorized"
+    got = f"holds {', '.join(sorted(held))}" if held else "holds no role"
+    f.append(
+        Finding(
+            "role", status,
+            f"{who.label} {got} on {cluster.name}/{db}; {purpose} needs "
+            f"{' or '.join(sorted(need))}",
+            hint, file=b.file, line=b.line,
+        )
+    )  # fmt: skip
+
+
+def _kql_roles(app: _App, uri: str, db: str, who: _Principal) -> set[str]:
+    """Roles granted with `.add database` (no ARM assignment), where the operator may read the
+    principal list; `.show database <db> principals` columns per
+    https://learn.microsoft.com/kusto/management/manage-database-security-roles."""
+    from .. import kql
+    from ..azure import kusto_data
+    from .verify import roles_from_rows
+
+    try:
+        rows = kusto_data.mgmt(
+            app.azure.kusto_data(uri), db, f".show database {kql.name(db)} principals"
+        )
+    except Exception as e:
+        note = f"roles granted with .add database were not seen: {kusto_data.api_error_text(e)}"
+        if note not in app.report.notes:
+            app.report.notes.append(note)
+        return set()
+    ids = {i for i in (who.client_id, who.object_id) if i}
+    mine = [
+        r
+        for r in rows
+        if any(i in str(r.get("PrincipalFQN", "")).lower() for i in ids)
+        or str(r.get("PrincipalObjectId", "")).lower() in ids
+    ]
+    return roles_from_rows(mine)

@@ -1,0 +1,3 @@
+using namespace System.Net
+param($Request, $orders, $TriggerMetadata)
+Push-OutputBinding -Name Response -Value ([HttpResponseContext]@{ StatusCode = [HttpStatusCode]::OK; Body = $orders })
