@@ -99,6 +99,7 @@ def render_error(command: str, err: KustomiError, stream: IO[str] | None = None)
             "hint": scrub(err.hint or ""),
             "done": list(err.details.get("done", [])),
             "notDone": list(err.details.get("not_done", [])),
+            "unknown": list(err.details.get("unknown", [])),
         },
     }
     try:

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import IdentityRef
-from ..errors import NotFoundError, translate
+from ..errors import NotFoundError
 from .clients import Azure
+from .errors import translate
 
 
 @dataclass(frozen=True)

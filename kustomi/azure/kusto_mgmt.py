@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import ClusterRef
-from ..errors import NotFoundError, translate
+from ..errors import NotFoundError
 from .clients import Azure, text
+from .errors import translate
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import NotFoundError, translate
+from ..errors import NotFoundError
 from .clients import Azure, text
+from .errors import translate
 
 
 @dataclass

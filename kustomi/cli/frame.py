@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from ..errors import ChecksFailed, KustomiError, translate
+from ..errors import ChecksFailed, Interrupted, KustomiError
 from ..model import Report
 
 if TYPE_CHECKING:
@@ -58,20 +58,24 @@ def reported(
     try:
         yield reporter
     except KeyboardInterrupt:
-        err: KustomiError = KustomiError(
-            "interrupted.",
-            hint="A write may have been sent; rerunning the same command is safe: it reads "
-            "first and resumes where this one stopped.",
+        _fail(
+            ctx,
+            reporter,
+            Interrupted(
+                "interrupted.",
+                hint="Rerunning the same command is safe: it reads first and converges.",
+            ),
         )
-        err.exit_code = 130
-        _fail(ctx, reporter, err)
     except typer.Exit:
         raise
     except KustomiError as e:
         _fail(ctx, reporter, e)
     except Exception as e:
-        if type(e).__module__.startswith("azure"):
-            _fail(ctx, reporter, translate(e))
+        if "azure" in sys.modules:  # an SDK was used: was it one of its errors?
+            from ..azure.errors import is_azure_error, translate
+
+            if is_azure_error(e):
+                _fail(ctx, reporter, translate(e))
         if s.debug:
             import traceback
 
@@ -94,13 +98,13 @@ def _fail(ctx: typer.Context | None, reporter: Reporter | None, e: KustomiError)
     s = settings(ctx) if ctx is not None else Settings()
     reporter = reporter or Reporter(s.verbosity)
     reporter.error(e.message, e.hint)
-    if "not_done" in e.details:
+    if "done" in e.details:
         reporter.progress("Done before the error: " + ("; ".join(e.details["done"]) or "nothing"))
-        reporter.progress(
-            "Not done: "
-            + "; ".join(e.details["not_done"])
-            + ". Rerunning the same command is safe: it resumes there."
-        )
+        if e.details.get("unknown"):
+            reporter.progress("Sent, outcome unknown: " + "; ".join(e.details["unknown"]) + ".")
+        if e.details.get("not_done"):
+            reporter.progress("Not done: " + "; ".join(e.details["not_done"]) + ".")
+        reporter.progress("Rerunning the same command is safe: it reads first and converges.")
     if ctx is not None and s.format == "json":
         from kustomi.output import render_error
 

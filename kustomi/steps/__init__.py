@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from ..errors import translate
+from ..azure.errors import translate, write_refused
+from ..errors import Interrupted
 from ..model import Change, Report
 
 Progress = Callable[[str], None]
@@ -50,13 +51,41 @@ def retry_while(
 @contextmanager
 def writing(report: Report, change: Change) -> Iterator[None]:
     """Apply one planned change. On failure the error says what this command had already
-    done and what it had not, so a user knows where it stopped."""
+    done, and whether this change was not done (the service refused it) or was sent with an
+    outcome nobody knows (the connection dropped, a poll or read-back failed), so that a user
+    knows where it stopped."""
+    this = f"{change.kind} {change.target}"
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise Interrupted(
+            f"interrupted while sending: {this}.",
+            hint="Rerun the same command: it reads first and finishes what is missing.",
+            done=_done(report),
+            not_done=[],
+            unknown=[this],
+        ) from None
+    except Exception as e:
+        err = translate(e)
+        refused = write_refused(e)
+        err.details.setdefault("done", _done(report))
+        err.details.setdefault("not_done", [this] if refused else [])
+        err.details.setdefault("unknown", [] if refused else [this])
+        raise err from None
+    change.applied = True
+
+
+@contextmanager
+def after_writing(report: Report) -> Iterator[None]:
+    """Reads that check a write: if one fails, the error still says what was written."""
     try:
         yield
     except Exception as e:
         err = translate(e)
-        done = [f"{c.kind} {c.target}" for c in report.changes if c.applied]
-        err.details.setdefault("done", done)
-        err.details.setdefault("not_done", [f"{change.kind} {change.target}"])
+        err.details.setdefault("done", _done(report))
+        err.details.setdefault("not_done", [])
         raise err from None
-    change.applied = True
+
+
+def _done(report: Report) -> list[str]:
+    return [f"{c.kind} {c.target}" for c in report.changes if c.applied]

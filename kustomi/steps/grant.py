@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from .. import kql
 from ..azure import credentials, identities, kusto_data, kusto_mgmt
 from ..azure.clients import Azure
+from ..azure.errors import translate
 from ..config import ClusterRef, IdentityRef, kql_role
-from ..errors import AuthError, KustomiError, ServiceError, translate
+from ..errors import AuthError, KustomiError, ServiceError
 from ..model import Change, Report
 from . import Progress, retry_while, writing
 

@@ -13,7 +13,7 @@ from ..azure.clients import Azure
 from ..config import ClusterRef, connection_value, parse_connection, secret_keys_in
 from ..errors import ServiceError
 from ..model import Change, Finding, Report
-from . import writing
+from . import after_writing, writing
 
 MAX_MERGES = 3
 
@@ -87,7 +87,8 @@ def run(
     wanted = {**current, setting: value}
     with writing(report, change):
         web.put_settings(azure, rg, app, slot, wanted)
-    after = web.list_settings(azure, rg, app, slot)
+    with after_writing(report):
+        after = web.list_settings(azure, rg, app, slot)
     lost = [k for k in wanted if after.get(k) != wanted[k]]
     if lost:
         raise ServiceError(

@@ -1,0 +1,171 @@
+"""The one table from the Azure SDKs' exceptions to kustomi's error family, by type.
+
+Only Azure and network errors are translated: anything else raised under an Azure call is a
+bug in kustomi, and `translate` raises it as it is, so that the CLI reports it as an internal
+error (exit 1) rather than as something Azure said. The SDK modules are imported when an error
+is being translated, never at start-up.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..errors import AuthError, KustomiError, NotFoundError, ServiceError, UsageError
+
+SIGN_IN_HINT = (
+    "Run `az login`, or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for a "
+    "service principal."
+)
+
+
+def is_azure_error(exc: BaseException) -> bool:
+    """An error of the Azure SDKs (azure-core, azure-identity, azure-kusto-data)."""
+    from azure.core.exceptions import AzureError
+    from azure.kusto.data.exceptions import KustoError
+
+    return isinstance(exc, (AzureError, KustoError))
+
+
+def translate(exc: BaseException, doing: str = "") -> KustomiError:
+    """`exc` as a KustomiError whose message starts with `doing`. Raises `exc` itself when it
+    is neither a KustomiError nor an Azure error."""
+    if isinstance(exc, KustomiError):
+        return exc
+    from azure.core.exceptions import AzureError
+    from azure.kusto.data.exceptions import KustoError
+
+    prefix = f"{doing}: " if doing else ""
+    if isinstance(exc, KustoError):
+        return _kusto(exc, prefix)
+    if isinstance(exc, AzureError):
+        return _core(exc, prefix)
+    raise exc
+
+
+def write_refused(exc: BaseException) -> bool:
+    """Whether `exc`, raised while a write was being made, shows that the service refused the
+    write itself, so that nothing was written. False when the outcome is unknown: the
+    connection dropped, or the write was accepted and a later read (an LRO poll, a read-back)
+    failed. A KustomiError raised by kustomi without an SDK error under it sent nothing."""
+    from azure.core.exceptions import HttpResponseError
+    from azure.kusto.data.exceptions import KustoNetworkError, KustoServiceError
+
+    if isinstance(exc, KustomiError):
+        cause = exc.__context__
+        return cause is None or write_refused(cause)
+    if isinstance(exc, HttpResponseError) and exc.response is not None:
+        method = str(getattr(exc.response.request, "method", "")).upper()
+        if method in ("PUT", "PATCH", "DELETE"):
+            return True  # the write's own answer was an error
+        # A poll that answered 2xx with a Failed operation: the service says it did not happen.
+        return 200 <= (exc.response.status_code or 0) < 300
+    if isinstance(exc, KustoNetworkError):
+        return False
+    return isinstance(exc, KustoServiceError) and getattr(exc, "http_response", None) is not None
+
+
+def _first_line(exc: BaseException) -> str:
+    # Some are raised as (message, response): str() would print that tuple.
+    text = str(exc.args[0]) if exc.args else str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _core(exc: Any, prefix: str) -> KustomiError:
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        ResourceNotFoundError,
+        ServiceRequestError,
+        ServiceResponseError,
+    )
+
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    if status is None:
+        status = getattr(exc, "status_code", None)
+    if isinstance(exc, (ServiceRequestError, ServiceResponseError)):
+        return _network(exc, prefix)
+    if isinstance(exc, ClientAuthenticationError) and (status is None or status < 500):
+        # azure-identity's CredentialUnavailableError is one of these, too.
+        return AuthError(
+            prefix + "could not sign in to Azure: " + _first_line(exc), hint=SIGN_IN_HINT
+        )
+    message = prefix + service_message(exc)
+    if isinstance(exc, ResourceNotFoundError) or status == 404:
+        return NotFoundError(message, hint="Check the name, resource group and subscription.")
+    if status == 403:
+        return AuthError(
+            message,
+            hint="Ask an Owner of the scope for the right named above, "
+            "or run kustomi as a principal that has it.",
+        )
+    if status == 401:
+        return AuthError(message, hint="Sign in again (`az login`) or check the credentials.")
+    return ServiceError(message, hint="Azure refused the request; the message above is its own.")
+
+
+def _network(exc: BaseException, prefix: str) -> KustomiError:
+    """A request that got no answer: TLS, name resolution or the connection."""
+    text = str(exc)
+    if "CERTIFICATE_VERIFY_FAILED" in text or "SSLError" in text:
+        return ServiceError(
+            prefix + "the TLS certificate of the endpoint is not trusted: " + _first_line(exc),
+            hint="Check REQUESTS_CA_BUNDLE (it must name a readable CA file that signs the "
+            "endpoint's certificate), or unset it to use the system's CAs.",
+        )
+    return ServiceError(
+        prefix + "could not reach Azure: " + _first_line(exc),
+        hint="Check the network, a proxy (HTTPS_PROXY, NO_PROXY) and the endpoint, then retry.",
+    )
+
+
+def _kusto(exc: Any, prefix: str) -> KustomiError:
+    from azure.kusto.data.exceptions import (
+        KustoAuthenticationError,
+        KustoClientInvalidConnectionStringException,
+        KustoNetworkError,
+    )
+
+    text = _first_line(exc)
+    status = getattr(getattr(exc, "http_response", None), "status_code", None)
+    if isinstance(exc, KustoAuthenticationError):
+        inner = getattr(exc, "exception", None)
+        if isinstance(inner, KustomiError):  # kustomi's own sign-in said why
+            return inner
+        return AuthError(prefix + "could not get a token for Kusto: " + text, hint=SIGN_IN_HINT)
+    if status == 403:
+        return AuthError(
+            prefix + text, hint="The principal needs a database role; see `kustomi grant --help`."
+        )
+    if status == 401 or text.startswith("401"):
+        return AuthError(prefix + "the cluster refused the token (401).", hint=SIGN_IN_HINT)
+    if isinstance(exc, KustoNetworkError):
+        return ServiceError(prefix + text, hint="Check the cluster URI and the network.")
+    if isinstance(exc, KustoClientInvalidConnectionStringException):
+        return UsageError(prefix + text, hint="Use the cluster's own URI.")
+    return ServiceError(prefix + text)
+
+
+def service_message(exc: Any) -> str:
+    """The service's own message, from either ARM's envelope or App Service's capitalised body.
+
+    Against `{"Code":..,"Message":..}` the SDK leaves `exc.error` as None and says only
+    "Operation returned an invalid status" (App Service's error body; Azure/azure-libraries-for-net
+    #1079)."""
+    err = getattr(exc, "error", None)
+    if err is not None and getattr(err, "message", None):
+        code = getattr(err, "code", None)
+        return f"{err.message}" + (f" ({code})" if code else "")
+    response = getattr(exc, "response", None)
+    if response is not None:
+        try:
+            body = json.loads(response.text())
+        except (ValueError, TypeError, AttributeError):
+            body = None
+        if isinstance(body, dict):
+            wrapped = body.get("error")
+            inner: dict[str, Any] = wrapped if isinstance(wrapped, dict) else body
+            msg = inner.get("message") or inner.get("Message")
+            code = inner.get("code") or inner.get("Code")
+            if msg:
+                return f"{msg}" + (f" ({code})" if code else "")
+    return str(getattr(exc, "message", None) or exc).splitlines()[0]
