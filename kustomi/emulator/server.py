@@ -119,9 +119,11 @@ class Emulator:
     def _delay_or_fault(self, route: str, method: str) -> None:
         if self.world.knobs.latency_ms:
             time.sleep(self.world.knobs.latency_ms / 1000)
-        rule = faults.take(self.world, route, method, ("status", "drop", "slow"))
+        rule = faults.take(self.world, route, method, ("status", "drop", "slow", "body"))
         if rule is not None and rule.get("kind") == "slow":
             time.sleep(float(rule.get("seconds", 1)))
+        elif rule is not None and rule.get("kind") == "body":
+            raise HttpError(json_response(int(rule.get("status", 200)), rule.get("body")))
         elif rule is not None:
             raise HttpError(self._fault_response(rule, route))
 

@@ -157,3 +157,23 @@ def test_missing_app_for_set_connection_and_slot_for_attach_is_exit_3(world, kus
     assert r.exit_code == 3 and "func-nope" in r.stderr
     r = kustomi(*COMMANDS["attach"])
     assert r.exit_code == 3 and "staging2" in r.stderr
+
+
+def test_a_bug_in_kustomi_is_an_internal_error_not_an_azure_error(emu, kustomi):
+    """An answer kustomi's adapter cannot read (an identity with no client id) raises an
+    AttributeError in kustomi's own code: exit 1 asking for a bug report, never exit 5
+    "Azure refused"."""
+    sub = emu.env["AZURE_SUBSCRIPTION_ID"]
+    body = {
+        "id": f"/subscriptions/{sub}/resourceGroups/rg-demo/providers/"
+        "Microsoft.ManagedIdentity/userAssignedIdentities/id-bug",
+        "name": "id-bug",
+        "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
+        "location": "westeurope",
+        "properties": {},
+    }
+    emu.faults([{"route": "msi.identities.get", "kind": "body", "body": body}])
+    r = kustomi("create-identity", "-g", "rg-demo", "-n", "id-bug")
+    assert r.exit_code == 1, r.stderr
+    assert "internal error: AttributeError" in r.stderr
+    assert "bug in kustomi" in r.stderr and "Azure refused" not in r.stderr
