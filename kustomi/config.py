@@ -375,13 +375,3 @@ def secret_keys_in(value: str) -> list[str]:
 
 def connection_value(uri: str, db: str) -> str:
     return f"Data Source={uri};Database={db};"
-
-
-def parse_connection(value: str) -> dict[str, str]:
-    """Key/value pairs of a connection string, keys lower-cased without spaces."""
-    out = {}
-    for part in value.split(";"):
-        key, sep, val = part.partition("=")
-        if sep:
-            out[re.sub(r"\s", "", key).lower()] = val.strip()
-    return out

@@ -40,6 +40,23 @@ def rows(result: Any) -> list[dict[str, Any]]:
 Progress = Callable[[str], None]
 
 
+def connection_target(value: str) -> tuple[str, str] | None:
+    """The (Data Source, Database) of a Kusto connection string, read by azure-kusto-data's
+    own KustoConnectionStringBuilder, so that every keyword alias it knows (Server, Addr,
+    Address, Network Address; Initial Catalog) counts; None when it cannot read the string.
+    Database is "" when the string names none (the builder's own default is NetDefaultDB)."""
+    from azure.kusto.data import KustoConnectionStringBuilder
+
+    try:
+        kcsb = KustoConnectionStringBuilder(value.strip().rstrip(";"))
+    except (KeyError, ValueError):
+        return None
+    db = str(kcsb.initial_catalog or "")
+    if db == "NetDefaultDB" and "netdefaultdb" not in value.lower():
+        db = ""
+    return str(kcsb.data_source or "").strip().rstrip("/"), db
+
+
 def mgmt(client: Any, db: str, csl: str, progress: Progress | None = None) -> list[dict[str, Any]]:
     """A management command. Retried as the management SDKs retry: the commands kustomi sends
     (`.show`, `.add`, `.drop`) give the same result when sent twice."""

@@ -4,8 +4,8 @@ A fault rule is a JSON object:
   {"route": "<route name or prefix>", "method": "PUT", "kind": "status", "status": 429,
    "retry_after": 1, "times": 2}
 kinds: `status` (answer with that status and the service's error body), `drop` (close the
-connection without answering), `slow` (answer normally after `seconds`),
-`body` (answer `status`, default 200, with the JSON `body` as given: a malformed answer), `lro_failed` (the
+connection without answering), `slow` (answer normally after `seconds`), `body` (answer
+`status`, default 200, with the JSON `body` as given: a malformed answer), `lro_failed` (the
 next long-running operation on that route ends Failed), `concurrent_appsettings` (right
 after an app-settings read on that route, another writer adds `set` to the settings, as a
 deployment pipeline might).

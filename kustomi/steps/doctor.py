@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import ClusterRef, IdentityRef, parse_connection, secret_keys_in
+from ..config import ClusterRef, IdentityRef, secret_keys_in
 from ..errors import KustomiError
 from ..model import Finding, Report
 
@@ -187,7 +187,9 @@ def _setting_check(
                 )
             )  # fmt: skip
         return None
-    source = parse_connection(value).get("datasource", "").rstrip("/")
+    from ..azure import kusto_data
+
+    source = (kusto_data.connection_target(value) or ("", ""))[0]
     # The extension derives the ingestion endpoint by inserting "ingest-" after "://"
     # (src/Services/IKustoClientFactory.cs): the Data Source must be the engine's https URI.
     if not source.lower().startswith("https://") or "://ingest-" in source.lower():

@@ -8,9 +8,9 @@ that every other setting is intact.
 
 from __future__ import annotations
 
-from ..azure import kusto_mgmt, web
+from ..azure import kusto_data, kusto_mgmt, web
 from ..azure.clients import Azure
-from ..config import ClusterRef, connection_value, parse_connection, secret_keys_in
+from ..config import ClusterRef, connection_value, secret_keys_in
 from ..errors import ServiceError
 from ..model import Change, Finding, Report
 from . import after_writing, writing
@@ -101,6 +101,8 @@ def run(
 
 
 def _what_changed(old: str, new: str) -> str:
-    a, b = parse_connection(old), parse_connection(new)
-    parts = [k for k in ("datasource", "database") if a.get(k, "").lower() != b.get(k, "").lower()]
+    a = kusto_data.connection_target(old) or ("", "")
+    b = kusto_data.connection_target(new) or ("", "")
+    names = ("datasource", "database")
+    parts = [k for k, x, y in zip(names, a, b, strict=True) if x.lower() != y.lower()]
     return f" ({' and '.join(parts)} changed)" if parts else ""

@@ -21,7 +21,6 @@ from ..config import (
     ClusterRef,
     IdentityRef,
     connection_value,
-    parse_connection,
     secret_keys_in,
 )
 from ..errors import AuthError, KustomiError
@@ -534,9 +533,8 @@ def _setting_finding(req: VerifyRequest, value: str, uri: str) -> Finding:
             f"{req.setting} holds a secret ({', '.join(secrets)}); value not shown",
             f"replace it: {fix} --force; then rotate that secret",
         )
-    parts = parse_connection(value)
-    got_uri = parts.get("datasource", "").rstrip("/").lower()
-    got_db = parts.get("database") or parts.get("initialcatalog", "")
+    got_uri, got_db = kusto_data.connection_target(value) or ("", "")
+    got_uri = got_uri.lower()
     if got_uri != uri.rstrip("/").lower() or got_db != req.database:
         return Finding(
             "setting",

@@ -427,3 +427,23 @@ def test_inside_the_app_without_arm_access_it_says_to_pass_the_client_id(
     monkeypatch.setenv("AZURE_CLIENT_SECRET", "not-the-operator")
     r = _verify(kustomi, world)  # by name: needs ARM, and the sign-in fails
     assert r.exit_code == 4 and "pass --identity <clientId>" in r.stderr
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "Server={uri};Database=Sales;",
+        "Addr={uri};Initial Catalog=Sales",
+        "network address = {uri} ; database = Sales ;",
+        "Data Source={uri}/;Database=Sales",
+    ],
+)
+def test_a_setting_with_the_documented_aliases_is_ok(world, kustomi, template):
+    """Connection strings are read by azure-kusto-data's own builder: Server=, Addr= and the
+    other aliases name the same cluster, and count as the right target."""
+    _setup(kustomi)
+    world.world.sites[("rg-app", "func-busy", "")].app_settings[
+        "KustoConnectionStringManagedIdentity"
+    ] = template.format(uri=f"{world.url}/kusto/adxbusy")
+    r = _cp(kustomi)
+    assert _status(r)["setting"] == "ok", r.stdout
