@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 SCHEMA = "kustomi.report/1"
 
@@ -20,10 +20,42 @@ class Change:
     applied: bool = False  # True once written; a dry run applies nothing
 
 
+# Every status a finding can have: part of the interface (README: verify's and doctor's
+# status tables). "ok" passes; every other one fails its check.
+Status = Literal[
+    "ok",
+    # verify (and set-connection's existing setting)
+    "identity_not_found",
+    "identity_unavailable",
+    "token_failed",
+    "cluster_unreachable",
+    "cluster_untrusted",
+    "database_not_found",
+    "not_authorized",
+    "role_mismatch",
+    "role_pending",
+    "role_failed",
+    "not_propagated",
+    "setting_missing",
+    "setting_has_secret",
+    "setting_wrong_target",
+    "identity_not_attached",
+    # doctor
+    "no_bindings",
+    "connection_missing",
+    "unknown_property",
+    "identity_missing",
+    "identity_invalid",
+    "connection_shared",
+    "local_setting_has_secret",
+]
+STATUSES: tuple[str, ...] = get_args(Status)
+
+
 @dataclass
 class Finding:
     check: str
-    status: str  # "ok" or a named failure
+    status: Status
     detail: str = ""
     hint: str = ""
     file: str | None = None  # a finding in source code: its file (relative, with "/")

@@ -4,12 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..cloud import Cloud
-from ..errors import UsageError
+from ..errors import ServiceError, UsageError
 from .credentials import operator_credential, retry_settings
+
+if TYPE_CHECKING:  # the SDKs are imported where a client is made, never at start-up
+    from azure.core.credentials import TokenCredential
+    from azure.kusto.data import KustoClient
+    from azure.mgmt.kusto import KustoManagementClient
+    from azure.mgmt.msi import ManagedServiceIdentityClient
+    from azure.mgmt.resource.resources import ResourceManagementClient
+    from azure.mgmt.web import WebSiteManagementClient
+
+
+def required(value: str | None, what: str) -> str:
+    """A field every answer of Azure carries; an answer without it is refused as malformed
+    (exit 5), rather than failing later in kustomi's own code."""
+    if not value:
+        raise ServiceError(
+            f"Azure's answer has no {what}.",
+            hint="Retry; if it persists, the service answered with an incomplete resource.",
+        )
+    return value
 
 
 def text(value: Any) -> str:
@@ -86,8 +105,11 @@ class Azure:
         self._progress = progress
 
     @cached_property
-    def credential(self) -> Any:
-        return self._credential or operator_credential(self.cloud, self._progress)
+    def credential(self) -> TokenCredential:
+        chosen: TokenCredential = self._credential or operator_credential(
+            self.cloud, self._progress
+        )
+        return chosen
 
     @property
     def subscription_id(self) -> str:
@@ -108,30 +130,30 @@ class Azure:
         }
 
     @cached_property
-    def msi(self) -> Any:
+    def msi(self) -> ManagedServiceIdentityClient:
         from azure.mgmt.msi import ManagedServiceIdentityClient
 
         return ManagedServiceIdentityClient(self.credential, self.subscription_id, **self._kwargs)
 
     @cached_property
-    def kusto(self) -> Any:
+    def kusto(self) -> KustoManagementClient:
         from azure.mgmt.kusto import KustoManagementClient
 
         return KustoManagementClient(self.credential, self.subscription_id, **self._kwargs)
 
     @cached_property
-    def web(self) -> Any:
+    def web(self) -> WebSiteManagementClient:
         from azure.mgmt.web import WebSiteManagementClient
 
         return WebSiteManagementClient(self.credential, self.subscription_id, **self._kwargs)
 
     @cached_property
-    def resources(self) -> Any:
+    def resources(self) -> ResourceManagementClient:
         from azure.mgmt.resource.resources import ResourceManagementClient
 
         return ResourceManagementClient(self.credential, self.subscription_id, **self._kwargs)
 
-    def kusto_data(self, cluster_uri: str, credential: Any = None) -> Any:
+    def kusto_data(self, cluster_uri: str, credential: Any = None) -> KustoClient:
         """A data-plane client for one cluster, signed in as the operator or `credential`."""
         from azure.kusto.data import KustoClient, KustoConnectionStringBuilder
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..config import IdentityRef
 from ..errors import NotFoundError
-from .clients import Azure
+from .clients import Azure, required
+
+if TYPE_CHECKING:
+    from azure.mgmt.msi.models import Identity as MsiIdentity
 from .errors import translate
 
 
@@ -38,15 +41,15 @@ class Identity:
         return f"aadapp={self.client_id};{self.tenant_id}"
 
 
-def _from_sdk(x: Any, rg: str) -> Identity:
+def _from_sdk(x: MsiIdentity, rg: str) -> Identity:
     return Identity(
-        id=x.id,
-        name=x.name,
+        id=required(x.id, "identity id"),
+        name=required(x.name, "identity name"),
         resource_group=rg,
         location=x.location,
-        client_id=x.client_id.lower(),
-        principal_id=x.principal_id.lower(),
-        tenant_id=x.tenant_id.lower(),
+        client_id=required(x.client_id, "clientId of the identity").lower(),
+        principal_id=required(x.principal_id, "principalId of the identity").lower(),
+        tenant_id=required(x.tenant_id, "tenantId of the identity").lower(),
     )
 
 
@@ -107,9 +110,11 @@ def get(azure: Azure, ref: IdentityRef) -> Identity:
 
 
 def create(azure: Azure, ref: IdentityRef, location: str) -> Identity:
+    from azure.mgmt.msi.models import Identity as MsiIdentity
+
     try:
         x = azure.msi.user_assigned_identities.create_or_update(
-            ref.resource_group, ref.name, {"location": location}
+            ref.resource_group, ref.name, MsiIdentity(location=location)
         )
     except Exception as e:
         raise translate(e, f"creating identity {ref.name}") from None

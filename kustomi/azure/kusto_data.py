@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from azure.kusto.data import KustoClient
+    from azure.kusto.data.response import KustoResponseDataSet
 
 # What azure-kusto-data falls back to when a cluster serves no metadata (1.4, 4.5).
 DEFAULT_RESOURCE = "https://kusto.kusto.windows.net"
@@ -28,7 +32,7 @@ def token_scope(cluster_uri: str) -> str:
     return resource + "/.default"
 
 
-def rows(result: Any) -> list[dict[str, Any]]:
+def rows(result: KustoResponseDataSet) -> list[dict[str, Any]]:
     """The primary result as dicts."""
     table = result.primary_results[0] if result.primary_results else None
     if table is None:
@@ -38,6 +42,7 @@ def rows(result: Any) -> list[dict[str, Any]]:
 
 
 Progress = Callable[[str], None]
+Rows = list[dict[str, Any]]
 
 
 def connection_target(value: str) -> tuple[str, str] | None:
@@ -57,19 +62,25 @@ def connection_target(value: str) -> tuple[str, str] | None:
     return str(kcsb.data_source or "").strip().rstrip("/"), db
 
 
-def mgmt(client: Any, db: str, csl: str, progress: Progress | None = None) -> list[dict[str, Any]]:
+def mgmt(
+    client: KustoClient, db: str, csl: str, progress: Progress | None = None
+) -> list[dict[str, Any]]:
     """A management command. Retried as the management SDKs retry: the commands kustomi sends
     (`.show`, `.add`, `.drop`) give the same result when sent twice."""
     return rows(retried(lambda: client.execute_mgmt(db, csl), progress))
 
 
-def query(client: Any, db: str, csl: str, progress: Progress | None = None) -> list[dict[str, Any]]:
+def query(
+    client: KustoClient, db: str, csl: str, progress: Progress | None = None
+) -> list[dict[str, Any]]:
     return rows(retried(lambda: client.execute_query(db, csl), progress))
 
 
 def retried(
-    call: Callable[[], Any], progress: Progress | None, sleep: Callable[[float], None] = time.sleep
-) -> Any:
+    call: Callable[[], KustoResponseDataSet],
+    progress: Progress | None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> KustoResponseDataSet:
     """azure-kusto-data retries nothing: a 429, a 5xx or a dropped connection is retried here
     KUSTOMI_RETRIES times, honouring Retry-After, with azure-core's backoff (0, 1, 2, 4 s...)."""
     from ..config import retries

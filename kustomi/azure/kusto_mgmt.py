@@ -5,11 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..config import ClusterRef
 from ..errors import NotFoundError
-from .clients import Azure, text
+from .clients import Azure, required, text
+
+if TYPE_CHECKING:
+    from azure.mgmt.kusto.models import DatabasePrincipalAssignment
 from .errors import translate
 
 
@@ -30,6 +33,17 @@ class Assignment:
     tenant_id: str
     aad_object_id: str
     state: str
+
+    @property
+    def succeeded(self) -> bool:
+        """Granted: the operation that made it finished. Until then (Creating, Running...) or
+        when it Failed, the cluster does not enforce the role (provisioningState, per
+        https://learn.microsoft.com/azure/azure-resource-manager/management/async-operations)."""
+        return self.state in ("", "Succeeded")
+
+    @property
+    def failed(self) -> bool:
+        return self.state in ("Failed", "Canceled")
 
     def is_for(self, client_id: str, object_id: str) -> bool:
         """ARM echoes principalId as sent: the client id or the object id (ARM.md B.3), and
@@ -61,10 +75,12 @@ def resolve(azure: Azure, ref: ClusterRef) -> Cluster:
                     f"'{ref.resource_group}'.",
                     hint="Check the name, or pass the cluster URI instead.",
                 ) from None
-            return Cluster(c.name, ref.resource_group, c.uri.rstrip("/"), c.location)
+            uri = required(c.uri, "cluster uri").rstrip("/")
+            return Cluster(required(c.name, "cluster name"), ref.resource_group, uri, c.location)
         for c in azure.kusto.clusters.list():
             if c.uri and _norm(c.uri) == _norm(ref.uri or ""):
-                return Cluster(c.name, _rg_of(c.id), c.uri.rstrip("/"), c.location)
+                rg = _rg_of(required(c.id, "cluster id"))
+                return Cluster(required(c.name, "cluster name"), rg, c.uri.rstrip("/"), c.location)
     except NotFoundError:
         raise
     except Exception as e:
@@ -75,9 +91,9 @@ def resolve(azure: Azure, ref: ClusterRef) -> Cluster:
     )
 
 
-def _assignment(x: Any) -> Assignment:
+def _assignment(x: DatabasePrincipalAssignment) -> Assignment:
     return Assignment(
-        name=x.name.split("/")[-1],
+        name=required(x.name, "assignment name").split("/")[-1],
         role=text(x.role),
         principal_id=x.principal_id or "",
         principal_type=text(x.principal_type),
@@ -158,3 +174,27 @@ def create_assignment(
                 f"{poller.status()}, {time.monotonic() - start:.0f}s"
             )
     return _assignment(poller.result())
+
+
+def wait_assignment(
+    azure: Azure,
+    cluster: Cluster,
+    db: str,
+    name: str,
+    progress: Callable[[str], None],
+    timeout: float,
+    every: float = 1.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Assignment | None:
+    """Wait until the assignment `name` is no longer in progress (another run's, or one still
+    being made); the assignment as it ends, or None if it is gone."""
+    start = time.monotonic()
+    while True:
+        found = next((a for a in list_assignments(azure, cluster, db) if a.name == name), None)
+        if found is None or found.succeeded or found.failed:
+            return found
+        waited = time.monotonic() - start
+        if waited >= timeout:
+            return found
+        progress(f"principal assignment {name} is still {found.state}: waiting ({waited:.0f}s)")
+        sleep(min(every, max(timeout - waited, 0.0)))

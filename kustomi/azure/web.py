@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..errors import NotFoundError
-from .clients import Azure, text
+from .clients import Azure, required, text
+
+if TYPE_CHECKING:
+    from azure.mgmt.web.models import Site as SdkSite
 from .errors import translate
 
 
@@ -25,7 +28,7 @@ class Site:
         return resource_id.lower() in {k.lower() for k in self.user_assigned}
 
 
-def _site(x: Any) -> Site:
+def _site(x: SdkSite) -> Site:
     ident = x.identity
     uais = {}
     if ident is not None and ident.user_assigned_identities:
@@ -35,8 +38,8 @@ def _site(x: Any) -> Site:
                 "principalId": getattr(v, "principal_id", None) or "",
             }
     return Site(
-        id=x.id,
-        name=x.name,
+        id=required(x.id, "site id"),
+        name=required(x.name, "site name"),
         kind=x.kind or "",
         identity_type=text(ident.type) if ident is not None and ident.type else "None",
         system_principal_id=getattr(ident, "principal_id", None) if ident else None,
@@ -79,12 +82,19 @@ def add_user_assigned(
     system-assigned identity stays by keeping 'SystemAssigned' in the type."""
     has_system = site.system_principal_id or "systemassigned" in site.identity_type.lower()
     kinds = ["SystemAssigned"] if has_system else []
-    body = {
-        "identity": {
-            "type": ", ".join([*kinds, "UserAssigned"]),
-            "userAssignedIdentities": {**{k: {} for k in site.user_assigned}, identity_id: {}},
-        }
-    }
+    from azure.mgmt.web.models import (
+        ManagedServiceIdentity,
+        SitePatchResource,
+        UserAssignedIdentity,
+    )
+
+    ids = [*site.user_assigned, identity_id]
+    body = SitePatchResource(
+        identity=ManagedServiceIdentity(
+            type=", ".join([*kinds, "UserAssigned"]),
+            user_assigned_identities={k: UserAssignedIdentity() for k in ids},
+        )
+    )
     try:
         if slot:
             return _site(azure.web.web_apps.update_slot(rg, app, slot, body))
@@ -116,7 +126,9 @@ def put_settings(
     azure: Azure, rg: str, app: str, slot: str | None, settings: dict[str, str]
 ) -> dict[str, str]:
     """PUT replaces the WHOLE set (ARM.md C.3): callers pass every setting, not a delta."""
-    body = {"properties": settings}
+    from azure.mgmt.web.models import StringDictionary
+
+    body = StringDictionary(properties=settings)
     try:
         if slot:
             r = azure.web.web_apps.update_application_settings_slot(rg, app, slot, body)

@@ -10,7 +10,7 @@ import re
 import shlex
 
 from ..config import DEFAULT_SETTING, GUID_RE, secret_keys_in
-from ..model import Finding
+from ..model import Finding, Status
 from . import PROPERTIES, Binding, Project
 
 SETTING_REF = re.compile(r"^%[^%\s]+%$")
@@ -22,7 +22,9 @@ def where(b: Binding) -> str:
     return f"{b.function} ({'input' if b.direction == 'in' else 'output'}, {b.model})"
 
 
-def _finding(b: Binding, check: str, status: str, detail: str, hint: str, line: int = 0) -> Finding:
+def _finding(
+    b: Binding, check: str, status: Status, detail: str, hint: str, line: int = 0
+) -> Finding:
     return Finding(check, status, detail, hint, file=b.file, line=line or b.line)
 
 

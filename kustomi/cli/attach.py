@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from . import common
 from .frame import run, settings
+
+if TYPE_CHECKING:
+    from ..model import Report
+    from ..output import Reporter
 
 NAME = "attach"
 EPILOG = (
@@ -27,7 +31,7 @@ def command(
     """Attach the user-assigned identity to the function app (or a slot)."""
     s = settings(ctx)
 
-    def core(reporter: Any) -> Any:
+    def core(reporter: Reporter) -> Report:
         from .. import config
         from ..steps import attach as step
 

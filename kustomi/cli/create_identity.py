@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from . import common
 from .frame import run, settings
+
+if TYPE_CHECKING:
+    from ..model import Report
+    from ..output import Reporter
 
 NAME = "create-identity"
 EPILOG = (
@@ -29,7 +33,7 @@ def command(
     """Create a user-assigned managed identity, or reuse the one of that name."""
     s = settings(ctx)
 
-    def core(reporter: Any) -> Any:
+    def core(reporter: Reporter) -> Report:
         from .. import config
         from ..steps import create_identity as step
 

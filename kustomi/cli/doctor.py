@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from . import common
 from .frame import run, settings
+
+if TYPE_CHECKING:
+    from ..model import Report
+    from ..output import Reporter
 
 # \b keeps click from re-wrapping a paragraph: the runs are shown as a terminal shows them.
 EPILOG = """Examples:
@@ -69,7 +73,7 @@ def command(
     """Find every Kusto binding in a function project and check it, and the deployed app."""
     s = settings(ctx)
 
-    def core(reporter: Any) -> Any:
+    def core(reporter: Reporter) -> Report:
         from pathlib import Path
 
         from .. import config

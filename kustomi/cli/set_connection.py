@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..config import DEFAULT_SETTING
 from . import common
 from .frame import run, settings
+
+if TYPE_CHECKING:
+    from ..model import Report
+    from ..output import Reporter
 
 NAME = "set-connection"
 EPILOG = (
@@ -37,7 +41,7 @@ def command(
     """Set the app setting the Kusto binding reads; the other settings stay as they are."""
     s = settings(ctx)
 
-    def core(reporter: Any) -> Any:
+    def core(reporter: Reporter) -> Report:
         from .. import config
         from ..steps import set_connection as step
 

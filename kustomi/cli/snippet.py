@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..config import DEFAULT_SETTING
 from . import common
 from .frame import run, settings
+
+if TYPE_CHECKING:
+    from ..model import Report
+    from ..output import Reporter
 
 
 class _Printed(BaseException):
@@ -59,7 +63,7 @@ def command(
     """Print a Kusto binding for a language, with the identity's client id, ready to paste."""
     s = settings(ctx)
 
-    def core(reporter: Any) -> Any:
+    def core(reporter: Reporter) -> Report:
         from .. import config
         from ..errors import UsageError
         from ..steps import snippet as step

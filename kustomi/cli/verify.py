@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..config import DEFAULT_SETTING
 from . import common
 from .frame import run, settings
+
+if TYPE_CHECKING:
+    from ..model import Report
+    from ..output import Reporter
 
 NAME = "verify"
 EPILOG = (
@@ -72,7 +76,7 @@ def command(
     """Prove that the identity can reach the database, or say exactly why not."""
     s = settings(ctx)
 
-    def core(reporter: Any) -> Any:
+    def core(reporter: Reporter) -> Report:
         from .. import config
         from ..errors import UsageError
         from ..steps import verify as step

@@ -11,6 +11,7 @@ operation answered 201 with Azure-AsyncOperation; the role takes effect when it 
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from . import faults
@@ -242,6 +243,8 @@ class Kusto(Provider):
                 existing.role, existing.principal_type = role, ptype
                 existing.app_id, existing.object_id = known["app_id"], known["object_id"]
                 existing.principal_id = pid
+                if existing.provisioning != "Succeeded":  # a Failed one, sent again, is made
+                    existing.provisioning, existing.granted_at = "Succeeded", time.time()
                 return json_response(200, self.pa_body(c, d, existing))
             p = DbPrincipal(
                 role=role,

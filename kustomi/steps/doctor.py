@@ -15,7 +15,7 @@ from typing import Any
 
 from ..config import ClusterRef, IdentityRef, secret_keys_in
 from ..errors import KustomiError
-from ..model import Finding, Report
+from ..model import Finding, Report, Status
 
 STATUSES = (
     "ok",
@@ -398,7 +398,7 @@ def _role_check(
             f".add database {db} {role}s ('aadapp=<client id of {app.req.app}'s system "
             f"identity>;<tenant>') on {cluster.uri}, or use a user-assigned identity"
         )
-    status = "role_mismatch" if held else "not_authorized"
+    status: Status = "role_mismatch" if held else "not_authorized"
     got = f"holds {', '.join(sorted(held))}" if held else "holds no role"
     f.append(
         Finding(

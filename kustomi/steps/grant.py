@@ -75,9 +75,25 @@ def _via_arm(
     existing = kusto_mgmt.list_assignments(azure, cluster, req.database)
     mine = [a for a in existing if a.is_for(ident.client_id, ident.principal_id)]
     held = [a for a in mine if a.role.lower() == req.role.lower()]
-    if held:
-        report.changes.append(Change("none", target, f"principal assignment {held[0].name}"))
-        data["assignment"] = held[0].name
+    pending = [a for a in held if not a.succeeded and not a.failed]
+    if pending and not report.dry_run:
+        # Another run's assignment is still being made: what it ends as decides.
+        ended = kusto_mgmt.wait_assignment(
+            azure, cluster, req.database, pending[0].name, progress, req.entra_timeout
+        )
+        held = [a for a in held if a.name != pending[0].name] + ([ended] if ended else [])
+    done = [a for a in held if a.succeeded]
+    if done:
+        report.changes.append(Change("none", target, f"principal assignment {done[0].name}"))
+        data["assignment"] = done[0].name
+        return
+    if held:  # it Failed, or is still in progress: send it again, under its own name
+        again = held[0]
+        data["assignment"] = again.name
+        change = Change("update", target, f"principal assignment {again.name} is {again.state}")
+        report.changes.append(change)
+        if not report.dry_run:
+            _put(azure, req, ident, cluster, again.name, report, change, progress)
         return
     others = sorted({a.role for a in mine})
     detail = "new principal assignment" + (f"; kept beside {', '.join(others)}" if others else "")
@@ -100,6 +116,19 @@ def _via_arm(
             hint="Delete the stale assignment of that name, then rerun.",
         )
 
+    _put(azure, req, ident, cluster, name, report, change, progress)
+
+
+def _put(
+    azure: Azure,
+    req: GrantRequest,
+    ident: identities.Identity,
+    cluster: kusto_mgmt.Cluster,
+    name: str,
+    report: Report,
+    change: Change,
+    progress: Progress,
+) -> None:
     def put() -> kusto_mgmt.Assignment:
         return kusto_mgmt.create_assignment(
             azure, cluster, req.database, name, ident.client_id, req.role, ident.tenant_id, progress

@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import kql
 from ..azure import identities, kusto_data, kusto_mgmt, web
@@ -24,8 +24,11 @@ from ..config import (
     secret_keys_in,
 )
 from ..errors import AuthError, KustomiError
-from ..model import Finding, Report
+from ..model import Finding, Report, Status
 from . import Progress, retry_while
+
+if TYPE_CHECKING:
+    from azure.kusto.data import KustoClient
 
 READ = {"Viewer", "User", "Admin", "UnrestrictedViewer"}
 # Which held roles satisfy an expected role (AllDatabasesAdmin satisfies all).
@@ -98,7 +101,36 @@ def roles_from_rows(rows: list[dict[str, Any]]) -> set[str]:
     return out
 
 
-def _role_finding(req: VerifyRequest, held: set[str], where: str) -> Finding:
+def _role_finding(
+    req: VerifyRequest,
+    held: set[str],
+    where: str,
+    unfinished: Sequence[kusto_mgmt.Assignment] = (),
+) -> Finding:
+    found = _held_finding(req, held, where)
+    wanted = SATISFIES.get(req.role or "", READ)
+    late = [a for a in unfinished if a.role in wanted] if found.status != "ok" else []
+    if late and not any(a.failed for a in late):
+        a = late[0]
+        return Finding(
+            "role",
+            "role_pending",
+            f"principal assignment {a.name} ({a.role}) is still {a.state}: Azure has not "
+            "finished it, and the cluster does not enforce it yet",
+            f"wait, then rerun verify; or {grant_command(req, a.role)} (it waits for it)",
+        )
+    if late:
+        a = next(a for a in late if a.failed)
+        return Finding(
+            "role",
+            "role_failed",
+            f"principal assignment {a.name} ({a.role}) {a.state}: the role was not granted",
+            f"grant it again: {grant_command(req, a.role)}",
+        )
+    return found
+
+
+def _held_finding(req: VerifyRequest, held: set[str], where: str) -> Finding:
     if "AllDatabasesAdmin" in held:
         return Finding("role", "ok", f"holds AllDatabasesAdmin on the cluster ({where})")
     if not held:
@@ -123,7 +155,7 @@ def _role_finding(req: VerifyRequest, held: set[str], where: str) -> Finding:
 # --- identity mode ---------------------------------------------------------------------------
 
 
-def _classify(e: Exception) -> tuple[str, str]:
+def _classify(e: Exception) -> tuple[Status, str]:
     """A Kusto or token error as (status, detail)."""
     name = type(e).__name__
     text = kusto_data.api_error_text(e)
@@ -356,7 +388,7 @@ def _control_plane_roles(
         return set()
 
 
-def _probe_query(client: Any, req: VerifyRequest, held: set[str], report: Report) -> None:
+def _probe_query(client: KustoClient, req: VerifyRequest, held: set[str], report: Report) -> None:
     """A read as the identity. An Ingestor may not query: that refusal is expected."""
     reads = bool(held & READ) or "AllDatabasesAdmin" in held
     if not reads and "Ingestor" not in held:
@@ -444,7 +476,8 @@ def by_control_plane(azure: Azure, req: VerifyRequest, reason: str) -> Report:
     except KustomiError as e:
         f.append(Finding("database", "database_not_found", e.message, e.hint or ""))
         return report
-    held = {a.role for a in assignments if a.is_for(ident.client_id, ident.principal_id)}
+    mine = [a for a in assignments if a.is_for(ident.client_id, ident.principal_id)]
+    held = {a.role for a in mine if a.succeeded}
     where = "ARM principal assignments"
     held_kql, why_not = _kql_roles(azure, cluster.uri, req.database, ident)
     if held_kql is not None:
@@ -453,7 +486,7 @@ def by_control_plane(azure: Azure, req: VerifyRequest, reason: str) -> Report:
     else:
         report.notes.append(f"roles granted with .add database were not seen: {why_not}")
     report.data["rolesHeld"] = sorted(held)
-    f.append(_role_finding(req, held, where))
+    f.append(_role_finding(req, held, where, [a for a in mine if not a.succeeded]))
     if req.app and req.resource_group:
         _check_app(azure, req, ident, cluster.uri, report)
     return report

@@ -3,6 +3,8 @@ emulator's state afterwards."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.cli.worlds import TWENTY_SETTINGS, busy_world
@@ -526,3 +528,55 @@ def test_attach_by_client_id(world, kustomi):
         "attach", "--app", "func-busy", *G, "--identity", "0b1f6471-1bf0-4dda-aec3-cb9272f09590"
     )
     assert missing.exit_code == 3 and "No user-assigned identity with client id" in missing.stderr
+
+
+def _assignment_by_hand(ident: dict, name: str = "made-by-hand") -> Any:
+    """A Viewer assignment started with the SDK, nobody polling it."""
+    from tests.emulator.helpers import client
+
+    return client("kusto").database_principal_assignments.begin_create_or_update(
+        "rg-data",
+        "adxbusy",
+        "Sales",
+        name,
+        {
+            "properties": {
+                "principalId": ident["clientId"],
+                "role": "Viewer",
+                "principalType": "App",
+                "tenantId": ident["tenantId"],
+            }
+        },
+    )
+
+
+def _principal(world, name: str) -> Any:
+    db = world.world.clusters[("rg-data", "adxbusy")].databases["sales"]
+    return next(p for p in db.principals if p.assignment == name)
+
+
+def test_grant_waits_for_an_assignment_still_being_made(world, kustomi):
+    """An assignment still Creating is not a grant yet: grant waits for it to end, then
+    counts it (no second assignment, no write)."""
+    ident = _identity(kustomi)
+    world.knobs(lro_seconds=1.2)
+    _assignment_by_hand(ident)
+    world.clear_log()
+    r = kustomi("-o", "json", *GRANT_VIEWER)
+    assert r.exit_code == 0, r.stderr
+    assert "made-by-hand is still Creating: waiting" in r.stderr
+    assert r.json()["changes"][0]["kind"] == "none"
+    assert world.writes() == []
+
+
+def test_grant_sends_a_failed_assignment_again(world, kustomi):
+    ident = _identity(kustomi)
+    _assignment_by_hand(ident).result()
+    _principal(world, "made-by-hand").provisioning = "Failed"
+    world.clear_log()
+    r = kustomi("-o", "json", *GRANT_VIEWER)
+    assert r.exit_code == 0, r.stderr
+    change = r.json()["changes"][0]
+    assert change["kind"] == "update" and "made-by-hand is Failed" in change["detail"]
+    assert _principal(world, "made-by-hand").provisioning == "Succeeded"
+    assert [w["method"] for w in world.writes()] == ["PUT"]

@@ -94,3 +94,12 @@ def test_quiet_and_check_from_the_environment(emu, kustomi, monkeypatch):
     assert r.exit_code == 6 and r.json()["dry_run"] is True
     assert r.stderr == ""  # quiet: not even the pending-changes line
     assert emu.writes() == []
+
+
+def test_every_verify_status_is_in_the_readme():
+    from kustomi.model import STATUSES
+    from kustomi.steps.doctor import STATUSES as DOCTOR
+
+    section = README.split("### verify", 1)[1].split("\n### ", 1)[0]
+    for status in set(STATUSES) - set(DOCTOR) - {"ok"}:
+        assert f"`{status}`" in section, status

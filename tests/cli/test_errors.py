@@ -159,10 +159,8 @@ def test_missing_app_for_set_connection_and_slot_for_attach_is_exit_3(world, kus
     assert r.exit_code == 3 and "staging2" in r.stderr
 
 
-def test_a_bug_in_kustomi_is_an_internal_error_not_an_azure_error(emu, kustomi):
-    """An answer kustomi's adapter cannot read (an identity with no client id) raises an
-    AttributeError in kustomi's own code: exit 1 asking for a bug report, never exit 5
-    "Azure refused"."""
+def test_an_incomplete_answer_from_azure_is_a_service_error(emu, kustomi):
+    """An identity without a client id is Azure's answer at fault: exit 5, naming the field."""
     sub = emu.env["AZURE_SUBSCRIPTION_ID"]
     body = {
         "id": f"/subscriptions/{sub}/resourceGroups/rg-demo/providers/"
@@ -174,6 +172,24 @@ def test_a_bug_in_kustomi_is_an_internal_error_not_an_azure_error(emu, kustomi):
     }
     emu.faults([{"route": "msi.identities.get", "kind": "body", "body": body}])
     r = kustomi("create-identity", "-g", "rg-demo", "-n", "id-bug")
+    assert r.exit_code == 5, r.stderr
+    assert "Azure's answer has no clientId" in r.stderr
+
+
+def test_a_bug_in_kustomi_is_an_internal_error_not_an_azure_error(emu, kustomi):
+    """A Kusto table whose rows are shorter than its columns makes kustomi's own row reader
+    (zip(..., strict=True)) raise a ValueError: exit 1 asking for a bug report, never exit 5
+    "Azure refused"."""
+    r = kustomi("create-identity", "-g", "rg-demo", "-n", "id-func")
+    assert r.exit_code == 0, r.stderr
+    columns = [{"ColumnName": n, "DataType": "String"} for n in ("Role", "PrincipalFQN")]
+    table = {"TableName": "Table_0", "Columns": columns, "Rows": [["Viewer"]]}
+    emu.faults([{"route": "kusto.data.mgmt", "kind": "body", "body": {"Tables": [table]}}])
+    uri = f"{emu.url}/kusto/adxdemo"
+    r = kustomi(
+        "grant", "--role", "viewer", "--identity", "id-func", "-g", "rg-demo",
+        "--cluster", uri, "--database", "Orders", "--via", "kql",
+    )  # fmt: skip
     assert r.exit_code == 1, r.stderr
-    assert "internal error: AttributeError" in r.stderr
+    assert "internal error: ValueError" in r.stderr
     assert "bug in kustomi" in r.stderr and "Azure refused" not in r.stderr

@@ -447,3 +447,29 @@ def test_a_setting_with_the_documented_aliases_is_ok(world, kustomi, template):
     ] = template.format(uri=f"{world.url}/kusto/adxbusy")
     r = _cp(kustomi)
     assert _status(r)["setting"] == "ok", r.stdout
+
+
+def test_an_assignment_still_creating_is_pending_not_held(world, kustomi):
+    """The control plane lists an assignment Azure has not finished: the cluster does not
+    enforce it yet, so verify says role_pending, not "holds Viewer"."""
+    from tests.cli.test_checklist import _assignment_by_hand
+
+    ident = _setup(kustomi, role=None)
+    world.knobs(lro_seconds=60)
+    _assignment_by_hand(ident)
+    r = _cp(kustomi, "--role", "viewer")
+    assert r.exit_code == 6
+    role = next(f for f in r.json()["findings"] if f["check"] == "role")
+    assert role["status"] == "role_pending" and "still Creating" in role["detail"]
+    assert "kustomi grant --role viewer" in role["hint"]
+
+
+def test_a_failed_assignment_is_not_held(world, kustomi):
+    from tests.cli.test_checklist import _assignment_by_hand, _principal
+
+    ident = _setup(kustomi, role=None)
+    _assignment_by_hand(ident).result()
+    _principal(world, "made-by-hand").provisioning = "Failed"
+    r = _cp(kustomi, "--role", "viewer")
+    assert _status(r)["role"] == "role_failed"
+    assert "grant it again: kustomi grant --role viewer" in r.json()["findings"][1]["hint"]

@@ -140,6 +140,9 @@ def test_the_readme_documents_every_status_in_one_table():
     src = Path(__file__).resolve().parents[2] / "kustomi"
     code = (src / "steps" / "doctor.py").read_text() + (src / "bindings" / "checks.py").read_text()
     emitted = set(re.findall(r'Finding\(\s*"[a-z-]+",\s*"([a-z_]+)"', code))
-    emitted |= set(re.findall(r'status = "([a-z_]+)" if .* else "([a-z_]+)"', code)[0])
+    emitted |= set(re.findall(r'status(?:: Status)? = "([a-z_]+)" if .* else "([a-z_]+)"', code)[0])
     emitted |= set(re.findall(r'_finding\(\s*b, "[a-z-]+", "([a-z_]+)"', code))
     assert emitted == set(STATUSES), emitted ^ set(STATUSES)
+    from kustomi import model
+
+    assert set(STATUSES) <= set(model.STATUSES)  # the one closed set of every command
