@@ -40,7 +40,8 @@ def text(value: Any) -> str:
 
 def managed_identity_credential(client_id: str) -> Any:
     """A token as the identity itself, from the App Service endpoint (IDENTITY_ENDPOINT and
-    IDENTITY_HEADER) or, on a VM, IMDS (KUSTO_AND_IDENTITY.md 4.1)."""
+    IDENTITY_HEADER) or, on a VM, IMDS
+    (https://learn.microsoft.com/azure/app-service/overview-managed-identity#rest-endpoint-reference)."""
     from azure.identity import ManagedIdentityCredential
 
     return ManagedIdentityCredential(client_id=client_id)

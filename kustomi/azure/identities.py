@@ -1,4 +1,5 @@
-"""User-assigned managed identities (Microsoft.ManagedIdentity, ARM.md A)."""
+"""User-assigned managed identities (Microsoft.ManagedIdentity;
+azure-rest-api-specs specification/msi/resource-manager/Microsoft.ManagedIdentity)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ class Identity:
 
     @property
     def fqn(self) -> str:
-        """How Kusto names this principal: the App form with the client id (2.2)."""
+        """How Kusto names this principal: the App form with the client id
+        (https://learn.microsoft.com/kusto/management/reference-security-principals)."""
         return f"aadapp={self.client_id};{self.tenant_id}"
 
 

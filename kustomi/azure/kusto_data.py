@@ -1,4 +1,4 @@
-"""The Kusto data plane through azure-kusto-data (KUSTO_AND_IDENTITY.md 1)."""
+"""The Kusto data plane through azure-kusto-data (https://learn.microsoft.com/kusto/api/rest/)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Microsoft.Kusto: clusters and database principal assignments (ARM.md B)."""
+"""Microsoft.Kusto: clusters and database principal assignments
+(azure-rest-api-specs specification/azure-kusto/resource-manager/Microsoft.Kusto)."""
 
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ class Assignment:
         return self.state in ("Failed", "Canceled")
 
     def is_for(self, client_id: str, object_id: str) -> bool:
-        """ARM echoes principalId as sent: the client id or the object id (ARM.md B.3), and
+        """ARM echoes principalId as sent: the client id or the object id
+        (KustoDatabasePrincipalAssignmentsCreateOrUpdate.json), and
         reports the resolved object id in aadObjectId. Any of them identifies the principal."""
         ids = {self.principal_id.lower(), self.aad_object_id.lower()}
         return bool(ids & {client_id.lower(), object_id.lower()})
@@ -149,8 +151,9 @@ def create_assignment(
     progress: Callable[[str], None],
     every: float = 5.0,
 ) -> Assignment:
-    """A long-running PUT (Azure-AsyncOperation, ARM.md E); says every `every` seconds that it
-    is still waiting. Raises the SDK's error as is, so callers can retry Entra's delay."""
+    """A long-running PUT (Azure-AsyncOperation; https://learn.microsoft.com/azure/
+    azure-resource-manager/management/async-operations); says every `every` seconds that it is
+    still waiting. Raises the SDK's error as is, so callers can retry Entra's delay."""
     poller = azure.kusto.database_principal_assignments.begin_create_or_update(
         cluster.resource_group,
         cluster.name,

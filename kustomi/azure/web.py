@@ -1,4 +1,5 @@
-"""Microsoft.Web sites and slots: identities and app settings (ARM.md C)."""
+"""Microsoft.Web sites and slots: identities and app settings
+(azure-rest-api-specs specification/web/resource-manager/Microsoft.Web/AppService)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ class Site:
     user_assigned: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def has_user_assigned(self, resource_id: str) -> bool:
-        # Keys are compared case-insensitively, as ARM and the az CLI do (ARM.md C.1).
+        # Keys are compared case-insensitively, as ARM and the az CLI do
+        # (Azure/azure-cli, command_modules/appservice/custom.py, assign_identity).
         return resource_id.lower() in {k.lower() for k in self.user_assigned}
 
 
@@ -77,7 +79,7 @@ def add_user_assigned(
 ) -> Site:
     """PATCH the identity block with every identity already there plus the new one.
 
-    App Service's PATCH is expected to merge userAssignedIdentities (ARM.md C.2, UNCONFIRMED
+    App Service's PATCH is expected to merge userAssignedIdentities (UNCONFIRMED
     for App Service), so sending the full set keeps them under either semantics, and the
     system-assigned identity stays by keeping 'SystemAssigned' in the type."""
     has_system = site.system_principal_id or "systemassigned" in site.identity_type.lower()
@@ -104,7 +106,8 @@ def add_user_assigned(
 
 
 def list_settings(azure: Azure, rg: str, app: str, slot: str | None) -> dict[str, str]:
-    """App settings are read with POST .../config/appsettings/list (ARM.md C.3)."""
+    """App settings are read with POST .../config/appsettings/list (ListAppSettings.json in
+    the spec above)."""
     from azure.core.exceptions import ResourceNotFoundError
 
     try:
@@ -125,7 +128,8 @@ def list_settings(azure: Azure, rg: str, app: str, slot: str | None) -> dict[str
 def put_settings(
     azure: Azure, rg: str, app: str, slot: str | None, settings: dict[str, str]
 ) -> dict[str, str]:
-    """PUT replaces the WHOLE set (ARM.md C.3): callers pass every setting, not a delta."""
+    """PUT replaces the WHOLE set (UpdateAppSettings.json): callers pass every setting, not a
+    delta."""
     from azure.mgmt.web.models import StringDictionary
 
     body = StringDictionary(properties=settings)

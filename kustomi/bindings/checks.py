@@ -13,7 +13,7 @@ from ..config import DEFAULT_SETTING, GUID_RE, secret_keys_in
 from ..model import Finding, Status
 from . import PROPERTIES, Binding, Project
 
-SETTING_REF = re.compile(r"^%[^%\s]+%$")
+SETTING_REF = re.compile(r"^%[^%\s]+%\Z")
 # What a Connection setting is called when doctor must suggest one.
 SUGGESTED = DEFAULT_SETTING
 

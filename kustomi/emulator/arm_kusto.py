@@ -21,7 +21,7 @@ from .wire import ArmError, Request, Response, Route, json_response
 
 PROVIDER = "Microsoft.Kusto"
 ASSIGNMENT_TYPE = "Microsoft.Kusto/clusters/databases/principalAssignments"
-ASSIGNMENT_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,259}$")
+ASSIGNMENT_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,259}\Z")
 
 
 def cluster_uri(base_url: str, name: str) -> str:

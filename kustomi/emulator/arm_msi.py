@@ -19,7 +19,7 @@ from .wire import ArmError, Request, Response, Route, json_response
 TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
 BY_SUBSCRIPTION = "msi.identities.listBySubscription"
 # The service's rule: 3-128 characters, letters, digits, '-' and '_', starting alphanumeric.
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,127}\Z")
 
 
 class ManagedIdentities(Provider):

@@ -2,7 +2,8 @@
 the `.add database` command.
 
 A new identity is unknown to Entra for a while; the grant is retried, saying so, until
-`entra_timeout` passes (ARM answers 400 "... was not found in AAD tenant ...", ARM.md B.3).
+`entra_timeout` passes (ARM answers 400 "... was not found in AAD tenant ...";
+the wording of Azure/azure-sdk-for-net#16416).
 """
 
 from __future__ import annotations

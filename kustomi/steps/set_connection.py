@@ -1,6 +1,7 @@
 """Step 4: the app setting the Kusto binding reads, merged into the existing settings.
 
-ARM replaces the whole settings list on write (ARM.md C.3), so this reads all settings,
+ARM replaces the whole settings list on write (UpdateAppSettings.json in azure-rest-api-specs
+specification/web/resource-manager/Microsoft.Web/AppService), so this reads all settings,
 changes one, reads again just before writing (another writer may have changed them
 meanwhile; then it merges again from what it just read), writes all, and reads back to confirm
 that every other setting is intact.

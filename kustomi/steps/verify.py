@@ -91,7 +91,8 @@ def grant_command(req: VerifyRequest, role: str | None = None) -> str:
 
 def roles_from_rows(rows: list[dict[str, Any]]) -> set[str]:
     """Role names from `.show ... principal roles` / `principals` rows. The column's values look
-    like "Database X Viewer" or "Viewer" (KUSTO_AND_IDENTITY.md 2.3, 2.4: partly UNCONFIRMED),
+    like "Database X Viewer" or "Viewer" (https://learn.microsoft.com/kusto/management/show-principal-roles:
+    the exact role strings are partly UNCONFIRMED),
     so the last word counts."""
     out = set()
     for r in rows:
@@ -305,7 +306,8 @@ def _cluster_uri(azure: Azure, req: VerifyRequest, f: list[Finding]) -> str | No
 
 
 # What the managed-identity endpoint says when the identity is not on the compute that asked
-# (KUSTO_AND_IDENTITY.md 4.3), and what azure-identity says when there is no endpoint at all.
+# (https://learn.microsoft.com/azure/app-service/overview-managed-identity), and what
+# azure-identity says when there is no endpoint at all.
 UNAVAILABLE = (
     "Unable to load the proper Managed Identity",
     "no response from the IMDS",
@@ -355,8 +357,9 @@ def _refused_finding(
     hint = f"grant the role: {grant_command(req)}"
     hint += "" if req.wait else "; if it was granted moments ago, rerun with --wait 120"
     if req.role == "Ingestor":
-        # Whether an Ingestor may list its own roles is undocumented (KUSTO_AND_IDENTITY.md 2.5,
-        # UNCONFIRMED). Should a cluster refuse it that, the control plane still tells.
+        # Whether an Ingestor may list its own roles is undocumented (learn.microsoft.com
+        # says nothing of it; UNCONFIRMED). Should a cluster refuse it that, the control
+        # plane still tells.
         hint += (
             "; if the role is in place, `kustomi verify --mode control-plane` (as the operator) "
             "confirms the grant, since an Ingestor can neither query nor, on some clusters, "
