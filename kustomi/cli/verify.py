@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -58,7 +58,7 @@ def command(
         str, typer.Option("--setting", help="The binding's connection setting.")
     ] = DEFAULT_SETTING,
     mode: Annotated[
-        str,
+        Literal["auto", "identity", "control-plane"],
         typer.Option(
             "--mode",
             help="identity: a real test as the identity (needs a managed-identity "
@@ -81,11 +81,6 @@ def command(
         from ..errors import UsageError
         from ..steps import verify as step
 
-        if mode not in ("auto", "identity", "control-plane"):
-            raise UsageError(
-                f"--mode must be auto, identity or control-plane, not {mode!r}.",
-                hint="auto picks identity where a managed-identity endpoint is.",
-            )
         if slot and not app_name and common.typed(ctx, "slot"):
             raise UsageError(
                 "--slot is given without --app.",
@@ -105,16 +100,9 @@ def command(
             common.cloud(),
             common.typed(ctx, "cluster_resource_group"),
         )
-        grant_args: tuple[str, ...] = ()
-        if ref.name and not identity.startswith("/"):
-            grant_args += ("-g", ref.resource_group)
-        crg = cluster_ref.resource_group
-        if cluster_ref.name and crg and crg != ref.resource_group:
-            grant_args += ("--cluster-resource-group", crg)
         req = step.VerifyRequest(
             identity_arg=identity,
             identity=ref,
-            cluster_arg=cluster,
             cluster=cluster_ref,
             database=config.database(database),
             role=config.role(role) if role else None,
@@ -124,13 +112,9 @@ def command(
             setting=config.setting_name(setting),
             mode=mode,
             wait=wait,
-            grant_args=grant_args,
         )
-        chosen, why = step.choose_mode(mode, os.environ)
-        reporter.progress(f"verify: {chosen} mode, because {why}")
-        azure = common.azure(s.subscription, reporter, ref)
-        if chosen == "identity":
-            return step.by_identity(azure, req, why, reporter.progress)
-        return step.by_control_plane(azure, req, why)
+        return step.run(
+            common.azure(s.subscription, reporter, ref), req, os.environ, reporter.progress
+        )
 
     run(ctx, core)

@@ -3,6 +3,7 @@ nothing), fills a Report, and never prints or exits: progress goes through a cal
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -46,6 +47,19 @@ def retry_while(
             sleep(delay)
             attempt += 1
             delay = min(delay * 2, max_delay)
+
+
+Flag = tuple[str, "str | None"]
+
+
+def fix_command(command: str, *flags: Flag) -> str:
+    """A kustomi command line to copy and run as printed: every value shell-quoted, and a flag
+    whose value is None left out."""
+    words = ["kustomi", command]
+    for flag, value in flags:
+        if value is not None:
+            words += [flag, value]
+    return " ".join(shlex.quote(w) for w in words)
 
 
 @contextmanager

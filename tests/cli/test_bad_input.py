@@ -201,7 +201,7 @@ CATALOGUE = [
     case("wait-nan", w(VERIFY, "--wait", "nan"), "--wait"),
     case("wait-inf", w(VERIFY, "--wait", "inf"), "--wait"),
     case("wait-negative", w(VERIFY, "--wait", "-1"), "--wait"),
-    case("mode-unknown", w(VERIFY, "--mode", "both"), "--mode must be"),
+    case("mode-unknown", w(VERIFY, "--mode", "both"), "'--mode'", "'control-plane'"),
     case("verify-role", w(VERIFY, "--role", "reader"), "Unknown role"),
     case("verify-identity-cr", w(VERIFY, "--identity", "id-orders\r"), "--identity", "control"),
     case("verify-app", w(VERIFY, "--app", "func_orders"), "function app name"),

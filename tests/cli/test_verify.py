@@ -94,7 +94,7 @@ def test_nothing_granted_is_not_authorized_with_the_fixing_command(world, kustom
     assert role["status"] == "not_authorized"
     assert f"aadapp={ident['clientId']};{ident['tenantId']}" in role["detail"]
     assert (
-        "kustomi grant --role viewer --identity id-func -g rg-app --cluster "
+        "kustomi grant --role viewer --identity id-func --identity-resource-group rg-app --cluster "
         f"{world.url}/kusto/adxbusy --database Sales"
     ) in role["hint"]
     assert "--wait" in role["hint"]
@@ -297,7 +297,7 @@ def test_table_output_of_a_failing_verify(world, kustomi, monkeypatch):
     assert r.exit_code == 6
     assert "not_authorized" in r.stdout
     [fix] = [line for line in r.stdout.splitlines() if line.startswith("fix role: ")]
-    assert "kustomi grant --role viewer --identity id-func -g rg-app" in fix
+    assert "kustomi grant --role viewer --identity id-func --identity-resource-group rg-app" in fix
     assert fix.rstrip().endswith("--database Sales")
 
 
@@ -365,7 +365,7 @@ def test_untrusted_cluster_is_classified(world):
     """azure-kusto-data refuses hosts outside its trusted list before sending a token."""
     from azure.kusto.data.exceptions import KustoClientInvalidConnectionStringException
 
-    from kustomi.steps.verify import _classify
+    from kustomi.steps.verify.identity import _classify
 
     e = KustoClientInvalidConnectionStringException(
         "Can't communicate with 'evil.example.com' as this hostname is currently not trusted"
@@ -468,8 +468,33 @@ def test_a_failed_assignment_is_not_held(world, kustomi):
     from tests.cli.test_checklist import _assignment_by_hand, _principal
 
     ident = _setup(kustomi, role=None)
-    _assignment_by_hand(ident).result()
+    _assignment_by_hand(ident)
+    world.state()  # the emulator finishes due operations before it answers
     _principal(world, "made-by-hand").provisioning = "Failed"
     r = _cp(kustomi, "--role", "viewer")
     assert _status(r)["role"] == "role_failed"
     assert "grant it again: kustomi grant --role viewer" in r.json()["findings"][1]["hint"]
+
+
+def test_every_fix_command_runs_as_printed(emu_factory, kustomi):
+    """In a layout like the README's (identity and app in one group, the cluster in
+    rg-data), each hint verify prints is a kustomi command that runs as printed, and once
+    they ran verify passes."""
+    import shlex
+
+    from tests.cli.worlds import busy_world
+
+    emu_factory(busy_world())
+    assert kustomi("create-identity", *G, "-n", "id-func").exit_code == 0
+    args = ("--identity", "id-func", *G, *CL, "--database", "Sales", "--role", "viewer")
+    r = kustomi("-o", "json", "verify", *args, "--app", "func-busy", "--mode", "control-plane")
+    failing = {f["check"]: f["hint"] for f in r.json()["findings"] if f["status"] != "ok"}
+    assert set(failing) == {"role", "attached", "setting"}, failing
+    for check, hint in failing.items():
+        line = hint[hint.index("kustomi ") :].split(";")[0]
+        words = shlex.split(line)
+        assert words[0] == "kustomi"
+        ran = kustomi(*words[1:])
+        assert ran.exit_code == 0, (check, line, ran.stderr)
+    r = kustomi("-o", "json", "verify", *args, "--app", "func-busy", "--mode", "control-plane")
+    assert r.exit_code == 0, r.stdout

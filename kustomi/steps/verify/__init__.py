@@ -1,0 +1,217 @@
+"""Step 5: prove access as the identity (identity.py), or, where no token as the identity can
+be had, check authorization from the control plane (control_plane.py), and say plainly which
+of the two was done. This module holds what both share: the request, the mode, the role rules,
+and the findings and fix commands both make.
+
+Every failure is a Finding with a named status and a hint that fixes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ...azure import kusto_data, kusto_mgmt
+from ...azure.clients import Azure
+from ...config import (
+    DEFAULT_SETTING,
+    ClusterRef,
+    IdentityRef,
+    connection_value,
+    secret_keys_in,
+)
+from ...model import Finding, Report
+from .. import Flag, Progress, fix_command
+
+READ = {"Viewer", "User", "Admin", "UnrestrictedViewer"}
+# Which held roles satisfy an expected role (AllDatabasesAdmin satisfies all).
+SATISFIES = {
+    "Viewer": READ,
+    "User": {"User", "Admin"},
+    "UnrestrictedViewer": {"UnrestrictedViewer", "Admin"},
+    "Ingestor": {"Ingestor", "Admin"},
+    "Monitor": {"Monitor", "Viewer", "User", "Admin"},
+    "Admin": {"Admin"},
+}
+PURPOSE = {"Viewer": "an input binding", "Ingestor": "an output binding"}
+
+
+@dataclass(frozen=True)
+class VerifyRequest:
+    identity_arg: str  # as typed: a client id, a name or a resource id
+    identity: IdentityRef  # a client id alone is enough in identity mode
+    cluster: ClusterRef
+    database: str
+    role: str | None
+    app: str | None = None
+    slot: str | None = None
+    resource_group: str | None = None  # the app's
+    setting: str = DEFAULT_SETTING
+    mode: Mode = "auto"
+    wait: float = 0.0
+
+    def identity_flags(self) -> tuple[Flag, ...]:
+        """The identity as a fix command names it, wherever that command runs."""
+        ref = self.identity
+        if ref.client_id or self.identity_arg.startswith("/"):
+            return (("--identity", self.identity_arg),)
+        return (("--identity", ref.name), ("--identity-resource-group", ref.resource_group))
+
+    def cluster_flags(self) -> tuple[Flag, ...]:
+        c = self.cluster
+        if c.name:
+            return (("--cluster", c.name), ("--cluster-resource-group", c.resource_group))
+        return (("--cluster", c.uri),)
+
+    def app_flags(self) -> tuple[Flag, ...]:
+        return (
+            ("--app", self.app or "<app>"),
+            ("-g", self.resource_group or "<resource group>"),
+            ("--slot", self.slot),
+        )
+
+
+Mode = Literal["auto", "identity", "control-plane"]
+
+
+def choose_mode(requested: Mode, env: Mapping[str, str]) -> tuple[Mode, str]:
+    if requested != "auto":
+        return requested, f"--mode {requested}"
+    if env.get("IDENTITY_ENDPOINT") and env.get("IDENTITY_HEADER"):
+        return "identity", "a managed-identity endpoint is present (IDENTITY_ENDPOINT)"
+    return "control-plane", (
+        "no managed-identity endpoint here (IDENTITY_ENDPOINT is not set), "
+        "so no token as the identity can be had"
+    )
+
+
+def run(azure: Azure, req: VerifyRequest, env: Mapping[str, str], progress: Progress) -> Report:
+    """Verify in the mode asked for, or in the best one this machine allows."""
+    from . import control_plane, identity
+
+    chosen, why = choose_mode(req.mode, env)
+    progress(f"verify: {chosen} mode, because {why}")
+    if chosen == "identity":
+        return identity.by_identity(azure, req, why, progress)
+    return control_plane.by_control_plane(azure, req, why)
+
+
+def grant_command(req: VerifyRequest, role: str | None = None) -> str:
+    r = (role or req.role or "viewer").lower()
+    flags = (("--role", r), *req.identity_flags(), *req.cluster_flags())
+    return fix_command("grant", *flags, ("--database", req.database))
+
+
+def attach_command(req: VerifyRequest) -> str:
+    return fix_command("attach", *req.app_flags()[:2], *req.identity_flags(), req.app_flags()[2])
+
+
+def set_connection_command(req: VerifyRequest, *extra: Flag) -> str:
+    flags = (*req.app_flags(), *req.cluster_flags(), ("--database", req.database))
+    return fix_command("set-connection", *flags, ("--setting", req.setting), *extra)
+
+
+def roles_from_rows(rows: list[dict[str, Any]]) -> set[str]:
+    """Role names from `.show ... principal roles` / `principals` rows. The column's values look
+    like "Database X Viewer" or "Viewer" (https://learn.microsoft.com/kusto/management/show-principal-roles:
+    the exact role strings are partly UNCONFIRMED),
+    so the last word counts."""
+    out = set()
+    for r in rows:
+        for k, v in r.items():
+            if k.lower() == "role" and isinstance(v, str) and v.strip():
+                out.add(v.strip().split()[-1])
+    return out
+
+
+def _role_finding(
+    req: VerifyRequest,
+    held: set[str],
+    where: str,
+    unfinished: Sequence[kusto_mgmt.Assignment] = (),
+) -> Finding:
+    found = _held_finding(req, held, where)
+    wanted = SATISFIES.get(req.role or "", READ)
+    late = [a for a in unfinished if a.role in wanted] if found.status != "ok" else []
+    if late and not any(a.failed for a in late):
+        a = late[0]
+        return Finding(
+            "role",
+            "role_pending",
+            f"principal assignment {a.name} ({a.role}) is still {a.state}: Azure has not "
+            "finished it, and the cluster does not enforce it yet",
+            f"wait, then rerun verify; or {grant_command(req, a.role)} (it waits for it)",
+        )
+    if late:
+        a = next(a for a in late if a.failed)
+        return Finding(
+            "role",
+            "role_failed",
+            f"principal assignment {a.name} ({a.role}) {a.state}: the role was not granted",
+            f"grant it again: {grant_command(req, a.role)}",
+        )
+    return found
+
+
+def _held_finding(req: VerifyRequest, held: set[str], where: str) -> Finding:
+    if "AllDatabasesAdmin" in held:
+        return Finding("role", "ok", f"holds AllDatabasesAdmin on the cluster ({where})")
+    if not held:
+        return Finding(
+            "role",
+            "not_authorized",
+            f"holds no role on database {req.database} ({where})",
+            f"grant one: {grant_command(req)}",
+        )
+    if req.role and not held & SATISFIES[req.role]:
+        need = PURPOSE.get(req.role, f"the {req.role} role")
+        return Finding(
+            "role",
+            "role_mismatch",
+            f"holds {', '.join(sorted(held))}; {need} needs "
+            f"{' or '.join(sorted(SATISFIES[req.role]))}",
+            f"grant it: {grant_command(req)}",
+        )
+    return Finding("role", "ok", f"holds {', '.join(sorted(held))} on {req.database} ({where})")
+
+
+def _not_found(ref: IdentityRef) -> Finding:
+    if ref.client_id:
+        return Finding(
+            "identity",
+            "identity_not_found",
+            f"no user-assigned identity with client id {ref.client_id} in the subscription",
+            "check the client id and --subscription",
+        )
+    return Finding(
+        "identity",
+        "identity_not_found",
+        f"no identity {ref.name} in {ref.resource_group}",
+        f"create it: kustomi create-identity -g {ref.resource_group} -n {ref.name}",
+    )
+
+
+def _setting_finding(req: VerifyRequest, value: str, uri: str) -> Finding:
+    """The binding's setting: no secret, and this cluster and database. Never shows a secret."""
+    secrets = secret_keys_in(value)
+    fix = set_connection_command(req)
+    if secrets:
+        return Finding(
+            "setting",
+            "setting_has_secret",
+            f"{req.setting} holds a secret ({', '.join(secrets)}); value not shown",
+            f"replace it: {fix} --force; then rotate that secret",
+        )
+    got_uri, got_db = kusto_data.connection_target(value) or ("", "")
+    got_uri = got_uri.lower()
+    if got_uri != uri.rstrip("/").lower() or got_db != req.database:
+        return Finding(
+            "setting",
+            "setting_wrong_target",
+            f"{req.setting} points at {got_uri or '?'} / {got_db or '?'}, not "
+            f"{uri} / {req.database}",
+            f"fix it: {fix}",
+        )
+    expected = connection_value(uri, req.database)
+    return Finding("setting", "ok", f"{req.setting} = {expected}")

@@ -1,0 +1,128 @@
+"""verify in control-plane mode: an authorization check as the operator (ARM principal
+assignments and the cluster's principal list), which says plainly that it is only that."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ... import kql
+from ...azure import identities, kusto_data, kusto_mgmt, web
+from ...azure.clients import Azure
+from ...errors import KustomiError
+from ...model import Finding, Report
+from . import (
+    VerifyRequest,
+    _not_found,
+    _role_finding,
+    _setting_finding,
+    attach_command,
+    roles_from_rows,
+    set_connection_command,
+)
+
+if TYPE_CHECKING:
+    pass
+
+
+# --- control-plane mode ----------------------------------------------------------------------
+
+
+def by_control_plane(azure: Azure, req: VerifyRequest, reason: str) -> Report:
+    report = Report("verify")
+    report.data = {"mode": "control-plane", "why": reason, "database": req.database}
+    report.notes.append(
+        "this is an authorization check from the control plane (ARM and the "
+        "cluster's principal list, read as you), not a test as the identity: "
+        "run verify inside the function app for that"
+    )
+    if req.wait:
+        # The control plane shows a grant at once; propagation is only visible as the identity.
+        report.notes.append("--wait applies to identity mode only; nothing was waited for")
+    f = report.findings
+    ident = identities.find(azure, req.identity)
+    if ident is None:
+        f.append(_not_found(req.identity))
+        return report
+    report.data.update(clientId=ident.client_id, principalFqn=ident.fqn)
+    f.append(Finding("identity", "ok", f"{ident.name}: client id {ident.client_id}"))
+    try:
+        cluster = kusto_mgmt.resolve(azure, req.cluster)
+    except KustomiError as e:
+        f.append(Finding("cluster", "cluster_unreachable", e.message, e.hint or ""))
+        return report
+    report.data["cluster"] = cluster.uri
+    try:
+        assignments = kusto_mgmt.list_assignments(azure, cluster, req.database)
+    except KustomiError as e:
+        f.append(Finding("database", "database_not_found", e.message, e.hint or ""))
+        return report
+    mine = [a for a in assignments if a.is_for(ident.client_id, ident.principal_id)]
+    held = {a.role for a in mine if a.succeeded}
+    where = "ARM principal assignments"
+    held_kql, why_not = _kql_roles(azure, cluster.uri, req.database, ident)
+    if held_kql is not None:
+        held |= held_kql
+        where += " and the cluster's principal list"
+    else:
+        report.notes.append(f"roles granted with .add database were not seen: {why_not}")
+    report.data["rolesHeld"] = sorted(held)
+    f.append(_role_finding(req, held, where, [a for a in mine if not a.succeeded]))
+    if req.app and req.resource_group:
+        _check_app(azure, req, ident, cluster.uri, report)
+    return report
+
+
+def _kql_roles(
+    azure: Azure, uri: str, db: str, ident: identities.Identity
+) -> tuple[set[str] | None, str]:
+    try:
+        rows = kusto_data.mgmt(
+            azure.kusto_data(uri), db, f".show database {kql.name(db)} principals"
+        )
+    except Exception as e:
+        return None, f"the operator may not read them ({kusto_data.api_error_text(e)})"
+    mine = [
+        r
+        for r in rows
+        if ident.client_id in str(r.get("PrincipalFQN", "")).lower()
+        or ident.principal_id == str(r.get("PrincipalObjectId", "")).lower()
+    ]
+    return roles_from_rows(mine), ""
+
+
+def _check_app(
+    azure: Azure, req: VerifyRequest, ident: identities.Identity, uri: str, report: Report
+) -> None:
+    assert req.app is not None and req.resource_group is not None
+    where = web.where(req.app, req.slot)
+    try:
+        site = web.get_site(azure, req.resource_group, req.app, req.slot)
+    except KustomiError as e:
+        report.findings.append(
+            Finding("attached", "identity_not_attached", e.message, e.hint or "")
+        )
+        return
+    if site.has_user_assigned(ident.id):
+        report.findings.append(Finding("attached", "ok", f"{ident.name} is on {where}"))
+    else:
+        report.findings.append(
+            Finding(
+                "attached",
+                "identity_not_attached",
+                f"{ident.name} is not on {where}",
+                attach_command(req),
+            )
+        )
+    settings = web.list_settings(azure, req.resource_group, req.app, req.slot)
+    value = settings.get(req.setting)
+    if value is None:
+        report.findings.append(
+            Finding(
+                "setting",
+                "setting_missing",
+                f"{where} has no setting {req.setting}",
+                set_connection_command(req),
+            )
+        )
+    else:
+        report.findings.append(_setting_finding(req, value, uri))
