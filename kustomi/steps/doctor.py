@@ -7,7 +7,6 @@ The statuses are part of the interface (README, "doctor"): STATUSES is the close
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 from ..config import ClusterRef, IdentityRef, secret_keys_in
 from ..errors import KustomiError
 from ..model import Finding, Report, Status
+from . import Flag, fix_command
 
 STATUSES = (
     "ok",
@@ -111,10 +111,9 @@ class _App:
     settings: dict[str, str]
     report: Report
 
-    def flags(self) -> str:
+    def flags(self) -> tuple[Flag, ...]:
         assert self.req.app and self.req.resource_group
-        out = f"--app {self.req.app} -g {self.req.resource_group}"
-        return out + (f" --slot {self.req.slot}" if self.req.slot else "")
+        return (("--app", self.req.app), ("-g", self.req.resource_group), ("--slot", self.req.slot))
 
 
 def _app_checks(azure: Any, req: DoctorRequest, bindings: list[Any], report: Report) -> None:
@@ -139,15 +138,13 @@ def _app_checks(azure: Any, req: DoctorRequest, bindings: list[Any], report: Rep
         _role_check(app, b, uri, principal, db.value, seen, clusters)
 
 
-def _cluster_arg(req: DoctorRequest) -> str:
+def _cluster_flags(req: DoctorRequest) -> tuple[Flag, ...]:
     c = req.cluster
     if c is None:
-        return "<cluster>"
+        return (("--cluster", "<cluster>"),)
     if c.name:
-        return f"{c.name}" + (
-            f" --cluster-resource-group {c.resource_group}" if c.resource_group else ""
-        )
-    return c.uri or "<cluster>"
+        return (("--cluster", c.name), ("--cluster-resource-group", c.resource_group))
+    return (("--cluster", c.uri or "<cluster>"),)
 
 
 def _setting_check(
@@ -158,9 +155,12 @@ def _setting_check(
     key = ("setting", name.lower())
     first = key not in seen
     seen.add(key)
-    fix = (
-        f"kustomi set-connection {app.flags()} --cluster {_cluster_arg(app.req)} "
-        f"--database {shlex.quote(db or '<db>')} --setting {name}"
+    fix = fix_command(
+        "set-connection",
+        *app.flags(),
+        *_cluster_flags(app.req),
+        ("--database", db or "<db>"),
+        ("--setting", name),
     )
     f = app.report.findings
     where = f"{app.req.app}" + (f" (slot {app.req.slot})" if app.req.slot else "")
@@ -303,8 +303,12 @@ def _identity_check(
         Finding(
             "attached", "identity_not_attached",
             f"{ident.name} (client id {value}) is not on {app.req.app}",
-            f"kustomi attach {app.flags()} --identity {ident.name} "
-            f"--identity-resource-group {ident.resource_group}",
+            fix_command(
+                "attach",
+                *app.flags(),
+                ("--identity", ident.name),
+                ("--identity-resource-group", ident.resource_group),
+            ),
             file=b.file, line=b.line,
         )
     )  # fmt: skip
@@ -347,8 +351,13 @@ def _role_check(
                 "target", "setting_wrong_target",
                 f"the setting's Data Source {source} is no cluster in the subscription: "
                 f"{e.message}",
-                f"kustomi set-connection {app.flags()} --cluster <cluster> --database "
-                f"{shlex.quote(db)} --setting <setting>",
+                fix_command(
+                    "set-connection",
+                    *app.flags(),
+                    ("--cluster", "<cluster>"),
+                    ("--database", db),
+                    ("--setting", "<setting>"),
+                ),
                 file=b.file, line=b.line,
             )
         )  # fmt: skip
@@ -358,9 +367,13 @@ def _role_check(
             Finding(
                 "target", "setting_wrong_target",
                 f"the setting points at {source}, but the cluster is {cluster.uri}",
-                f"kustomi set-connection {app.flags()} --cluster {_cluster_arg(app.req)} "
-                f"--database {shlex.quote(db)} --setting "
-                f"{(b.get('Connection').value if b.get('Connection') else '<setting>')}",
+                fix_command(
+                    "set-connection",
+                    *app.flags(),
+                    *_cluster_flags(app.req),
+                    ("--database", db),
+                    ("--setting", b.get("Connection").value if b.get("Connection") else None),
+                ),
                 file=b.file, line=b.line,
             )
         )  # fmt: skip
@@ -389,9 +402,13 @@ def _role_check(
         return
     role = GRANT_ROLE[b.direction]
     if who.client_id:
-        hint = (
-            f"kustomi grant --role {role} --identity {who.client_id} --cluster {cluster.name} "
-            f"-g {cluster.resource_group} --database {shlex.quote(db)}"
+        hint = fix_command(
+            "grant",
+            ("--role", role),
+            ("--identity", who.client_id),
+            ("--cluster", cluster.name),
+            ("--cluster-resource-group", cluster.resource_group),
+            ("--database", db),
         )
     else:
         hint = (
