@@ -110,6 +110,22 @@ def retries(value: str | None) -> int:
     return int(value)
 
 
+def progress_seconds(value: str | None) -> float:
+    """KUSTOMI_PROGRESS_SECONDS: how often a long wait says it is still waiting (default 5)."""
+    if value is None or value == "":
+        return 5.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise UsageError(
+            f"KUSTOMI_PROGRESS_SECONDS must be a number of seconds above 0, not {value!r}.",
+            hint="Unset it for the default, 5.",
+        )
+    return seconds
+
+
 def subscription(given: str | None, identity: IdentityRef | None = None) -> str | None:
     """The subscription to use: the one given (--subscription, AZURE_SUBSCRIPTION_ID or
     kustomi.toml), which an identity's resource id must agree with; else the id's own."""

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..config import ClusterRef
+from ..config import ClusterRef, progress_seconds
 from ..errors import NotFoundError
 from .clients import Azure, required, text
 
@@ -149,7 +150,7 @@ def create_assignment(
     role: str,
     tenant_id: str,
     progress: Callable[[str], None],
-    every: float = 5.0,
+    every: float | None = None,
 ) -> Assignment:
     """A long-running PUT (Azure-AsyncOperation; https://learn.microsoft.com/azure/
     azure-resource-manager/management/async-operations); says every `every` seconds that it is
@@ -168,6 +169,8 @@ def create_assignment(
             }
         },
     )
+    if every is None:
+        every = progress_seconds(os.environ.get("KUSTOMI_PROGRESS_SECONDS"))
     start = time.monotonic()
     while not poller.done():
         poller.wait(every)

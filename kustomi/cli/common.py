@@ -56,10 +56,11 @@ def azure(subscription: str | None, reporter: Any = None, identity: Any = None) 
 
     from ..azure.clients import Azure
     from ..cloud import from_environment
-    from ..config import retries
+    from ..config import progress_seconds, retries
     from ..config import subscription as chosen
 
     retries(os.environ.get("KUSTOMI_RETRIES"))  # refused here, before the first request
+    progress_seconds(os.environ.get("KUSTOMI_PROGRESS_SECONDS"))
     return Azure(
         from_environment(),
         chosen(subscription, identity),

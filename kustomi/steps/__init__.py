@@ -27,24 +27,26 @@ def retry_while(
     max_delay: float = 10.0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
-    """Call fn until it succeeds, a non-retryable error comes, or `timeout` seconds pass;
-    says on each wait what it waits for, the attempt and the time spent."""
+    """Call fn until it succeeds, a non-retryable error comes, or `timeout` seconds pass (the
+    last attempt is made at the deadline, not before it); says on each wait what it waits for,
+    the attempt and the time spent. The error that ends it carries `waited`, the seconds
+    really waited."""
     start = time.monotonic()
     delay, attempt = first_delay, 1
     while True:
         try:
             return fn()
         except Exception as e:
-            if not retryable(e):
-                raise
             elapsed = time.monotonic() - start
-            if elapsed + delay > timeout:
+            if not retryable(e) or elapsed >= timeout:
+                e.waited = elapsed  # type: ignore[attr-defined]
                 raise
+            pause = min(delay, timeout - elapsed)
             progress(
                 f"waiting for {waiting_for}: attempt {attempt} failed, retrying in "
-                f"{delay:.0f}s ({elapsed:.0f}s of {timeout:.0f}s)"
+                f"{pause:.0f}s ({elapsed:.0f}s of {timeout:.0f}s)"
             )
-            sleep(delay)
+            sleep(pause)
             attempt += 1
             delay = min(delay * 2, max_delay)
 

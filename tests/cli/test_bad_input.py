@@ -215,6 +215,12 @@ CATALOGUE = [
     case("retries-negative", ATTACH, "KUSTOMI_RETRIES", env={"KUSTOMI_RETRIES": "-3"}),
     case("retries-too-many", ATTACH, "KUSTOMI_RETRIES", env={"KUSTOMI_RETRIES": "11"}),
     case(
+        "progress-zero", ATTACH, "KUSTOMI_PROGRESS_SECONDS", env={"KUSTOMI_PROGRESS_SECONDS": "0"}
+    ),
+    case(
+        "progress-word", ATTACH, "KUSTOMI_PROGRESS_SECONDS", env={"KUSTOMI_PROGRESS_SECONDS": "x"}
+    ),
+    case(
         "arm-bare-scheme", ATTACH, "KUSTOMI_ARM_ENDPOINT", env={"KUSTOMI_ARM_ENDPOINT": "https://"}
     ),
     case(

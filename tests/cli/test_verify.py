@@ -3,6 +3,8 @@ real ManagedIdentityCredential and azure-kusto-data do the work), and control-pl
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.cli.worlds import busy_world
@@ -182,8 +184,14 @@ def test_propagation_that_outlasts_wait_is_not_propagated(world, kustomi, monkey
     world.knobs(role_propagation_seconds=60)
     _setup(kustomi)
     _inside_app(world, monkeypatch)
-    r = _verify(kustomi, world, "--role", "viewer", "--wait", "2")
+    start = time.monotonic()
+    r = _verify(kustomi, world, "--role", "viewer", "--wait", "1.2")
+    waited = time.monotonic() - start
     assert r.exit_code == 6 and _status(r)["role"] == "not_propagated"
+    # The wait lasts to its deadline (the last attempt at it), and says the time really waited.
+    assert waited >= 1.2
+    role = next(f for f in r.json()["findings"] if f["check"] == "role")
+    assert "after 1s of waiting" in role["detail"]
 
 
 def test_database_not_found(world, kustomi, monkeypatch):

@@ -127,13 +127,13 @@ def by_identity(azure: Azure, req: VerifyRequest, reason: str, progress: Progres
                 progress,
                 "the role to reach the cluster",
                 req.wait,
-                first_delay=2,
+                first_delay=1,
                 max_delay=10,
             )
         else:
             rows = show_roles()
     except _Refused as e:
-        f.append(_refused_finding(azure, req, ident, str(e)))
+        f.append(_refused_finding(azure, req, ident, str(e), getattr(e, "waited", 0.0)))
         return report
     except Exception as e:
         status, detail = _classify(e)
@@ -195,7 +195,11 @@ def _token_finding(e: Exception, req: VerifyRequest) -> Finding:
 
 
 def _refused_finding(
-    azure: Azure, req: VerifyRequest, ident: identities.Identity | None, detail: str
+    azure: Azure,
+    req: VerifyRequest,
+    ident: identities.Identity | None,
+    detail: str,
+    waited: float = 0.0,
 ) -> Finding:
     client_id = req.identity.client_id or (ident.client_id if ident else "?")
     seen = _seen_principal(detail) or f"aadapp={client_id}"
@@ -206,7 +210,7 @@ def _refused_finding(
                 "role",
                 "not_propagated",
                 f"the control plane shows {', '.join(sorted(held))} for {seen}, but "
-                f"the cluster still refused it after {req.wait:.0f}s",
+                f"the cluster still refused it after {waited:.0f}s of waiting",
                 "propagation can take minutes; rerun with a longer --wait",
             )
     hint = f"grant the role: {grant_command(req)}"
