@@ -164,6 +164,20 @@ def emu_factory(
     return make
 
 
+# The busy world's names, as the CLI tests type them (tests/cli/worlds.py, busy_world).
+G = ("-g", "rg-app")
+CL = ("--cluster", "adxbusy", "--cluster-resource-group", "rg-data")
+
+
+@pytest.fixture
+def world(emu_factory: Any) -> Emu:
+    """The busy world: an app with twenty settings, both kinds of identity and a slot, and a
+    cluster in another resource group (tests/cli/worlds.py)."""
+    from tests.cli.worlds import busy_world
+
+    return emu_factory(busy_world())  # type: ignore[no-any-return]
+
+
 @pytest.fixture
 def emu(emu_factory: Any) -> Emu:
     """The demo world: see kustomi/emulator/scenarios/demo.json."""

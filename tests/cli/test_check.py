@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cli.worlds import busy_world
-
-G = ("-g", "rg-app")
-CL = ("--cluster", "adxbusy", "--cluster-resource-group", "rg-data")
+from tests.conftest import CL, G
 
 COMMANDS = {
     "create-identity": ("create-identity", *G, "-n", "id-func"),
@@ -16,11 +13,6 @@ COMMANDS = {
     "attach": ("attach", "--app", "func-busy", *G, "--identity", "id-func"),
     "set-connection": ("set-connection", "--app", "func-busy", *G, *CL, "--database", "Sales"),
 }
-
-
-@pytest.fixture
-def world(emu_factory):
-    return emu_factory(busy_world())
 
 
 @pytest.mark.parametrize("command", list(COMMANDS))

@@ -5,12 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.cli.worlds import TWENTY_SETTINGS, busy_world
-
-G = ("-g", "rg-app")
-CL = ("--cluster", "adxbusy", "--cluster-resource-group", "rg-data")
+from tests.conftest import CL, G
 
 
 def _grant(role: str) -> tuple[str, ...]:
@@ -19,11 +15,6 @@ def _grant(role: str) -> tuple[str, ...]:
 
 GRANT_VIEWER = _grant("viewer")
 SET_CONNECTION = ("set-connection", "--app", "func-busy", *G, *CL, "--database", "Sales")
-
-
-@pytest.fixture
-def world(emu_factory):
-    return emu_factory(busy_world())
 
 
 def _identity(kustomi, name="id-func"):

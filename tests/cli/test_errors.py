@@ -6,14 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.cli.worlds import busy_world
-
-G = ("-g", "rg-app")
-CL = ("--cluster", "adxbusy", "--cluster-resource-group", "rg-data")
-
-
-@pytest.fixture
-def world(emu_factory):
-    return emu_factory(busy_world())
+from tests.conftest import CL, G
 
 
 def test_a_public_cloud_rejects_a_non_kusto_host(world, kustomi, monkeypatch):

@@ -25,9 +25,8 @@ import pytest
 from kustomi.emulator.server import is_write
 from kustomi.emulator.state import World
 from tests.cli.worlds import busy_world
+from tests.conftest import CL, G
 
-G = ("-g", "rg-app")
-CL = ("--cluster", "adxbusy", "--cluster-resource-group", "rg-data")
 IDENT = ("--identity", "id-func", *G)
 KQL_DB = ("--database", "Sales", "--via", "kql")
 VERIFY_APP = ("--app", "func-busy", "--mode", "control-plane")

@@ -7,10 +7,7 @@ against a world with a secret-bearing setting and scans those runs at once."""
 from __future__ import annotations
 
 from tests.cli.worlds import busy_world
-from tests.conftest import SecretScan
-
-G = ("-g", "rg-app")
-CL = ("--cluster", "adxbusy", "--cluster-resource-group", "rg-data")
+from tests.conftest import CL, G, SecretScan
 
 
 def test_debug_runs_of_every_command_print_no_secret(emu_factory, kustomi, secret_scan):

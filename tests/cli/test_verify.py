@@ -8,14 +8,7 @@ import time
 import pytest
 
 from tests.cli.worlds import busy_world
-
-G = ("-g", "rg-app")
-CL = ("--cluster", "adxbusy", "--cluster-resource-group", "rg-data")
-
-
-@pytest.fixture
-def world(emu_factory):
-    return emu_factory(busy_world())
+from tests.conftest import CL, G
 
 
 def _setup(kustomi, role: str | None = "viewer", attach: bool = True, slot: str | None = None):
@@ -489,8 +482,6 @@ def test_every_fix_command_runs_as_printed(emu_factory, kustomi):
     rg-data), each hint verify prints is a kustomi command that runs as printed, and once
     they ran verify passes."""
     import shlex
-
-    from tests.cli.worlds import busy_world
 
     emu_factory(busy_world())
     assert kustomi("create-identity", *G, "-n", "id-func").exit_code == 0

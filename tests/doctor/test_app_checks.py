@@ -5,18 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
+from tests.conftest import CL, G
 
-from tests.cli.worlds import busy_world
-
-G = ("-g", "rg-app")
-CL = ("--cluster", "adxbusy", "--cluster-resource-group", "rg-data")
 SETTING = "KustoConnectionStringManagedIdentity"
-
-
-@pytest.fixture
-def world(emu_factory):
-    return emu_factory(busy_world())
 
 
 def _identity(kustomi, name: str = "id-func") -> dict[str, str]:
