@@ -147,32 +147,10 @@ def run(env: dict[str, str], state: Path) -> None:
             show=False,
         )
     )["data"]["cluster"]
-    kustomi(
-        "verify",
-        "--identity",
-        client_id,
-        "--cluster",
-        uri,
-        "--database",
-        "Orders",
-        "--role",
-        "viewer",
-        env=inside,
-    )
+    as_identity = ("verify", "--identity", client_id, "--cluster", uri, "--role", "viewer")
+    kustomi(*as_identity, "--database", "Orders", env=inside)
     say("A failing verify: no role on the Telemetry database; it says why and how to fix it")
-    kustomi(
-        "verify",
-        "--identity",
-        client_id,
-        "--cluster",
-        uri,
-        "--database",
-        "Telemetry",
-        "--role",
-        "viewer",
-        env=inside,
-        expect=6,
-    )
+    kustomi(*as_identity, "--database", "Telemetry", env=inside, expect=6)
     say("Bad input is refused before any request (exit 2)")
     kustomi(
         "grant",

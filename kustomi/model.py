@@ -22,9 +22,8 @@ class Change:
 
 # Every status a finding can have: part of the interface (README: verify's and doctor's
 # status tables). "ok" passes; every other one fails its check.
-Status = Literal[
+VerifyStatus = Literal[
     "ok",
-    # verify (and set-connection's existing setting)
     "identity_not_found",
     "identity_unavailable",
     "token_failed",
@@ -40,7 +39,10 @@ Status = Literal[
     "setting_has_secret",
     "setting_wrong_target",
     "identity_not_attached",
-    # doctor
+]
+# doctor's, in the order of its README table.
+DoctorStatus = Literal[
+    "ok",
     "no_bindings",
     "connection_missing",
     "unknown_property",
@@ -48,8 +50,16 @@ Status = Literal[
     "identity_invalid",
     "connection_shared",
     "local_setting_has_secret",
+    "setting_missing",
+    "setting_has_secret",
+    "setting_wrong_target",
+    "identity_not_attached",
+    "identity_not_found",
+    "not_authorized",
+    "role_mismatch",
 ]
-STATUSES: tuple[str, ...] = get_args(Status)
+Status = Literal[VerifyStatus, DoctorStatus]
+STATUSES: tuple[str, ...] = tuple(dict.fromkeys(get_args(VerifyStatus) + get_args(DoctorStatus)))
 
 
 @dataclass

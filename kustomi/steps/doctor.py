@@ -10,30 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from ..config import ClusterRef, IdentityRef, secret_keys_in
 from ..errors import KustomiError
-from ..model import Finding, Report, Status
+from ..model import DoctorStatus, Finding, Report, Status
 from . import Flag, fix_command
 
-STATUSES = (
-    "ok",
-    "no_bindings",
-    "connection_missing",
-    "unknown_property",
-    "identity_missing",
-    "identity_invalid",
-    "connection_shared",
-    "local_setting_has_secret",
-    "setting_missing",
-    "setting_has_secret",
-    "setting_wrong_target",
-    "identity_not_attached",
-    "identity_not_found",
-    "not_authorized",
-    "role_mismatch",
-)
+STATUSES: tuple[str, ...] = get_args(DoctorStatus)
 
 # The roles a binding's direction needs on its database, ARM's names
 # (https://learn.microsoft.com/azure/azure-functions/functions-bindings-azure-data-explorer,
