@@ -310,8 +310,14 @@ class Web(Provider):
         s = self.find(req)
         props = _properties(req, lambda v: isinstance(v, str))
         with self.world.lock:
+            before = dict(s.app_settings)
             s.app_settings = dict(props)  # full replacement, as in Azure
-            return json_response(200, self.config_body(s, "appsettings", dict(s.app_settings)))
+            body = self.config_body(s, "appsettings", dict(s.app_settings))
+            if faults.take(self.world, "web.appsettings.put", "PUT", ("stale_appsettings",)):
+                # Another writer that read before this PUT writes its stale copy right after
+                # it: this PUT's changes are lost (App Service has no ETag for app settings).
+                s.app_settings = {**before, **race_keys(before)}
+        return json_response(200, body)
 
     def list_connstrings(self, req: Request) -> Response:
         s = self.find(req)
@@ -374,3 +380,8 @@ def _properties(req: Request, valid: Any) -> dict[str, Any]:
     if not isinstance(props, dict) or not all(valid(v) for v in props.values()):
         raise AppServiceError(400, "BadRequest", "The parameter properties has an invalid value.")
     return props
+
+
+def race_keys(before: dict[str, str]) -> dict[str, str]:
+    """What the stale writer itself changed: one setting of its own."""
+    return {"STALE_WRITER": str(int(before.get("STALE_WRITER", "0")) + 1)}

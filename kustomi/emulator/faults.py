@@ -8,7 +8,8 @@ connection without answering), `slow` (answer normally after `seconds`), `body` 
 `status`, default 200, with the JSON `body` as given: a malformed answer), `lro_failed` (the
 next long-running operation on that route ends Failed), `concurrent_appsettings` (right
 after an app-settings read on that route, another writer adds `set` to the settings, as a
-deployment pipeline might).
+deployment pipeline might), `stale_appsettings` (right after an app-settings PUT, another
+writer that read before it writes its stale copy back, adding STALE_WRITER: the PUT is lost).
 `after` lets that many matching requests through first (to hit, say, the second read of a
 route); `times` counts down; a rule without it applies forever.
 """

@@ -1,10 +1,11 @@
 """Step 4: the app setting the Kusto binding reads, merged into the existing settings.
 
 ARM replaces the whole settings list on write (UpdateAppSettings.json in azure-rest-api-specs
-specification/web/resource-manager/Microsoft.Web/AppService), so this reads all settings,
-changes one, reads again just before writing (another writer may have changed them
-meanwhile; then it merges again from what it just read), writes all, and reads back to confirm
-that every other setting is intact.
+specification/web/resource-manager/Microsoft.Web/AppService), so this reads all settings
+to plan, then reads them again right before writing (to merge into another writer's latest
+change), writes all, and reads back. If another writer's stale copy replaced the write, it
+merges and writes again. No client can close the window between the last read and the write:
+App Service has no conditional write for app settings.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ..errors import ServiceError
 from ..model import Change, Finding, Report
 from . import after_writing, writing
 
-MAX_MERGES = 3
+MAX_WRITES = 3
 
 
 def run(
@@ -75,27 +76,30 @@ def run(
     report.data["settingsKept"] = len([k for k in current if k != setting])
     if dry_run:
         return report
-    for _ in range(MAX_MERGES):
+    for _ in range(MAX_WRITES):
+        # Read right before writing: App Service has no conditional write for app settings (no
+        # ETag), so the time between this read and the PUT is the window in which another
+        # writer's change would be lost. Nothing else happens in it.
         latest = web.list_settings(azure, rg, app, slot)
-        if latest == current:
+        wanted = {**latest, setting: value}
+        with writing(report, change):
+            web.put_settings(azure, rg, app, slot, wanted)
+        with after_writing(report):
+            after = web.list_settings(azure, rg, app, slot)
+        if after.get(setting) == value:
             break
-        current = latest  # someone else wrote in between: merge into theirs
+        # Another writer that read before our PUT wrote its copy after it: ours is lost.
+        report.notes.append(
+            f"another writer replaced the settings of {where} right after kustomi wrote "
+            f"{setting}; kustomi merged into theirs and wrote again"
+        )
     else:
         raise ServiceError(
-            f"The app settings of {where} keep changing under us; nothing was written.",
+            f"{setting} did not stay on {where}: another writer replaced the settings each "
+            f"of {MAX_WRITES} times kustomi wrote it.",
             hint="Another deployment is writing settings; rerun when it is done.",
-        )
-    wanted = {**current, setting: value}
-    with writing(report, change):
-        web.put_settings(azure, rg, app, slot, wanted)
-    with after_writing(report):
-        after = web.list_settings(azure, rg, app, slot)
-    lost = [k for k in wanted if after.get(k) != wanted[k]]
-    if lost:
-        raise ServiceError(
-            f"After writing, {where} lacks or changed {len(lost)} setting(s): "
-            f"{', '.join(sorted(lost))}.",
-            hint="Another writer changed the settings at the same time; check them, then rerun.",
+            done=[],
+            not_done=[f"{change.kind} {change.target}"],
         )
     report.data["settingsKept"] = len(wanted) - 1
     return report

@@ -575,3 +575,30 @@ def test_grant_sends_a_failed_assignment_again(world, kustomi):
     assert change["kind"] == "update" and "made-by-hand is Failed" in change["detail"]
     assert _principal(world, "made-by-hand").provisioning == "Succeeded"
     assert [w["method"] for w in world.writes()] == ["PUT"]
+
+
+def test_set_connection_writes_again_when_a_stale_writer_replaced_it(world, kustomi):
+    """A writer that read before kustomi's PUT writes its stale copy right after it: kustomi's
+    read-back misses its setting, so it merges into theirs and writes again; nothing is lost,
+    theirs included."""
+    before = dict(world.site("rg-app", "func-busy")["app_settings"])
+    world.faults([{"route": "web.appsettings.put", "kind": "stale_appsettings", "times": 1}])
+    r = kustomi("-o", "json", *SET_CONNECTION)
+    assert r.exit_code == 0, r.stderr
+    assert any("wrote again" in n for n in r.json()["notes"])
+    after = world.site("rg-app", "func-busy")["app_settings"]
+    assert after["KustoConnectionStringManagedIdentity"].startswith("Data Source=")
+    assert after["STALE_WRITER"] == "1"
+    assert {k: after[k] for k in before} == before
+    assert [w["route"] for w in world.writes()].count("web.appsettings.put") == 2
+
+
+def test_set_connection_gives_up_on_a_writer_that_always_wins(world, kustomi, monkeypatch):
+    world.faults([{"route": "web.appsettings.put", "kind": "stale_appsettings"}])
+    r = kustomi("-o", "json", *SET_CONNECTION)
+    assert r.exit_code == 5
+    assert "did not stay" in r.stderr and "Not done:" in r.stderr
+    assert (
+        "KustoConnectionStringManagedIdentity"
+        not in world.site("rg-app", "func-busy")["app_settings"]
+    )
