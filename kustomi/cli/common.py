@@ -21,8 +21,8 @@ Identity = Annotated[
     str,
     typer.Option(
         "--identity",
-        help="User-assigned identity: a name (in -g or --identity-resource-group) "
-        "or a full resource id.",
+        help="User-assigned identity: a name (in -g or --identity-resource-group), "
+        "a full resource id, or its client id (a GUID).",
     ),
 ]
 IdentityRg = Annotated[

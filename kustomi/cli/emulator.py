@@ -52,13 +52,11 @@ def serve(
     ] = 0,
     state_dir: StateDir = None,
     scenario: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--scenario",
-            exists=True,
-            dir_okay=False,
-            help="A scenario JSON file (see README, 'Emulator scenarios'). Default: an empty "
-            "subscription whose operator is Owner.",
+            help="A scenario JSON file (see README, 'Emulator scenarios'), or the name of a "
+            "bundled one: demo. Default: an empty subscription whose operator is Owner.",
         ),
     ] = None,
 ) -> None:
@@ -88,7 +86,23 @@ def serve(
         typer.echo("kustomi emulator stopped", err=True)
 
 
-def _start(port: int, state_dir: Path | None, scenario: Path | None) -> tuple[Any, Path]:
+def scenario_path(value: str) -> Path:
+    """A scenario file: the path given, or a bundled scenario by name (`demo`, `demo.json`)."""
+    path = Path(value)
+    if path.is_file():
+        return path
+    bundled = Path(__file__).resolve().parents[1] / "emulator" / "scenarios"
+    named = bundled / (path.name if path.suffix == ".json" else path.name + ".json")
+    if not path.parent.name and named.is_file():
+        return named
+    names = ", ".join(sorted(p.stem for p in bundled.glob("*.json")))
+    raise UsageError(
+        f"--scenario {value!r} is neither a file nor a bundled scenario.",
+        hint=f"Give a path to a JSON file, or one of: {names}.",
+    )
+
+
+def _start(port: int, state_dir: Path | None, scenario: str | None) -> tuple[Any, Path]:
     try:
         import jwt  # noqa: F401
         import trustme  # noqa: F401
@@ -102,7 +116,7 @@ def _start(port: int, state_dir: Path | None, scenario: Path | None) -> tuple[An
 
     directory = state_dir or default_state_dir()
     try:
-        world = load_scenario(scenario)
+        world = load_scenario(scenario_path(scenario) if scenario else None)
     except (ValueError, KeyError, TypeError) as e:
         raise UsageError(
             f"the scenario {scenario} is not valid: {type(e).__name__}: {e}",

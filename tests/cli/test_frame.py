@@ -365,3 +365,20 @@ def test_sigterm_says_interrupted_and_exits_130(emu):
     _, err = proc.communicate(timeout=20)
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
+
+
+def test_a_bundled_scenario_is_found_by_name_as_the_help_prints_it(tmp_path, monkeypatch):
+    from kustomi.cli.emulator import scenario_path
+
+    monkeypatch.chdir(tmp_path)  # no demo.json here: the bundled one is meant
+    assert scenario_path("demo.json").name == "demo.json"
+    assert scenario_path("demo") == scenario_path("demo.json")
+    mine = tmp_path / "demo.json"
+    mine.write_text("{}")
+    assert scenario_path("demo.json") == Path("demo.json")  # a file given wins
+
+
+def test_an_unknown_scenario_is_a_usage_error(kustomi, tmp_path):
+    r = kustomi("emulator", "serve", "--scenario", "nope", "--state-dir", str(tmp_path / "s"))
+    assert r.exit_code == 2 and "one of: demo" in r.stderr
+    assert not (tmp_path / "s").exists()
