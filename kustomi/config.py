@@ -6,7 +6,9 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from .cloud import HTTPS_URL_RE, Cloud
 from .errors import UsageError
@@ -108,6 +110,29 @@ def retries(value: str | None) -> int:
             f"retried; unset it for the default, {DEFAULT_RETRIES}.",
         )
     return int(value)
+
+
+def ca_bundle(env: Mapping[str, str]) -> None:
+    """REQUESTS_CA_BUNDLE (or CURL_CA_BUNDLE), if set, names a readable PEM file or a folder of
+    them: a wrong one fails every request with a TLS error, so it is refused up front."""
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        value = env.get(name)
+        if not value:
+            continue
+        path = Path(value)
+        if path.is_dir():
+            continue
+        try:
+            pem = path.read_text(errors="replace") if path.is_file() else ""
+        except OSError:
+            pem = ""
+        if "-----BEGIN CERTIFICATE-----" not in pem:
+            raise UsageError(
+                f"{name}={value!r} is not a readable file of PEM certificates.",
+                hint=f"Point {name} at the CA file that signs the endpoint's certificate "
+                "(for the emulator: DIR/ca.pem), or unset it to use the system's CAs.",
+            )
+        return
 
 
 def progress_seconds(value: str | None) -> float:

@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..cloud import Cloud
-from ..errors import AuthError, KustomiError, UsageError
+from ..errors import AuthError, KustomiError, ServiceError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -276,9 +276,7 @@ class OperatorCredential:
                 tried.append(f"  {name}: {_reason(name, e)}")
                 continue
             except Exception as e:
-                raise AuthError(
-                    f"could not sign in to Azure with {name}: {_first_line(e)}", hint=HINT
-                ) from None
+                raise _sign_in_error(name, e) from None
             self.signed_in_with = name
             log.info(
                 "signed in with %s for %s (%.2f s; %s)",
@@ -320,6 +318,20 @@ class OperatorCredential:
     def close(self) -> None:
         """Nothing: every client of the session shares this credential, and azure-kusto-data
         closes its credential when its client closes (AzureIdentityTokenCredentialProvider)."""
+
+
+def _sign_in_error(name: str, exc: BaseException) -> KustomiError:
+    """Why `name` could not sign in. A TLS failure or a 5xx from Entra is not a sign-in problem
+    the user can fix with `az login`: it is said as what it is (exit 5)."""
+    from .errors import TLS_HINT, tls_failure
+
+    text = f"could not sign in to Azure with {name}: {_first_line(exc)}"
+    if tls_failure(exc):
+        return ServiceError(text, hint=TLS_HINT)
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    if isinstance(status, int) and status >= 500:
+        return ServiceError(text, hint="Entra answered with a server error; retry in a moment.")
+    return AuthError(text, hint=HINT)
 
 
 def _due(token: Any) -> bool:

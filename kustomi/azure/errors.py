@@ -65,6 +65,19 @@ def write_refused(exc: BaseException) -> bool:
     return isinstance(exc, KustoServiceError) and getattr(exc, "http_response", None) is not None
 
 
+SUBSCRIPTION_HINT = (
+    "Check --subscription (or AZURE_SUBSCRIPTION_ID): `az account list -o table` lists the "
+    "subscriptions the signed-in principal can use."
+)
+
+
+def check_subscription(exc: BaseException) -> None:
+    """ARM answers 404 SubscriptionNotFound for a subscription it does not know (or the
+    principal cannot see): raise that, rather than let a caller call a resource missing."""
+    if getattr(getattr(exc, "error", None), "code", "") == "SubscriptionNotFound":
+        raise NotFoundError(service_message(exc), hint=SUBSCRIPTION_HINT) from None
+
+
 def _first_line(exc: BaseException) -> str:
     # Some are raised as (message, response): str() would print that tuple.
     text = str(exc.args[0]) if exc.args else str(exc)
@@ -90,6 +103,7 @@ def _core(exc: Any, prefix: str) -> KustomiError:
             prefix + "could not sign in to Azure: " + _first_line(exc), hint=SIGN_IN_HINT
         )
     message = prefix + service_message(exc)
+    check_subscription(exc)
     if isinstance(exc, ResourceNotFoundError) or status == 404:
         return NotFoundError(message, hint="Check the name, resource group and subscription.")
     if status == 403:
@@ -103,14 +117,26 @@ def _core(exc: Any, prefix: str) -> KustomiError:
     return ServiceError(message, hint="Azure refused the request; the message above is its own.")
 
 
+TLS_HINT = (
+    "The endpoint's certificate is not trusted or the CA file cannot be read: check "
+    "REQUESTS_CA_BUNDLE (a readable PEM file of the CA that signs the endpoint's certificate), "
+    "or unset it to use the system's CAs."
+)
+TLS_MARKERS = ("CERTIFICATE_VERIFY_FAILED", "SSLError", "SSL:", "X509", "TLS CA certificate")
+
+
+def tls_failure(exc: BaseException) -> bool:
+    """A failure of TLS (an untrusted certificate, an unreadable CA bundle), whichever SDK
+    wrapped it: requests and urllib3 say so only in their messages."""
+    text = str(exc)
+    return any(m in text for m in TLS_MARKERS)
+
+
 def _network(exc: BaseException, prefix: str) -> KustomiError:
     """A request that got no answer: TLS, name resolution or the connection."""
-    text = str(exc)
-    if "CERTIFICATE_VERIFY_FAILED" in text or "SSLError" in text:
+    if tls_failure(exc):
         return ServiceError(
-            prefix + "the TLS certificate of the endpoint is not trusted: " + _first_line(exc),
-            hint="Check REQUESTS_CA_BUNDLE (it must name a readable CA file that signs the "
-            "endpoint's certificate), or unset it to use the system's CAs.",
+            prefix + "the TLS connection failed: " + _first_line(exc), hint=TLS_HINT
         )
     return ServiceError(
         prefix + "could not reach Azure: " + _first_line(exc),

@@ -12,7 +12,7 @@ from .clients import Azure, required
 
 if TYPE_CHECKING:
     from azure.mgmt.msi.models import Identity as MsiIdentity
-from .errors import translate
+from .errors import check_subscription, translate
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,7 @@ def find(azure: Azure, ref: IdentityRef) -> Identity | None:
     try:
         x = azure.msi.user_assigned_identities.get(ref.resource_group, ref.name)
     except ResourceNotFoundError as e:
+        check_subscription(e)
         if rg_missing(e):
             raise NotFoundError(
                 f"Resource group '{ref.resource_group}' could not be found.",
@@ -128,7 +129,8 @@ def resource_group_location(azure: Azure, rg: str) -> str:
 
     try:
         return str(azure.resources.resource_groups.get(rg).location)
-    except ResourceNotFoundError:
+    except ResourceNotFoundError as e:
+        check_subscription(e)
         raise NotFoundError(
             f"Resource group '{rg}' could not be found.",
             hint=f"Create it: az group create -n {rg} -l <location>",

@@ -15,7 +15,7 @@ from .clients import Azure, required, text
 
 if TYPE_CHECKING:
     from azure.mgmt.kusto.models import DatabasePrincipalAssignment
-from .errors import translate
+from .errors import check_subscription, translate
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,8 @@ def resolve(azure: Azure, ref: ClusterRef) -> Cluster:
         if ref.name and ref.resource_group:
             try:
                 c = azure.kusto.clusters.get(ref.resource_group, ref.name)
-            except ResourceNotFoundError:
+            except ResourceNotFoundError as e:
+                check_subscription(e)
                 raise NotFoundError(
                     f"Kusto cluster '{ref.name}' was not found in resource group "
                     f"'{ref.resource_group}'.",
@@ -116,7 +117,8 @@ def list_assignments(azure: Azure, cluster: Cluster, db: str) -> list[Assignment
                 cluster.resource_group, cluster.name, db
             )
         ]
-    except ResourceNotFoundError:
+    except ResourceNotFoundError as e:
+        check_subscription(e)
         if not cluster.uri:  # not looked up yet: is it the cluster that is missing?
             resolve(azure, ClusterRef(name=cluster.name, resource_group=cluster.resource_group))
         raise NotFoundError(

@@ -11,7 +11,7 @@ from .clients import Azure, required, text
 
 if TYPE_CHECKING:
     from azure.mgmt.web.models import Site as SdkSite
-from .errors import translate
+from .errors import check_subscription, translate
 
 
 @dataclass
@@ -61,6 +61,7 @@ def get_site(azure: Azure, rg: str, app: str, slot: str | None) -> Site:
             return _site(azure.web.web_apps.get_slot(rg, app, slot))
         return _site(azure.web.web_apps.get(rg, app))
     except ResourceNotFoundError as e:
+        check_subscription(e)
         code = getattr(getattr(e, "error", None), "code", "")
         what = (
             f"Resource group '{rg}'"
@@ -115,7 +116,8 @@ def list_settings(azure: Azure, rg: str, app: str, slot: str | None) -> dict[str
             r = azure.web.web_apps.list_application_settings_slot(rg, app, slot)
         else:
             r = azure.web.web_apps.list_application_settings(rg, app)
-    except ResourceNotFoundError:
+    except ResourceNotFoundError as e:
+        check_subscription(e)
         raise NotFoundError(
             f"Function app {where(app, slot)} in resource group '{rg}' was not found.",
             hint="Check the names and --subscription.",

@@ -56,11 +56,12 @@ def azure(subscription: str | None, reporter: Any = None, identity: Any = None) 
 
     from ..azure.clients import Azure
     from ..cloud import from_environment
-    from ..config import progress_seconds, retries
+    from ..config import ca_bundle, progress_seconds, retries
     from ..config import subscription as chosen
 
     retries(os.environ.get("KUSTOMI_RETRIES"))  # refused here, before the first request
     progress_seconds(os.environ.get("KUSTOMI_PROGRESS_SECONDS"))
+    ca_bundle(os.environ)
     return Azure(
         from_environment(),
         chosen(subscription, identity),

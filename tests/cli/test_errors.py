@@ -186,3 +186,24 @@ def test_a_bug_in_kustomi_is_an_internal_error_not_an_azure_error(emu, kustomi):
     assert r.exit_code == 1, r.stderr
     assert "internal error: ValueError" in r.stderr
     assert "bug in kustomi" in r.stderr and "Azure refused" not in r.stderr
+
+
+def test_an_untrusted_certificate_is_a_tls_error_not_a_sign_in_problem(emu, kustomi, monkeypatch):
+    """A CA file that does not sign the endpoint's certificate (here: a CA of its own) is said
+    as a TLS failure with the REQUESTS_CA_BUNDLE hint, exit 5, not "run az login" (exit 4)."""
+    import trustme
+
+    other = emu.running.state_dir / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(other))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(other))
+    r = kustomi("create-identity", "-g", "rg-demo", "-n", "id-tls")
+    assert r.exit_code == 5, r.stderr
+    assert "REQUESTS_CA_BUNDLE" in r.stderr and "az login" not in r.stderr
+
+
+def test_an_unknown_subscription_is_said_as_such(emu, kustomi):
+    other = "11111111-1111-1111-1111-111111111111"
+    r = kustomi("--subscription", other, "create-identity", "-g", "rg-demo", "-n", "id-sub")
+    assert r.exit_code == 3, r.stderr
+    assert f"subscription '{other}' could not be found" in r.stderr
+    assert "az account list" in r.stderr and "az group create" not in r.stderr
