@@ -34,6 +34,13 @@ def run(
     report = Report("set-connection", dry_run=dry_run)
     uri = cluster.uri or kusto_mgmt.resolve(azure, cluster).uri
     value = connection_value(uri, database)
+    if secret_keys_in(value):  # a cluster URI from ARM is checked here, as one typed in config
+        raise ServiceError(
+            f"The connection string kustomi would write for {uri} looks like it holds a "
+            "secret; nothing was written.",
+            hint="Check the cluster's URI (az kusto cluster show); kustomi never writes a "
+            "secret into a setting.",
+        )
     where = web.where(app, slot)
     target = f"setting {setting} on {where}"
     report.data = {

@@ -602,3 +602,23 @@ def test_set_connection_gives_up_on_a_writer_that_always_wins(world, kustomi, mo
         "KustoConnectionStringManagedIdentity"
         not in world.site("rg-app", "func-busy")["app_settings"]
     )
+
+
+def test_set_connection_never_writes_a_value_it_would_flag(world, kustomi):
+    """A cluster whose URI (as ARM reports it) would put a secret-like value into the setting
+    is refused before any write."""
+    sub = world.env["AZURE_SUBSCRIPTION_ID"]
+    body = {
+        "id": f"/subscriptions/{sub}/resourceGroups/rg-data/providers/Microsoft.Kusto/"
+        "clusters/adxbusy",
+        "name": "adxbusy",
+        "type": "Microsoft.Kusto/Clusters",
+        "location": "northeurope",
+        "sku": {"name": "Dev(No SLA)_Standard_E2a_v4", "tier": "Basic"},
+        "properties": {"uri": "https://x.kusto.windows.net;AppKey=oops"},
+    }
+    world.faults([{"route": "kusto.clusters.get", "kind": "body", "body": body}])
+    world.clear_log()
+    r = kustomi(*SET_CONNECTION)
+    assert r.exit_code == 5 and "nothing was written" in r.stderr
+    assert world.writes() == []
