@@ -27,6 +27,7 @@ demo: $(STAMP)  ## start the emulator with a demo world and walk through kustomi
 
 bench: $(STAMP)  ## request counts and timings per command (prints a table)
 	$(BIN)/python bench/requests_per_command.py
+	$(BIN)/python bench/startup.py
 
 bench-signin: $(STAMP)  ## wall time per command, service principal against `az login`
 	$(BIN)/python bench/signin.py
