@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .cloud import HTTPS_URL_RE, Cloud
 from .errors import UsageError
+from .names import ROLE_HELP
 
 GUID_RE = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 # Microsoft.ManagedIdentity: 3-128 characters, alphanumerics, '-' and '_', alphanumeric first.
@@ -43,14 +44,6 @@ ROLES = {
     "admin": "Admin",
     "unrestrictedviewer": "UnrestrictedViewer",
 }
-ROLE_HELP = (
-    "Database role: viewer or user for an input binding (it queries), ingestor for an output "
-    "binding (it ingests); also monitor, admin, unrestrictedviewer."
-)
-
-
-# The app setting a Kusto binding's Connection names by default in kustomi's output.
-DEFAULT_SETTING = "KustoConnectionStringManagedIdentity"
 
 
 def kql_role(arm_role: str) -> str:

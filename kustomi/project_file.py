@@ -21,13 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .config import text
 from .errors import UsageError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 FILE_NAME = "kustomi.toml"
 ROOT_KEYS = {"subscription": "subscription"}
@@ -54,6 +48,11 @@ def find(env: Mapping[str, str], cwd: Path) -> Path | None:
 def load(path: Path, options: Options) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     """The file as (default_map per command, root option values). Any key that is not an
     option is refused, naming the file, so that a typo is not silently ignored."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
@@ -87,6 +86,8 @@ def _scalar(path: Path, key: str, value: Any) -> str | int | float | bool:
     """A value as click takes it from a default_map; each command validates it further
     (a number of seconds is checked to be finite, for example: TOML has nan and inf)."""
     if isinstance(value, str):
+        from .config import text
+
         return text(value, f"{path}: {key}")
     if isinstance(value, (int, float, bool)):
         return value

@@ -9,8 +9,9 @@ import difflib
 import re
 import shlex
 
-from ..config import DEFAULT_SETTING, GUID_RE, secret_keys_in
+from ..config import GUID_RE, secret_keys_in
 from ..model import Finding, Status
+from ..names import DEFAULT_SETTING
 from . import PROPERTIES, Binding, Project
 
 SETTING_REF = re.compile(r"^%[^%\s]+%\Z")

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..config import ROLE_HELP
+from ..names import ROLE_HELP
 
 ResourceGroup = Annotated[
     str | None,

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 import typer
 
 from ..errors import ChecksFailed, Interrupted, KustomiError
-from ..model import Report
 
 if TYPE_CHECKING:
+    from ..model import Report
     from ..output import Reporter
 
 

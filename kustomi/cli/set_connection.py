@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..config import DEFAULT_SETTING
+from ..names import DEFAULT_SETTING
 from . import common
 from .frame import run, settings
 

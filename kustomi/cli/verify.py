@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from ..config import DEFAULT_SETTING
+from ..names import DEFAULT_SETTING
 from . import common
 from .frame import run, settings
 

@@ -15,13 +15,13 @@ from typing import Any, Literal
 from ...azure import kusto_data, kusto_mgmt
 from ...azure.clients import Azure
 from ...config import (
-    DEFAULT_SETTING,
     ClusterRef,
     IdentityRef,
     connection_value,
     secret_keys_in,
 )
 from ...model import Finding, Report
+from ...names import DEFAULT_SETTING
 from .. import Flag, Progress, fix_command
 
 READ = {"Viewer", "User", "Admin", "UnrestrictedViewer"}

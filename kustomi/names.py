@@ -1,0 +1,10 @@
+"""Names the commands' help texts need, kept apart from config.py so that `--help` does not pay
+for compiling its validators."""
+
+ROLE_HELP = (
+    "Database role: viewer or user for an input binding (it queries), ingestor for an output "
+    "binding (it ingests); also monitor, admin, unrestrictedviewer."
+)
+
+# The app setting a Kusto binding's Connection names by default in kustomi's output.
+DEFAULT_SETTING = "KustoConnectionStringManagedIdentity"
