@@ -10,12 +10,16 @@ specification/web/resource-manager/Microsoft.Web/AppService/stable/2025-05-01 an
   https://learn.microsoft.com/entra/identity/managed-identities-azure-resources/qs-configure-rest-vm).
 - PUT replaces the identity block but never clears read-only fields it does not carry.
 - App Service's own errors use its capitalised, unwrapped body (wire.AppServiceError).
+- POST publishxml answers the site's publishing profiles (Web Deploy, FTP, Zip Deploy) as XML,
+  which `az functionapp show` / `az webapp show` read for the FTP publishUrl
+  (list_publish_profiles in azure-cli's appservice/custom.py).
 - Each site runs on its own App Service plan, `<site>-plan` in the site's resource group (the
   site's serverFarmId); the plan is served read-only, in the shape of GetAppServicePlan.json.
 """
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from typing import Any
 
 from . import faults
@@ -82,6 +86,7 @@ class Web(Provider):
                     "web.connectionstrings.put",
                 ),
                 ("GET", base + "/config/web", self.get_config_web, "web.config.get"),
+                ("POST", base + "/publishxml", self.publishxml, "web.publishxml"),
             ]
         return routes
 
@@ -414,9 +419,59 @@ class Web(Provider):
             }
         return self.get_slot_config_names(req)
 
+    def publishxml(self, req: Request) -> Response:
+        body = publishing_profiles(self.find(req))
+        return Response(200, body, {"Content-Type": "application/xml"})
+
     def get_config_web(self, req: Request) -> Response:
         s = self.find(req)
         return json_response(200, self.config_body(s, "web", site_config(s)))
+
+
+def publishing_profiles(s: Site) -> bytes:
+    """The publishing profiles of a site or slot, in the XML that App Service answers to
+    publishxml (WebApps_ListPublishingProfileXmlWithSecrets in WebApps.json, produces
+    application/xml): one profile per method, the same deployment credentials in each."""
+    host = f"{s.name}-{s.slot}" if s.slot else s.name
+    site = f"{s.name}__{s.slot}" if s.slot else s.name
+    scm = f"{host}.scm.azurewebsites.net:443"
+    common = {
+        "userName": f"${site}",
+        "userPWD": s.publishing_password,
+        "destinationAppUrl": f"https://{host}.azurewebsites.net",
+        "SQLServerDBConnectionString": "",
+        "mySQLDBConnectionString": "",
+        "hostingProviderForumLink": "",
+        "controlPanelLink": "https://portal.azure.com",
+        "webSystem": "WebSites",
+    }
+    profiles = [
+        {
+            "profileName": f"{host} - Web Deploy",
+            "publishMethod": "MSDeploy",
+            "publishUrl": scm,
+            "msdeploySite": site,
+            **common,
+        },
+        {
+            "profileName": f"{host} - FTP",
+            "publishMethod": "FTP",
+            "publishUrl": "ftps://waws-prod-emulator.ftp.azurewebsites.windows.net/site/wwwroot",
+            "ftpPassiveMode": "True",
+            **common,
+            "userName": f"{host}\\${site}",
+        },
+        {
+            "profileName": f"{host} - Zip Deploy",
+            "publishMethod": "ZipDeploy",
+            "publishUrl": scm,
+            **common,
+        },
+    ]
+    root = ET.Element("publishData")
+    for attrs in profiles:
+        ET.SubElement(ET.SubElement(root, "publishProfile", attrs), "databases")
+    return ET.tostring(root)  # ASCII, anything else as character references
 
 
 def sku(s: Site) -> str:

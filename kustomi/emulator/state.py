@@ -124,6 +124,8 @@ class Site:
     slot_config_names: dict[str, list[str]] = field(default_factory=dict)
     # What the platform puts in IDENTITY_HEADER for processes of this site. Never logged.
     identity_header: str = field(default_factory=lambda: secrets.token_hex(16))
+    # The deployment password in the site's publishing profiles (publishxml). Never logged.
+    publishing_password: str = field(default_factory=lambda: secrets.token_urlsafe(45))
 
 
 @dataclass
