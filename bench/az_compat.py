@@ -243,6 +243,8 @@ def main() -> int:
         emu.admin("POST", "/_emulator/knobs", {"lro_seconds": LRO_SECONDS})
         run = Runner(emu, az, work / "azure-config")
         checklist(run, emu)
+        print("az: remove az's grant, and read back")
+        cleanup(run, emu)
     finally:
         emu.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -345,6 +347,18 @@ def checklist(run: Runner, emu: Emulator) -> None:
         setting_value(SETTING, connection),
     )
 
+    shown = run.az(
+        "functionapp show",
+        f"functionapp show {app} -o json",
+        expect(sku="Dynamic", state="Running", kind="functionapp,linux", reserved=True),
+    )
+    plan = str((shown or {}).get("serverFarmId"))
+    run.az(
+        "functionapp plan show --ids <serverFarmId>",
+        f"functionapp plan show --ids {shlex.quote(plan)} -o json",
+        expect(id=plan, sku__tier="Dynamic", sku__name="Y1", reserved=True),
+    )
+
     print("kustomi on what az made: nothing left to do, and verify")
     run.kustomi("--check create-identity", "--check create-identity -g rg-demo -n id-az")
     ident = "--identity id-az -g rg-demo"
@@ -407,6 +421,32 @@ def checklist(run: Runner, emu: Emulator) -> None:
         "functionapp config appsettings list --slot staging",
         f"functionapp config appsettings list {app} --slot staging -o json",
         setting_value(SETTING, connection),
+    )
+
+
+def cleanup(run: Runner, emu: Emulator) -> None:
+    """az removes its grant: a DELETE that runs as an operation; nobody polls."""
+    sub = emu.env["AZURE_SUBSCRIPTION_ID"]
+    assignments = (
+        f"/subscriptions/{sub}/resourceGroups/rg-data/providers/Microsoft.Kusto/clusters/adxdemo"
+        "/databases/Orders/principalAssignments"
+    )
+    url = shlex.quote(f"{assignments}/az-viewer?api-version={KUSTO_API}")
+    run.az("rest DELETE principalAssignment", f"rest --method delete --url {url} -o json")
+    run.az(
+        "rest GET principalAssignment",
+        f"rest --method get --url {url} -o json",
+        expect(properties__provisioningState="Deleting"),
+    )
+    time.sleep(LRO_SECONDS)
+    run.az(
+        "rest GET principalAssignments (list)",
+        f"rest --method get --url {shlex.quote(f'{assignments}?api-version={KUSTO_API}')} -o json",
+        lambda out: (
+            None
+            if not [a for a in out["value"] if a["name"].endswith("/az-viewer")]
+            else "az-viewer still listed after its delete operation"
+        ),
     )
 
 
