@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test lint demo bench bench-signin clean
+.PHONY: install test lint demo bench bench-signin az-compat clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,5 +32,18 @@ bench: $(STAMP)  ## request counts and timings per command (prints a table)
 bench-signin: $(STAMP)  ## wall time per command, service principal against `az login`
 	$(BIN)/python bench/signin.py
 
+# azure-cli is a large install, in its own venv: az-compat is opt-in, not part of `make test`.
+AZ_VENV  := .venv-az
+AZ_STAMP := $(AZ_VENV)/.installed-stamp
+
+$(AZ_STAMP):
+	$(PYTHON) -m venv $(AZ_VENV)
+	$(AZ_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(AZ_VENV)/bin/python -m pip install --quiet azure-cli==2.91.0
+	touch $(AZ_STAMP)
+
+az-compat: $(STAMP) $(AZ_STAMP)  ## the Azure CLI against the emulator: the checklist with az, interop with kustomi (prints a table)
+	$(BIN)/python bench/az_compat.py --az $(AZ_VENV)/bin/az
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(AZ_VENV) .mypy_cache .ruff_cache .pytest_cache

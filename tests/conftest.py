@@ -147,7 +147,7 @@ def load_world(running: RunningEmulator, doc: dict[str, Any], scan: SecretScan) 
     env = running.environment()
     scan.secrets.add(env["AZURE_CLIENT_SECRET"])
     for site in running.emulator.world.sites.values():
-        scan.secrets.add(site.identity_header)
+        scan.secrets.update((site.identity_header, site.publishing_password))
     return env
 
 

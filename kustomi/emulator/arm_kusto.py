@@ -261,6 +261,8 @@ class Kusto(Provider):
 
         def done(ok: bool, when: float) -> None:
             with w.lock:
+                if p.provisioning != "Creating":
+                    return  # deleted meanwhile
                 if ok:
                     p.provisioning, p.granted_at = "Succeeded", when
                 elif p in d.principals:
@@ -292,10 +294,15 @@ class Kusto(Provider):
         p = self.find_assignment(d, req.params["name"])
         if p is None:
             return Response(204)
+        with w.lock:
+            # Until the operation ends, a GET shows a granted assignment Deleting, and the
+            # cluster still enforces its role.
+            if p.provisioning == "Succeeded":
+                p.provisioning = "Deleting"
 
         def done(ok: bool, when: float) -> None:
             with w.lock:
-                if ok and p in d.principals:
+                if p in d.principals:
                     d.principals.remove(p)
 
         headers = self.ctx.start_operation(req, _region(c), PROVIDER, done)
@@ -340,7 +347,7 @@ class Kusto(Provider):
                         "tenantName": "kustomi-emulator",
                     }
                     for p in d.principals
-                    if p.provisioning == "Succeeded"
+                    if p.enforced
                 ]
             },
         )

@@ -10,10 +10,16 @@ specification/web/resource-manager/Microsoft.Web/AppService/stable/2025-05-01 an
   https://learn.microsoft.com/entra/identity/managed-identities-azure-resources/qs-configure-rest-vm).
 - PUT replaces the identity block but never clears read-only fields it does not carry.
 - App Service's own errors use its capitalised, unwrapped body (wire.AppServiceError).
+- POST publishxml answers the site's publishing profiles (Web Deploy, FTP, Zip Deploy) as XML,
+  which `az functionapp show` / `az webapp show` read for the FTP publishUrl
+  (list_publish_profiles in azure-cli's appservice/custom.py).
+- Each site runs on its own App Service plan, `<site>-plan` in the site's resource group (the
+  site's serverFarmId); the plan is served read-only, in the shape of GetAppServicePlan.json.
 """
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from typing import Any
 
 from . import faults
@@ -26,21 +32,33 @@ SLOT_CONFIG = "/config/slotConfigNames"
 # SlotConfigNames: the settings that stay with a slot in a swap (WebApps.json).
 SLOT_CONFIG_KEYS = ("appSettingNames", "connectionStringNames", "azureStorageConfigNames")
 IDENTITY_TYPES = ("None", "SystemAssigned", "UserAssigned", "SystemAssigned, UserAssigned")
+PLAN_TYPE = "Microsoft.Web/serverfarms"
+# A plan's SKU by the tier a site reports as properties.sku: (name, family, capacity), as
+# `az functionapp plan create` / `az appservice plan create` make them (Y1 is Consumption).
+PLAN_SKUS = {
+    "Dynamic": ("Y1", "Y", 0),
+    "FlexConsumption": ("FC1", "FC", 0),
+    "ElasticPremium": ("EP1", "EP", 1),
+    "Free": ("F1", "F", 1),
+    "Basic": ("B1", "B", 1),
+    "Standard": ("S1", "S", 1),
+    "Premium": ("P1", "P", 1),
+    "PremiumV2": ("P1v2", "Pv2", 1),
+    "PremiumV3": ("P1v3", "Pv3", 1),
+}
 
 
 class Web(Provider):
     def routes(self) -> list[Route]:
-        site = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Web/sites/{name}"
+        web = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Web"
+        site = web + "/sites/{name}"
         routes: list[Route] = [
+            ("GET", web + "/serverfarms/{plan}", self.get_plan, "web.serverfarms.get"),
+            ("GET", web + "/serverfarms", self.list_plans, "web.serverfarms.list"),
             ("GET", site + "/slots", self.list_slots, "web.slots.list"),
             ("GET", site + SLOT_CONFIG, self.get_slot_config_names, "web.slotConfigNames.get"),
             ("PUT", site + SLOT_CONFIG, self.put_slot_config_names, "web.slotConfigNames.put"),
-            (
-                "GET",
-                "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Web/sites",
-                self.list_sites,
-                "web.sites.list",
-            ),
+            ("GET", web + "/sites", self.list_sites, "web.sites.list"),
         ]
         for base, label in ((site, "web.sites"), (site + "/slots/{slot}", "web.slots")):
             routes += [
@@ -68,6 +86,7 @@ class Web(Provider):
                     "web.connectionstrings.put",
                 ),
                 ("GET", base + "/config/web", self.get_config_web, "web.config.get"),
+                ("POST", base + "/publishxml", self.publishxml, "web.publishxml"),
             ]
         return routes
 
@@ -103,7 +122,6 @@ class Web(Provider):
     def site_body(self, s: Site) -> dict[str, Any]:
         """The site as GetWebApp.json shows one, with the properties clients read: the az CLI
         reads properties.sku (a KeyError without it), kind, reserved, state, serverFarmId."""
-        w = self.world
         host = f"{s.name}-{s.slot}" if s.slot else s.name
         body: dict[str, Any] = {
             "id": self.site_id(s),
@@ -121,7 +139,7 @@ class Web(Provider):
                 "usageState": "Normal",
                 "availabilityState": "Normal",
                 "enabled": True,
-                "sku": s.sku or ("Dynamic" if "functionapp" in s.kind else "Standard"),
+                "sku": sku(s),
                 "reserved": "linux" in s.kind,
                 "isXenon": False,
                 "hyperV": False,
@@ -133,10 +151,7 @@ class Web(Provider):
                 "containerSize": 1536 if "functionapp" in s.kind else 0,
                 "dailyMemoryTimeQuota": 0,
                 "keyVaultReferenceIdentity": "SystemAssigned",
-                "serverFarmId": (
-                    f"/subscriptions/{w.subscription_id}/resourceGroups/"
-                    f"{s.resource_group}/providers/Microsoft.Web/serverfarms/{s.name}-plan"
-                ),
+                "serverFarmId": self.plan_id(s),
                 "siteConfig": site_config(s),
             },
         }
@@ -144,6 +159,46 @@ class Web(Provider):
         if ident:
             body["identity"] = ident
         return body
+
+    def plan_id(self, s: Site) -> str:
+        return (
+            f"/subscriptions/{self.world.subscription_id}/resourceGroups/{s.resource_group}/"
+            f"providers/{PLAN_TYPE}/{s.name}-plan"
+        )
+
+    def plan_body(self, s: Site) -> dict[str, Any]:
+        """The site's plan, as GetAppServicePlan.json shows one. A Consumption plan has kind
+        functionapp and no workers of its own; `reserved` means Linux."""
+        tier = sku(s)
+        name, family, capacity = PLAN_SKUS.get(tier, (tier, tier, 1))
+        reserved = "linux" in s.kind
+        kind = "functionapp" if tier == "Dynamic" else ("linux" if reserved else "app")
+        return {
+            "id": self.plan_id(s),
+            "name": f"{s.name}-plan",
+            "type": PLAN_TYPE,
+            "kind": kind,
+            "location": s.location,
+            "properties": {
+                "geoRegion": s.location,
+                "isSpot": False,
+                "maximumNumberOfWorkers": 200 if tier == "Dynamic" else 10,
+                "numberOfSites": 1,
+                "numberOfWorkers": capacity,
+                "provisioningState": "Succeeded",
+                "reserved": reserved,
+                "status": "Ready",
+                "targetWorkerCount": 0,
+                "targetWorkerSizeId": 0,
+            },
+            "sku": {
+                "name": name,
+                "capacity": capacity,
+                "family": family,
+                "size": name,
+                "tier": tier,
+            },
+        }
 
     def config_body(
         self, s: Site, name: str, props: dict[str, Any], kind: str | None = "app"
@@ -282,6 +337,25 @@ class Web(Provider):
         ]
         return paged(req, items)
 
+    def plans(self, rg: str) -> dict[str, Site]:
+        """The plans in a resource group, by lower-case name: one per production site."""
+        return {
+            f"{s.name}-plan".lower(): s
+            for (r, _, slot), s in self.world.sites.items()
+            if r == rg.lower() and not slot
+        }
+
+    def get_plan(self, req: Request) -> Response:
+        s = self.plans(req.params["rg"]).get(req.params["plan"].lower())
+        if s is None:
+            raise resource_not_found(
+                "Microsoft.Web/serverFarms", req.params["plan"], req.params["rg"]
+            )
+        return json_response(200, self.plan_body(s))
+
+    def list_plans(self, req: Request) -> Response:
+        return paged(req, [self.plan_body(s) for s in self.plans(req.params["rg"]).values()])
+
     def list_slots(self, req: Request) -> Response:
         rg, name, _ = self.key(req)
         if (rg, name, "") not in self.world.sites:
@@ -351,9 +425,65 @@ class Web(Provider):
             }
         return self.get_slot_config_names(req)
 
+    def publishxml(self, req: Request) -> Response:
+        body = publishing_profiles(self.find(req))
+        return Response(200, body, {"Content-Type": "application/xml"})
+
     def get_config_web(self, req: Request) -> Response:
         s = self.find(req)
         return json_response(200, self.config_body(s, "web", site_config(s)))
+
+
+def publishing_profiles(s: Site) -> bytes:
+    """The publishing profiles of a site or slot, in the XML that App Service answers to
+    publishxml (WebApps_ListPublishingProfileXmlWithSecrets in WebApps.json, produces
+    application/xml): one profile per method, the same deployment credentials in each."""
+    host = f"{s.name}-{s.slot}" if s.slot else s.name
+    site = f"{s.name}__{s.slot}" if s.slot else s.name
+    scm = f"{host}.scm.azurewebsites.net:443"
+    common = {
+        "userName": f"${site}",
+        "userPWD": s.publishing_password,
+        "destinationAppUrl": f"https://{host}.azurewebsites.net",
+        "SQLServerDBConnectionString": "",
+        "mySQLDBConnectionString": "",
+        "hostingProviderForumLink": "",
+        "controlPanelLink": "https://portal.azure.com",
+        "webSystem": "WebSites",
+    }
+    profiles = [
+        {
+            "profileName": f"{host} - Web Deploy",
+            "publishMethod": "MSDeploy",
+            "publishUrl": scm,
+            "msdeploySite": site,
+            **common,
+        },
+        {
+            "profileName": f"{host} - FTP",
+            "publishMethod": "FTP",
+            "publishUrl": "ftps://waws-prod-emulator.ftp.azurewebsites.windows.net/site/wwwroot",
+            "ftpPassiveMode": "True",
+            **common,
+            "userName": f"{host}\\${site}",
+        },
+        {
+            "profileName": f"{host} - Zip Deploy",
+            "publishMethod": "ZipDeploy",
+            "publishUrl": scm,
+            **common,
+        },
+    ]
+    root = ET.Element("publishData")
+    for attrs in profiles:
+        ET.SubElement(ET.SubElement(root, "publishProfile", attrs), "databases")
+    return ET.tostring(root)  # ASCII, anything else as character references
+
+
+def sku(s: Site) -> str:
+    """The plan's tier as the site reports it: Dynamic (Consumption) for a function app unless
+    the scenario says otherwise, Standard for another app."""
+    return s.sku or ("Dynamic" if "functionapp" in s.kind else "Standard")
 
 
 def site_config(s: Site) -> dict[str, Any]:

@@ -338,7 +338,7 @@ class KustoDataPlane:
         return {
             p.role
             for p in db.principals
-            if p.provisioning == "Succeeded"
+            if p.enforced
             and p.granted_at <= horizon
             and p.tenant_id == tid
             and (p.app_id == appid or p.object_id == oid)
@@ -404,7 +404,7 @@ class KustoDataPlane:
                 p.notes,
             ]
             for p in db.principals
-            if p.provisioning == "Succeeded"
+            if p.enforced
         ]
         return cols, rows
 

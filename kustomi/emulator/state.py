@@ -72,7 +72,14 @@ class DbPrincipal:
     assignment: str | None = None
     notes: str = ""
     granted_at: float = field(default_factory=time.time)
-    provisioning: str = "Succeeded"  # Creating while the ARM operation runs
+    # The ARM assignment's provisioningState: Creating while its PUT's operation runs, Deleting
+    # while its DELETE's does (ProvisioningState in kusto.json).
+    provisioning: str = "Succeeded"
+
+    @property
+    def enforced(self) -> bool:
+        """Whether the cluster enforces the role: once granted, and until a delete finishes."""
+        return self.provisioning in ("Succeeded", "Deleting")
 
     @property
     def fqn(self) -> str:
@@ -117,6 +124,8 @@ class Site:
     slot_config_names: dict[str, list[str]] = field(default_factory=dict)
     # What the platform puts in IDENTITY_HEADER for processes of this site. Never logged.
     identity_header: str = field(default_factory=lambda: secrets.token_hex(16))
+    # The deployment password in the site's publishing profiles (publishxml). Never logged.
+    publishing_password: str = field(default_factory=lambda: secrets.token_urlsafe(45))
 
 
 @dataclass

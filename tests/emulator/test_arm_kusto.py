@@ -262,3 +262,21 @@ def test_a_database_name_with_a_space_is_decoded_from_the_path(emu):
         "rg-data", "adxdemo", "Sales Archive"
     )
     assert [p.name for p in listed] == ["adxdemo/Sales Archive/pa-space"]
+
+
+def test_an_assignment_reads_deleting_until_its_delete_operation_ends(emu):
+    """A client that does not poll (az rest) reads the assignment back while the delete runs:
+    Azure shows it Deleting (ProvisioningState in kusto.json), then it is gone."""
+    ident = _identity()
+    _grant(ident)
+    emu.knobs(lro_seconds=0.3)
+    path = f"/subscriptions/{sub()}{K}/databases/Orders/principalAssignments/pa1"
+    assert raw("DELETE", path, api=API).status_code == 202
+    during = raw("GET", path, api=API)
+    listed = raw("GET", path.rsplit("/", 1)[0], api=API).json()["value"]
+    assert during.status_code == 200
+    assert during.json()["properties"]["provisioningState"] == "Deleting"
+    assert [a["properties"]["provisioningState"] for a in listed] == ["Deleting"]
+    time.sleep(0.35)
+    assert raw("GET", path, api=API).status_code == 404
+    assert raw("GET", path.rsplit("/", 1)[0], api=API).json()["value"] == []

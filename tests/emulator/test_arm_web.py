@@ -212,3 +212,68 @@ def test_slot_config_names_are_read_and_replaced_on_the_site(emu):
     }
     slot = raw("GET", f"/subscriptions/{sub()}{S}/slots/staging/config/slotConfigNames", api=API)
     assert slot.status_code == 404  # a site's setting, not a slot's
+
+
+def test_the_plan_a_site_names_exists(emu):
+    """A site's serverFarmId names its App Service plan; az reads that plan (`az functionapp
+    config show` checks for Linux Consumption, `az appservice plan show`). A function app on the
+    Consumption plan: tier Dynamic, Y1, Linux when the site is reserved
+    (GetAppServicePlan.json for the shape)."""
+    web = client("web")
+    site = web.web_apps.get("rg-demo", "func-orders")
+    slot = web.web_apps.get_slot("rg-demo", "func-orders", "staging")
+    assert slot.server_farm_id == site.server_farm_id
+    plan_path = site.server_farm_id
+    plan_name = plan_path.rsplit("/", 1)[1]
+    plan = web.app_service_plans.get("rg-demo", plan_name)
+    assert plan.id == plan_path and plan.type == "Microsoft.Web/serverfarms"
+    assert (plan.sku.tier, plan.sku.name, plan.reserved, plan.kind) == (
+        "Dynamic",
+        "Y1",
+        True,
+        "functionapp",
+    )
+    assert (plan.status, plan.provisioning_state, plan.number_of_sites) == (
+        "Ready",
+        "Succeeded",
+        1,
+    )
+    assert [p.id for p in web.app_service_plans.list_by_resource_group("rg-demo")] == [plan_path]
+    missing = raw("GET", f"{plan_path}x", api=API)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "ResourceNotFound"
+
+
+def _profiles(web, slot=None):
+    from xml.etree import ElementTree
+
+    args = ("rg-demo", "func-orders", *([slot] if slot else []), {"format": "WebDeploy"})
+    op = (
+        web.web_apps.list_publishing_profile_xml_with_secrets_slot
+        if slot
+        else (web.web_apps.list_publishing_profile_xml_with_secrets)
+    )
+    root = ElementTree.fromstring(b"".join(op(*args)))
+    assert root.tag == "publishData"
+    return {p.get("publishMethod"): p.attrib for p in root.findall("publishProfile")}
+
+
+def test_publishing_profiles_are_served_as_xml(emu):
+    """`az functionapp show` / `az webapp show` read the FTP publishUrl from publishxml and
+    exit 3 without it. The password is the site's own and stays out of the admin API."""
+    web = client("web")
+    site, slot = _profiles(web), _profiles(web, "staging")
+    assert sorted(site) == ["FTP", "MSDeploy", "ZipDeploy"]
+    assert site["FTP"]["publishUrl"].startswith("ftps://")
+    assert site["FTP"]["publishUrl"].endswith("/site/wwwroot")
+    assert site["MSDeploy"]["publishUrl"] == "func-orders.scm.azurewebsites.net:443"
+    assert (site["MSDeploy"]["userName"], slot["MSDeploy"]["userName"]) == (
+        "$func-orders",
+        "$func-orders__staging",
+    )
+    assert slot["ZipDeploy"]["publishUrl"] == "func-orders-staging.scm.azurewebsites.net:443"
+    passwords = {p["userPWD"] for p in site.values()}
+    assert len(passwords) == 1 and len(passwords.pop()) >= 40
+    assert site["FTP"]["userPWD"] != slot["FTP"]["userPWD"]
+    assert site["FTP"]["userPWD"] not in str(emu.state())
+    xml = raw("POST", f"/subscriptions/{sub()}{S}/publishxml", {"format": "WebDeploy"}, api=API)
+    assert xml.headers["Content-Type"] == "application/xml"
