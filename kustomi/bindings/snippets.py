@@ -47,338 +47,256 @@ FILES = {
     ("powershell", "output"): "KustoOutput/function.json",
 }
 
-_CSHARP_IN = """\
-using Microsoft.AspNetCore.Http;
+# One template per language: the pieces that differ by direction come from DIRECTIONS below;
+# the $${...} values (db, setting, client_id, kql, table) are the user's, filled in by render().
+_CSHARP = """\
+${usings}using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.WebJobs;
 using Microsoft.Azure.WebJobs.Extensions.Http;
 using Microsoft.Azure.WebJobs.Kusto;
 using Newtonsoft.Json.Linq;
 
-public static class KustoInputFunction
+public static class Kusto${Dir}Function
 {
-    [FunctionName("KustoInput")]
+    [FunctionName("Kusto${Dir}")]
     public static IActionResult Run(
-        [HttpTrigger(AuthorizationLevel.Function, "get")] HttpRequest req,
-        [Kusto(Database: "${db}",
-            KqlCommand = "${kql}",
-            Connection = "${setting}",
-            ManagedServiceIdentity = "${client_id}")] JArray rows)
+        [HttpTrigger(AuthorizationLevel.Function, "${method}")] HttpRequest req,
+        [Kusto(Database: "$${db}",
+            ${Q} = "${qval}",
+            Connection = "$${setting}",
+            ManagedServiceIdentity = "$${client_id}")] ${csharp_param})
     {
-        return new OkObjectResult(rows);
+${csharp_body}
     }
 }
 """
-_CSHARP_OUT = """\
-using System.IO;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.Azure.WebJobs;
-using Microsoft.Azure.WebJobs.Extensions.Http;
-using Microsoft.Azure.WebJobs.Kusto;
-using Newtonsoft.Json.Linq;
-
-public static class KustoOutputFunction
-{
-    [FunctionName("KustoOutput")]
-    public static IActionResult Run(
-        [HttpTrigger(AuthorizationLevel.Function, "post")] HttpRequest req,
-        [Kusto(Database: "${db}",
-            TableName = "${table}",
-            Connection = "${setting}",
-            ManagedServiceIdentity = "${client_id}")] out JObject row)
-    {
-        row = JObject.Parse(new StreamReader(req.Body).ReadToEnd());
-        return new OkResult();
-    }
-}
-"""
-_ISOLATED_IN = """\
-using Microsoft.Azure.Functions.Worker;
+_ISOLATED = """\
+${isolated_usings}using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Extensions.Kusto;
 using Microsoft.Azure.Functions.Worker.Http;
 
-public static class KustoInputFunction
+public static class Kusto${Dir}Function
 {
-    [Function("KustoInput")]
-    public static string Run(
-        [HttpTrigger(AuthorizationLevel.Function, "get")] HttpRequestData req,
-        [KustoInput(Database: "${db}",
-            KqlCommand = "${kql}",
-            Connection = "${setting}",
-            ManagedServiceIdentity = "${client_id}")] string rows)
+    [Function("Kusto${Dir}")]
+${isolated_signature}
     {
-        return rows;
+        return ${isolated_return};
     }
 }
 """
-_ISOLATED_OUT = """\
-using System.IO;
-using System.Threading.Tasks;
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.Azure.Functions.Worker.Extensions.Kusto;
-using Microsoft.Azure.Functions.Worker.Http;
-
-public static class KustoOutputFunction
-{
-    [Function("KustoOutput")]
-    [KustoOutput(Database: "${db}",
-        TableName = "${table}",
-        Connection = "${setting}",
-        ManagedServiceIdentity = "${client_id}")]
-    public static async Task<string> Run(
-        [HttpTrigger(AuthorizationLevel.Function, "post")] HttpRequestData req)
-    {
-        return await new StreamReader(req.Body).ReadToEndAsync();
-    }
-}
-"""
-_JAVA_IN = """\
+_JAVA = """\
 package com.function;
 
 import com.microsoft.azure.functions.*;
 import com.microsoft.azure.functions.annotation.*;
-import com.microsoft.azure.functions.kusto.annotation.KustoInput;
+import com.microsoft.azure.functions.kusto.annotation.Kusto${Dir};
 import java.util.Optional;
 
-public class KustoInputFunction {
-    @FunctionName("KustoInput")
+public class Kusto${Dir}Function {
+    @FunctionName("Kusto${Dir}")
     public HttpResponseMessage run(
-            @HttpTrigger(name = "req", methods = {HttpMethod.GET},
+            @HttpTrigger(name = "req", methods = {HttpMethod.${METHOD}},
                 authLevel = AuthorizationLevel.FUNCTION)
                 HttpRequestMessage<Optional<String>> request,
-            @KustoInput(name = "rows", database = "${db}",
-                kqlCommand = "${kql}",
-                kqlParameters = "",
-                connection = "${setting}",
-                managedServiceIdentity = "${client_id}") String rows) {
-        return request.createResponseBuilder(HttpStatus.OK).body(rows).build();
+            @Kusto${Dir}(name = "${name}", database = "$${db}",
+                ${q} = "${qval}",
+${java_params}                connection = "$${setting}",
+                managedServiceIdentity = "$${client_id}") ${java_param}) {
+${java_body}
     }
 }
 """
-_JAVA_OUT = """\
-package com.function;
-
-import com.microsoft.azure.functions.*;
-import com.microsoft.azure.functions.annotation.*;
-import com.microsoft.azure.functions.kusto.annotation.KustoOutput;
-import java.util.Optional;
-
-public class KustoOutputFunction {
-    @FunctionName("KustoOutput")
-    public HttpResponseMessage run(
-            @HttpTrigger(name = "req", methods = {HttpMethod.POST},
-                authLevel = AuthorizationLevel.FUNCTION)
-                HttpRequestMessage<Optional<String>> request,
-            @KustoOutput(name = "row", database = "${db}",
-                tableName = "${table}",
-                connection = "${setting}",
-                managedServiceIdentity = "${client_id}") OutputBinding<String> row) {
-        row.setValue(request.getBody().orElse("{}"));
-        return request.createResponseBuilder(HttpStatus.OK).build();
-    }
-}
-"""
-_PYTHON_IN = """\
+_PYTHON = """\
 import azure.functions as func
 
 app = func.FunctionApp()
 
 
-@app.route(route="rows", methods=["GET"])
-@app.generic_input_binding(
-    arg_name="rows",
+@app.route(route="rows", methods=["${METHOD}"])
+@app.generic_${dir}_binding(
+    arg_name="${name}",
     type="kusto",
-    database="${db}",
-    kqlCommand="${kql}",
-    connection="${setting}",
-    managedServiceIdentity="${client_id}",
+    database="$${db}",
+    ${q}="${qval}",
+    connection="$${setting}",
+    managedServiceIdentity="$${client_id}",
 )
-def kusto_input(req: func.HttpRequest, rows: str) -> func.HttpResponse:
-    return func.HttpResponse(rows, mimetype="application/json")
+def kusto_${dir}(req: func.HttpRequest, ${python_param}) -> func.HttpResponse:
+${python_body}
 """
-_PYTHON_OUT = """\
-import azure.functions as func
-
-app = func.FunctionApp()
-
-
-@app.route(route="rows", methods=["POST"])
-@app.generic_output_binding(
-    arg_name="row",
-    type="kusto",
-    database="${db}",
-    tableName="${table}",
-    connection="${setting}",
-    managedServiceIdentity="${client_id}",
-)
-def kusto_output(req: func.HttpRequest, row: func.Out[str]) -> func.HttpResponse:
-    row.set(req.get_body().decode())
-    return func.HttpResponse(status_code=201)
-"""
-_FUNCTION_JSON_IN = """\
+_FUNCTION_JSON = """\
 {
-  ${script}"bindings": [
+  $${script}"bindings": [
     {
       "authLevel": "function",
       "type": "httpTrigger",
       "direction": "in",
-      "name": "${trigger}",
-      "methods": ["get"]
+      "name": "$${trigger}",
+      "methods": ["${method}"]
     },
     {
       "type": "kusto",
-      "direction": "in",
-      "name": "rows",
-      "database": "${db}",
-      "kqlCommand": "${kql}",
-      "connection": "${setting}",
-      "managedServiceIdentity": "${client_id}"
+      "direction": "${in_out}",
+      "name": "${name}",
+      "database": "$${db}",
+      "${q}": "${qval}",
+      "connection": "$${setting}",
+      "managedServiceIdentity": "$${client_id}"
     },
     {
       "type": "http",
       "direction": "out",
-      "name": "${response}"
+      "name": "$${response}"
     }
   ]
 }
 """
-_FUNCTION_JSON_OUT = """\
-{
-  ${script}"bindings": [
-    {
-      "authLevel": "function",
-      "type": "httpTrigger",
-      "direction": "in",
-      "name": "${trigger}",
-      "methods": ["post"]
-    },
-    {
-      "type": "kusto",
-      "direction": "out",
-      "name": "row",
-      "database": "${db}",
-      "tableName": "${table}",
-      "connection": "${setting}",
-      "managedServiceIdentity": "${client_id}"
-    },
-    {
-      "type": "http",
-      "direction": "out",
-      "name": "${response}"
-    }
-  ]
-}
-"""
-_JS_IN = """\
-const { app, input } = require('@azure/functions');
+_JS = """\
+const { app, ${dir} } = require('@azure/functions');
 
-const kustoInput = input.generic({
-    type: 'kusto',
-    database: '${db}',
-    kqlCommand: '${kql}',
-    connection: '${setting}',
-    managedServiceIdentity: '${client_id}',
-});
-
-app.http('kustoInput', {
-    methods: ['GET'],
+${binding}
+app.http('kusto${Dir}', {
+    methods: ['${METHOD}'],
     authLevel: 'function',
-    extraInputs: [kustoInput],
-    handler: async (request, context) => ({ jsonBody: context.extraInputs.get(kustoInput) }),
+    extra${Dir}s: [kusto${Dir}],
+    handler: ${js_handler},
 });
 """
-_JS_OUT = """\
-const { app, output } = require('@azure/functions');
+_TS = """\
+import { app, ${dir}, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 
-const kustoOutput = output.generic({
-    type: 'kusto',
-    database: '${db}',
-    tableName: '${table}',
-    connection: '${setting}',
-    managedServiceIdentity: '${client_id}',
-});
-
-app.http('kustoOutput', {
-    methods: ['POST'],
-    authLevel: 'function',
-    extraOutputs: [kustoOutput],
-    handler: async (request, context) => {
-        context.extraOutputs.set(kustoOutput, await request.json());
-        return { status: 201 };
-    },
-});
-"""
-_TS_IN = """\
-import { app, input, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-
-const kustoInput = input.generic({
-    type: 'kusto',
-    database: '${db}',
-    kqlCommand: '${kql}',
-    connection: '${setting}',
-    managedServiceIdentity: '${client_id}',
-});
-
-export async function getRows(
+${binding}
+export async function ${ts_name}(
     request: HttpRequest,
     context: InvocationContext,
 ): Promise<HttpResponseInit> {
-    return { jsonBody: context.extraInputs.get(kustoInput) };
+${ts_body}
 }
 
-app.http('kustoInput', {
-    methods: ['GET'],
+app.http('kusto${Dir}', {
+    methods: ['${METHOD}'],
     authLevel: 'function',
-    extraInputs: [kustoInput],
-    handler: getRows,
+    extra${Dir}s: [kusto${Dir}],
+    handler: ${ts_name},
 });
 """
-_TS_OUT = """\
-import { app, output, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-
-const kustoOutput = output.generic({
+_BINDING = """\
+const kusto${Dir} = ${dir}.generic({
     type: 'kusto',
-    database: '${db}',
-    tableName: '${table}',
-    connection: '${setting}',
-    managedServiceIdentity: '${client_id}',
-});
-
-export async function addRow(
-    request: HttpRequest,
-    context: InvocationContext,
-): Promise<HttpResponseInit> {
-    context.extraOutputs.set(kustoOutput, await request.json());
-    return { status: 201 };
-}
-
-app.http('kustoOutput', {
-    methods: ['POST'],
-    authLevel: 'function',
-    extraOutputs: [kustoOutput],
-    handler: addRow,
+    database: '$${db}',
+    ${q}: '${qval}',
+    connection: '$${setting}',
+    managedServiceIdentity: '$${client_id}',
 });
 """
-
-TEMPLATES = {
-    ("csharp", "input"): _CSHARP_IN,
-    ("csharp", "output"): _CSHARP_OUT,
-    ("csharp-isolated", "input"): _ISOLATED_IN,
-    ("csharp-isolated", "output"): _ISOLATED_OUT,
-    ("java", "input"): _JAVA_IN,
-    ("java", "output"): _JAVA_OUT,
-    ("python", "input"): _PYTHON_IN,
-    ("python", "output"): _PYTHON_OUT,
-    ("python-v1", "input"): _FUNCTION_JSON_IN,
-    ("python-v1", "output"): _FUNCTION_JSON_OUT,
-    ("javascript", "input"): _JS_IN,
-    ("javascript", "output"): _JS_OUT,
-    ("typescript", "input"): _TS_IN,
-    ("typescript", "output"): _TS_OUT,
-    ("powershell", "input"): _FUNCTION_JSON_IN,
-    ("powershell", "output"): _FUNCTION_JSON_OUT,
+_ISOLATED_ATTRIBUTE = """\
+KustoOutput(Database: "$${db}",
+        TableName = "$${table}",
+        Connection = "$${setting}",
+        ManagedServiceIdentity = "$${client_id}")"""
+DIRECTIONS: dict[str, dict[str, str]] = {
+    "input": {
+        "Dir": "Input",
+        "dir": "input",
+        "in_out": "in",
+        "method": "get",
+        "METHOD": "GET",
+        "name": "rows",
+        "Q": "KqlCommand",
+        "q": "kqlCommand",
+        "qval": "${kql}",
+        "usings": "",
+        "csharp_param": "JArray rows",
+        "csharp_body": "        return new OkObjectResult(rows);",
+        "isolated_usings": "",
+        "isolated_signature": (
+            "    public static string Run(\n"
+            '        [HttpTrigger(AuthorizationLevel.Function, "get")] HttpRequestData req,\n'
+            '        [KustoInput(Database: "$${db}",\n'
+            '            KqlCommand = "$${kql}",\n'
+            '            Connection = "$${setting}",\n'
+            '            ManagedServiceIdentity = "$${client_id}")] string rows)'
+        ),
+        "isolated_return": "rows",
+        "java_params": '                kqlParameters = "",\n',
+        "java_param": "String rows",
+        "java_body": (
+            "        return request.createResponseBuilder(HttpStatus.OK).body(rows).build();"
+        ),
+        "python_param": "rows: str",
+        "python_body": '    return func.HttpResponse(rows, mimetype="application/json")',
+        "js_handler": "async (request, context) => ({ jsonBody: context.extraInputs.get("
+        "kustoInput) })",
+        "ts_name": "getRows",
+        "ts_body": "    return { jsonBody: context.extraInputs.get(kustoInput) };",
+    },
+    "output": {
+        "Dir": "Output",
+        "dir": "output",
+        "in_out": "out",
+        "method": "post",
+        "METHOD": "POST",
+        "name": "row",
+        "Q": "TableName",
+        "q": "tableName",
+        "qval": "${table}",
+        "usings": "using System.IO;\n",
+        "csharp_param": "out JObject row",
+        "csharp_body": (
+            "        row = JObject.Parse(new StreamReader(req.Body).ReadToEnd());\n"
+            "        return new OkResult();"
+        ),
+        "isolated_usings": "using System.IO;\nusing System.Threading.Tasks;\n",
+        "isolated_signature": (
+            "    [" + _ISOLATED_ATTRIBUTE + "]\n"
+            "    public static async Task<string> Run(\n"
+            '        [HttpTrigger(AuthorizationLevel.Function, "post")] HttpRequestData req)'
+        ),
+        "isolated_return": "await new StreamReader(req.Body).ReadToEndAsync()",
+        "java_params": "",
+        "java_param": "OutputBinding<String> row",
+        "java_body": (
+            '        row.setValue(request.getBody().orElse("{}"));\n'
+            "        return request.createResponseBuilder(HttpStatus.OK).build();"
+        ),
+        "python_param": "row: func.Out[str]",
+        "python_body": (
+            "    row.set(req.get_body().decode())\n    return func.HttpResponse(status_code=201)"
+        ),
+        "js_handler": (
+            "async (request, context) => {\n"
+            "        context.extraOutputs.set(kustoOutput, await request.json());\n"
+            "        return { status: 201 };\n    }"
+        ),
+        "ts_name": "addRow",
+        "ts_body": (
+            "    context.extraOutputs.set(kustoOutput, await request.json());\n"
+            "    return { status: 201 };"
+        ),
+    },
 }
+SKELETONS = {
+    "csharp": _CSHARP,
+    "csharp-isolated": _ISOLATED,
+    "java": _JAVA,
+    "python": _PYTHON,
+    "python-v1": _FUNCTION_JSON,
+    "javascript": _JS,
+    "typescript": _TS,
+    "powershell": _FUNCTION_JSON,
+}
+
+
+def _template(lang: str, direction: str) -> str:
+    """The snippet template of `lang` for `direction`, with the user's values still open."""
+    parts = dict(DIRECTIONS[direction])
+    parts["binding"] = Template(_BINDING).substitute(parts)
+    parts["isolated_signature"] = Template(parts["isolated_signature"]).substitute(parts)
+    return Template(SKELETONS[lang]).substitute(parts)
+
+
+TEMPLATES = {(lang, d): _template(lang, d) for lang in LANGUAGES for d in DIRECTIONS}
 
 
 def render(lang: str, direction: str, db: str, setting: str, client_id: str, table: str) -> str:
