@@ -185,40 +185,49 @@ def guid(value: str, what: str) -> str:
 def resource_group(value: str | None, what: str = "resource group") -> str:
     if not value:
         raise UsageError(f"No {what} given.", hint="Pass -g/--resource-group.")
-    if not RG_RE.fullmatch(value):
-        raise UsageError(
-            f"{value!r} is not a valid resource group name.",
-            hint="1-90 letters, digits, '_', '-', '.', '(' or ')', not ending in '.'.",
-        )
+    return _matching(
+        value,
+        RG_RE,
+        "a valid resource group name",
+        "1-90 letters, digits, '_', '-', '.', '(' or ')', not ending in '.'.",
+    )
+
+
+def _matching(value: str, pattern: re.Pattern[str], what: str, hint: str) -> str:
+    """`value` if the whole of it matches `pattern` (fullmatch: `$` would let a final newline
+    through), else a usage error saying it is not `what`."""
+    if not pattern.fullmatch(value):
+        raise UsageError(f"{value!r} is not {what}.", hint=hint)
     return value
 
 
 def identity_name(value: str) -> str:
-    if not IDENTITY_NAME_RE.fullmatch(value):
-        raise UsageError(
-            f"{value!r} is not a valid managed identity name.",
-            hint="3-128 letters, digits, '-' or '_', starting with a letter or digit.",
-        )
-    return value
+    return _matching(
+        value,
+        IDENTITY_NAME_RE,
+        "a valid managed identity name",
+        "3-128 letters, digits, '-' or '_', starting with a letter or digit.",
+    )
 
 
 def app_name(value: str, what: str = "function app") -> str:
-    if not APP_RE.fullmatch(value):
-        raise UsageError(
-            f"{value!r} is not a valid {what} name.",
-            hint="2-60 letters, digits or '-', not starting or ending with '-'.",
-        )
-    return value
+    return _matching(
+        value,
+        APP_RE,
+        f"a valid {what} name",
+        "2-60 letters, digits or '-', not starting or ending with '-'.",
+    )
 
 
 def database(value: str | None) -> str:
     if not value or not value.strip():
         raise UsageError("The database name is empty.", hint="Pass --database NAME.")
-    if not DATABASE_RE.fullmatch(value):
-        raise UsageError(
-            f"{value!r} is not a valid Kusto database name.",
-            hint="Letters, digits, '_', '.', '-' and spaces; at most 260.",
-        )
+    _matching(
+        value,
+        DATABASE_RE,
+        "a valid Kusto database name",
+        "Letters, digits, '_', '.', '-' and spaces; at most 260.",
+    )
     if secret_keys_in(value):  # it goes into the connection setting, which holds no secret
         raise UsageError(
             f"The database name {value!r} looks like a token or a certificate.",
@@ -228,12 +237,12 @@ def database(value: str | None) -> str:
 
 
 def setting_name(value: str) -> str:
-    if not SETTING_RE.fullmatch(value):
-        raise UsageError(
-            f"{value!r} is not a valid app setting name.",
-            hint="Letters, digits, '_', '.' or '-', starting with a letter or '_'.",
-        )
-    return value
+    return _matching(
+        value,
+        SETTING_RE,
+        "a valid app setting name",
+        "Letters, digits, '_', '.' or '-', starting with a letter or '_'.",
+    )
 
 
 def role(value: str) -> str:

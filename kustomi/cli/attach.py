@@ -32,13 +32,10 @@ def command(
     s = settings(ctx)
 
     def core(reporter: Reporter) -> Report:
-        from .. import config
         from ..steps import attach as step
 
         rg, name, slot_name = common.app_target(resource_group, app_name, slot)
-        ref = config.identity_ref(
-            identity, identity_resource_group, rg, common.typed(ctx, "identity_resource_group")
-        )
+        ref = common.identity(ctx, identity, identity_resource_group, rg)
         azure = common.azure(s.subscription, reporter, ref)
         return step.run(azure, rg, name, slot_name, ref, s.dry_run)
 

@@ -88,6 +88,20 @@ def typed(ctx: typer.Context, name: str) -> bool:
     return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
 
 
+def identity(ctx: typer.Context, value: str, own_rg: str | None, rg: str | None) -> Any:
+    """The validated --identity, in --identity-resource-group (`own_rg`) or -g (`rg`)."""
+    from ..config import identity_ref
+
+    return identity_ref(value, own_rg, rg, typed(ctx, "identity_resource_group"))
+
+
+def cluster(ctx: typer.Context, value: str, own_rg: str | None, rg: str | None) -> Any:
+    """The validated --cluster, in --cluster-resource-group (`own_rg`) or -g (`rg`)."""
+    from ..config import cluster_ref
+
+    return cluster_ref(value, own_rg, rg, cloud(), typed(ctx, "cluster_resource_group"))
+
+
 def cloud() -> Any:
     from ..cloud import from_environment
 

@@ -65,21 +65,10 @@ def command(
                 "assignment has none.",
             )
         arm_role = config.role(role)
-        ref = config.identity_ref(
-            identity,
-            identity_resource_group,
-            resource_group,
-            common.typed(ctx, "identity_resource_group"),
-        )
+        ref = common.identity(ctx, identity, identity_resource_group, resource_group)
         req = step.GrantRequest(
             identity=ref,
-            cluster=config.cluster_ref(
-                cluster,
-                cluster_resource_group,
-                resource_group,
-                common.cloud(),
-                common.typed(ctx, "cluster_resource_group"),
-            ),
+            cluster=common.cluster(ctx, cluster, cluster_resource_group, resource_group),
             database=config.database(database),
             role=arm_role,
             via=via,

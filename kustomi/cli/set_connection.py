@@ -46,13 +46,7 @@ def command(
         from ..steps import set_connection as step
 
         rg, name, slot_name = common.app_target(resource_group, app_name, slot)
-        ref = config.cluster_ref(
-            cluster,
-            cluster_resource_group,
-            rg,
-            common.cloud(),
-            common.typed(ctx, "cluster_resource_group"),
-        )
+        ref = common.cluster(ctx, cluster, cluster_resource_group, rg)
         return step.run(
             common.azure(s.subscription, reporter),
             rg,

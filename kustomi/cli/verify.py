@@ -87,19 +87,8 @@ def command(
                 hint="--slot names a slot of the app given by --app; pass --app too.",
             )
         config.seconds(wait, "--wait")
-        ref = config.identity_ref(
-            identity,
-            identity_resource_group,
-            resource_group,
-            common.typed(ctx, "identity_resource_group"),
-        )
-        cluster_ref = config.cluster_ref(
-            cluster,
-            cluster_resource_group,
-            resource_group,
-            common.cloud(),
-            common.typed(ctx, "cluster_resource_group"),
-        )
+        ref = common.identity(ctx, identity, identity_resource_group, resource_group)
+        cluster_ref = common.cluster(ctx, cluster, cluster_resource_group, resource_group)
         req = step.VerifyRequest(
             identity_arg=identity,
             identity=ref,
