@@ -39,6 +39,9 @@ VerifyStatus = Literal[
     "setting_has_secret",
     "setting_wrong_target",
     "identity_not_attached",
+    "app_not_found",
+    "cluster_not_found",
+    "no_access",
 ]
 # doctor's, in the order of its README table.
 DoctorStatus = Literal[

@@ -392,7 +392,7 @@ def test_control_plane_database_and_cluster_not_found(world, kustomi):
         "--database",
         "Sales",
     )
-    assert cl.exit_code == 6 and _status(cl)["cluster"] == "cluster_unreachable"
+    assert cl.exit_code == 6 and _status(cl)["cluster"] == "cluster_not_found"
 
 
 def test_verify_bad_input_is_exit_2(world, kustomi):
@@ -497,3 +497,33 @@ def test_every_fix_command_runs_as_printed(emu_factory, kustomi):
         assert ran.exit_code == 0, (check, line, ran.stderr)
     r = kustomi("-o", "json", "verify", *args, "--app", "func-busy", "--mode", "control-plane")
     assert r.exit_code == 0, r.stdout
+
+
+def test_a_missing_app_is_app_not_found_not_identity_not_attached(world, kustomi):
+    _setup(kustomi)
+    r = _cp(kustomi, "--app", "func-nope")
+    assert r.exit_code == 6 and _status(r)["app"] == "app_not_found"
+    assert "identity_not_attached" not in _status(r).values()
+
+
+def test_a_reader_keeps_the_findings_it_could_make(emu_factory, kustomi):
+    """A Reader may read the site but not list its settings (a POST .../list action): verify
+    says no_access for the setting and keeps every other finding."""
+    from tests.cli.worlds import busy_world
+
+    world = emu_factory(
+        busy_world(operators=[{"name": "owner"}, {"name": "reader", "role": "Reader"}])
+    )
+    assert kustomi("create-identity", *G, "-n", "id-func").exit_code == 0
+    reader = world.world.operators[1]
+    env = {"AZURE_CLIENT_ID": reader.client_id, "AZURE_CLIENT_SECRET": reader.secret}
+    r = kustomi(
+        "-o", "json", "verify", "--identity", "id-func", *G, *CL, "--database", "Sales",
+        "--app", "func-busy", "--mode", "control-plane", env=env,
+    )  # fmt: skip
+    assert r.exit_code == 6, r.stderr
+    status = _status(r)
+    assert status["setting"] == "no_access" and status["identity"] == "ok"
+    assert status["attached"] == "identity_not_attached" and "role" in status
+    setting = next(f for f in r.json()["findings"] if f["check"] == "setting")
+    assert "config/list/action" in setting["detail"] or "list" in setting["detail"]

@@ -20,7 +20,8 @@ from ...config import (
     connection_value,
     secret_keys_in,
 )
-from ...model import Finding, Report
+from ...errors import AuthError, KustomiError, NotFoundError
+from ...model import Finding, Report, Status
 from ...names import DEFAULT_SETTING
 from .. import Flag, Progress, fix_command
 
@@ -95,6 +96,21 @@ def run(azure: Azure, req: VerifyRequest, env: Mapping[str, str], progress: Prog
     if chosen == "identity":
         return identity.by_identity(azure, req, why, progress)
     return control_plane.by_control_plane(azure, req, why)
+
+
+def lookup_failed(
+    check: str, e: KustomiError, not_found: Status, otherwise: Status = "cluster_unreachable"
+) -> Finding:
+    """A read verify needs failed: missing (`not_found`), refused to the signed-in principal
+    (no_access: the message names the right), or anything else (`otherwise`)."""
+    status: Status = (
+        not_found
+        if isinstance(e, NotFoundError)
+        else "no_access"
+        if isinstance(e, AuthError)
+        else otherwise
+    )
+    return Finding(check, status, e.message, e.hint or "")
 
 
 def grant_command(req: VerifyRequest, role: str | None = None) -> str:

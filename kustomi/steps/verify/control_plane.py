@@ -16,6 +16,7 @@ from . import (
     _role_finding,
     _setting_finding,
     attach_command,
+    lookup_failed,
     roles_from_rows,
     set_connection_command,
 )
@@ -48,13 +49,13 @@ def by_control_plane(azure: Azure, req: VerifyRequest, reason: str) -> Report:
     try:
         cluster = kusto_mgmt.resolve(azure, req.cluster)
     except KustomiError as e:
-        f.append(Finding("cluster", "cluster_unreachable", e.message, e.hint or ""))
+        f.append(lookup_failed("cluster", e, "cluster_not_found"))
         return report
     report.data["cluster"] = cluster.uri
     try:
         assignments = kusto_mgmt.list_assignments(azure, cluster, req.database)
     except KustomiError as e:
-        f.append(Finding("database", "database_not_found", e.message, e.hint or ""))
+        f.append(lookup_failed("database", e, "database_not_found"))
         return report
     mine = [a for a in assignments if a.is_for(ident.client_id, ident.principal_id)]
     held = {a.role for a in mine if a.succeeded}
@@ -98,9 +99,7 @@ def _check_app(
     try:
         site = web.get_site(azure, req.resource_group, req.app, req.slot)
     except KustomiError as e:
-        report.findings.append(
-            Finding("attached", "identity_not_attached", e.message, e.hint or "")
-        )
+        report.findings.append(lookup_failed("app", e, "app_not_found"))
         return
     if site.has_user_assigned(ident.id):
         report.findings.append(Finding("attached", "ok", f"{ident.name} is on {where}"))
@@ -113,7 +112,11 @@ def _check_app(
                 attach_command(req),
             )
         )
-    settings = web.list_settings(azure, req.resource_group, req.app, req.slot)
+    try:
+        settings = web.list_settings(azure, req.resource_group, req.app, req.slot)
+    except KustomiError as e:  # a Reader may read the site, not its settings: keep the rest
+        report.findings.append(lookup_failed("setting", e, "app_not_found"))
+        return
     value = settings.get(req.setting)
     if value is None:
         report.findings.append(

@@ -22,6 +22,7 @@ from . import (
     _setting_finding,
     attach_command,
     grant_command,
+    lookup_failed,
     roles_from_rows,
 )
 
@@ -161,7 +162,7 @@ def _cluster_uri(azure: Azure, req: VerifyRequest, f: list[Finding]) -> str | No
     try:
         return kusto_mgmt.resolve(azure, req.cluster).uri
     except KustomiError as e:
-        f.append(Finding("cluster", "cluster_unreachable", e.message, e.hint or ""))
+        f.append(lookup_failed("cluster", e, "cluster_not_found"))
         return None
 
 
