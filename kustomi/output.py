@@ -25,8 +25,8 @@ PLANNED = {
 }
 
 
-def default_format(stream: IO[str]) -> str:
-    return "table" if stream.isatty() else "json"
+def default_format(stream: IO[str] | None) -> str:
+    return "table" if stream is not None and stream.isatty() else "json"
 
 
 class _Console(Console):
@@ -47,6 +47,8 @@ def _reader_left() -> None:
 
 def render(report: Report, fmt: str, stream: IO[str] | None = None) -> None:
     stream = stream or sys.stdout
+    if stream is None:  # started with stdout closed (`kustomi ... >&-`): the exit code tells
+        return
     if fmt == "json":
         try:
             stream.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
@@ -89,6 +91,8 @@ def render(report: Report, fmt: str, stream: IO[str] | None = None) -> None:
 def render_error(command: str, err: KustomiError, stream: IO[str] | None = None) -> None:
     """Under `-o json`, an error is a report too: scripts read stdout and always get JSON."""
     stream = stream or sys.stdout
+    if stream is None:
+        return
     doc = {
         "schema": SCHEMA,
         "command": command,

@@ -382,3 +382,18 @@ def test_an_unknown_scenario_is_a_usage_error(kustomi, tmp_path):
     r = kustomi("emulator", "serve", "--scenario", "nope", "--state-dir", str(tmp_path / "s"))
     assert r.exit_code == 2 and "one of: demo" in r.stderr
     assert not (tmp_path / "s").exists()
+
+
+def test_a_closed_stdout_keeps_the_exit_code_and_shows_no_traceback(emu):
+    """`kustomi ... >&-`: nowhere to print the report; the exit code still tells."""
+    for fmt, code in (("json", 0), ("table", 0)):
+        cmd = " ".join([KUSTOMI, "-o", fmt, "create-identity", "-g", "rg-demo", "-n", "id-c"])
+        out = subprocess.run(
+            ["bash", "-c", f"{cmd} >&-; echo $? >&2"],
+            capture_output=True,
+            text=True,
+            env=dict(os.environ),
+            timeout=60,
+        )
+        assert out.stderr.strip().splitlines()[-1] == str(code), out.stderr
+        assert "Traceback" not in out.stderr
