@@ -12,7 +12,7 @@ import re
 
 from .errors import UsageError
 
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ESCAPE = {"\\": "\\\\", "'": "\\'", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -31,7 +31,7 @@ def string(value: str) -> str:
 
 def name(value: str) -> str:
     """An entity name: bare when it is a plain identifier, else ['...']."""
-    if _IDENT.match(value):
+    if _IDENT.fullmatch(value):
         return value
     return "[" + string(value) + "]"
 

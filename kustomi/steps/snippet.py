@@ -11,7 +11,7 @@ from ..model import Report
 
 # Kusto table names: letters, digits, '_', '.', '-' and spaces
 # (https://learn.microsoft.com/kusto/query/schema-entities/entity-names).
-TABLE_RE = re.compile(r"^[\w.\- ]{1,1024}$")
+TABLE_RE = re.compile(r"[\w.\- ]{1,1024}")
 DIRECTIONS = ("input", "output")
 
 
@@ -39,7 +39,7 @@ def table(value: str | None, dir_: str) -> str:
         return ""
     if not value:
         raise UsageError("An output binding needs a table.", hint="Pass --table NAME.")
-    if not TABLE_RE.match(value):
+    if not TABLE_RE.fullmatch(value):
         raise UsageError(
             f"{value!r} is not a valid Kusto table name.",
             hint="Letters, digits, '_', '.', '-' and spaces.",

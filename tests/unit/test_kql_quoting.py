@@ -83,3 +83,12 @@ def test_control_characters_and_set_are_refused():
 def test_plain_identifiers_stay_bare():
     assert kql.name("Orders") == "Orders"
     assert kql.name("Sales Archive-2.0") == "['Sales Archive-2.0']"
+
+
+def test_a_final_newline_is_never_left_bare():
+    """A name with a final newline is quoted, not written as a bare identifier (`$` in a
+    pattern used with match would let it through)."""
+    from kustomi import kql
+
+    assert kql.name("Orders") == "Orders"
+    assert kql.name("Orders\n").startswith("['")
