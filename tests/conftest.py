@@ -119,6 +119,15 @@ def _running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulat
 
 
 @pytest.fixture(autouse=True)
+def _close_test_clients() -> Iterator[None]:
+    yield
+    from tests.emulator.helpers import OPEN
+
+    while OPEN:
+        OPEN.pop().close()
+
+
+@pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test sees the developer's Azure sign-in or settings."""
     for k in list(os.environ):

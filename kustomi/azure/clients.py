@@ -104,6 +104,7 @@ class Azure:
         self._subscription_id = subscription_id
         self._credential = credential
         self._progress = progress
+        self._data_clients: list[KustoClient] = []
 
     @cached_property
     def credential(self) -> TokenCredential:
@@ -161,4 +162,21 @@ class Azure:
         kcsb = KustoConnectionStringBuilder.with_azure_token_credential(
             cluster_uri, credential or self.credential
         )
-        return KustoClient(kcsb)
+        client = KustoClient(kcsb)
+        self._data_clients.append(client)
+        return client
+
+    def close(self) -> None:
+        """Close every client this session made, and so their connections."""
+        for name in ("msi", "kusto", "web", "resources"):
+            client = self.__dict__.pop(name, None)  # made on first use (cached_property)
+            if client is not None:
+                client.close()
+        for data_client in self._data_clients:
+            data_client.close()  # type: ignore[no-untyped-call]  # azure-kusto-data has no annotation here
+        self._data_clients.clear()
+        made = self.__dict__.pop("credential", None)
+        if made is not None and self._credential is None:  # the session's own sign-in
+            shutdown = getattr(made, "shutdown", None)
+            if shutdown is not None:
+                shutdown()

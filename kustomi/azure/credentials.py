@@ -319,6 +319,14 @@ class OperatorCredential:
         """Nothing: every client of the session shares this credential, and azure-kusto-data
         closes its credential when its client closes (AzureIdentityTokenCredentialProvider)."""
 
+    def shutdown(self) -> None:
+        """Close the credentials of the chain (their HTTP sessions): at the end of a command,
+        once every client is closed."""
+        for _, credential in self.chain:
+            close = getattr(credential, "close", None)
+            if close is not None:
+                close()
+
 
 def _sign_in_error(name: str, exc: BaseException) -> KustomiError:
     """Why `name` could not sign in. A TLS failure or a 5xx from Entra is not a sign-in problem

@@ -39,8 +39,20 @@ def translate(exc: BaseException, doing: str = "") -> KustomiError:
     if isinstance(exc, KustoError):
         return _kusto(exc, prefix)
     if isinstance(exc, AzureError):
-        return _core(exc, prefix)
+        try:
+            return _core(exc, prefix)
+        finally:
+            _release(exc)
     raise exc
+
+
+def _release(exc: BaseException) -> None:
+    """An error's response holds its connection until it is closed: close it once its message
+    was read, rather than leave the socket to the garbage collector."""
+    internal = getattr(getattr(exc, "response", None), "internal_response", None)
+    close = getattr(internal, "close", None)
+    if close is not None:
+        close()
 
 
 def write_refused(exc: BaseException) -> bool:

@@ -36,7 +36,7 @@ def command(
 
         rg, name, slot_name = common.app_target(resource_group, app_name, slot)
         ref = common.identity(ctx, identity, identity_resource_group, rg)
-        azure = common.azure(s.subscription, reporter, ref)
+        azure = common.azure(ctx, s.subscription, reporter, ref)
         return step.run(azure, rg, name, slot_name, ref, s.dry_run)
 
     run(ctx, core)

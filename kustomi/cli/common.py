@@ -47,7 +47,9 @@ Slot = Annotated[str | None, typer.Option("--slot", help="Deployment slot (defau
 Role = Annotated[str, typer.Option("--role", help=ROLE_HELP)]
 
 
-def azure(subscription: str | None, reporter: Any = None, identity: Any = None) -> Any:
+def azure(
+    ctx: typer.Context, subscription: str | None, reporter: Any = None, identity: Any = None
+) -> Any:
     """An Azure session for the environment's cloud; no request is sent until first use.
     The subscription is the one given, else that of `identity`'s resource id, which must not
     name another. With a reporter, SDK retries (throttling, 5xx, dropped connections) are
@@ -62,11 +64,13 @@ def azure(subscription: str | None, reporter: Any = None, identity: Any = None) 
     retries(os.environ.get("KUSTOMI_RETRIES"))  # refused here, before the first request
     progress_seconds(os.environ.get("KUSTOMI_PROGRESS_SECONDS"))
     ca_bundle(os.environ)
-    return Azure(
+    session = Azure(
         from_environment(),
         chosen(subscription, identity),
         progress=reporter.progress if reporter is not None else None,
     )
+    ctx.call_on_close(session.close)  # its HTTP connections end with the command
+    return session
 
 
 def check_text(ctx: typer.Context) -> None:

@@ -39,6 +39,6 @@ def command(
 
         ref = config.IdentityRef(config.resource_group(resource_group), config.identity_name(name))
         where = config.location(location) if location is not None else None
-        return step.run(common.azure(s.subscription, reporter), ref, where, s.dry_run)
+        return step.run(common.azure(ctx, s.subscription, reporter), ref, where, s.dry_run)
 
     run(ctx, core)

@@ -93,6 +93,6 @@ def command(
             if cluster:
                 ref = config.ClusterRef.parse(cluster, cluster_resource_group or rg, common.cloud())
             req = step.DoctorRequest(root, name, rg, slot_name, ref)
-        return step.run(req, lambda: common.azure(s.subscription, reporter))
+        return step.run(req, lambda: common.azure(ctx, s.subscription, reporter))
 
     run(ctx, core)

@@ -79,7 +79,7 @@ def command(
             reporter.warn(
                 "admin is far more than a binding needs (viewer for input, ingestor for output)."
             )
-        azure = common.azure(s.subscription, reporter, ref)
+        azure = common.azure(ctx, s.subscription, reporter, ref)
         return step.run(azure, req, s.dry_run, reporter.progress)
 
     run(ctx, core)

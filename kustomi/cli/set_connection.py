@@ -48,7 +48,7 @@ def command(
         rg, name, slot_name = common.app_target(resource_group, app_name, slot)
         ref = common.cluster(ctx, cluster, cluster_resource_group, rg)
         return step.run(
-            common.azure(s.subscription, reporter),
+            common.azure(ctx, s.subscription, reporter),
             rg,
             name,
             slot_name,

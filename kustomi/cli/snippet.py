@@ -82,7 +82,7 @@ def command(
             else:
                 from ..azure import identities
 
-                cid = identities.get(common.azure(s.subscription, reporter), ref).client_id
+                cid = identities.get(common.azure(ctx, s.subscription, reporter), ref).client_id
         else:
             raise UsageError(
                 "No identity given.",

@@ -103,7 +103,7 @@ def command(
             wait=wait,
         )
         return step.run(
-            common.azure(s.subscription, reporter, ref), req, os.environ, reporter.progress
+            common.azure(ctx, s.subscription, reporter, ref), req, os.environ, reporter.progress
         )
 
     run(ctx, core)

@@ -33,7 +33,7 @@ def client(kind: str, **kwargs: Any) -> Any:
         "web": WebSiteManagementClient,
         "resources": ResourceManagementClient,
     }[kind]
-    return cls(
+    made = cls(
         credential(),
         os.environ["AZURE_SUBSCRIPTION_ID"],
         base_url=os.environ["KUSTOMI_ARM_ENDPOINT"],
@@ -41,6 +41,14 @@ def client(kind: str, **kwargs: Any) -> Any:
         polling_interval=1,
         **kwargs,
     )
+    OPEN.append(made)
+    return made
+
+
+# Clients the tests made; tests/conftest.py closes them after each test, so that no socket is
+# left for the garbage collector (pytest turns an unclosed socket's ResourceWarning into an
+# error).
+OPEN: list[Any] = []
 
 
 def raw(
