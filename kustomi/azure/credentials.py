@@ -339,6 +339,14 @@ def _sign_in_error(name: str, exc: BaseException) -> KustomiError:
     status = getattr(getattr(exc, "response", None), "status_code", None)
     if isinstance(status, int) and status >= 500:
         return ServiceError(text, hint="Entra answered with a server error; retry in a moment.")
+    from azure.core.exceptions import ServiceRequestError
+
+    if isinstance(exc, ServiceRequestError) or "Failed to establish a new connection" in str(exc):
+        return ServiceError(
+            text,
+            hint="The sign-in endpoint could not be reached: check the network, a proxy "
+            "(HTTPS_PROXY, NO_PROXY) and the endpoint's address, then retry.",
+        )
     return AuthError(text, hint=HINT)
 
 

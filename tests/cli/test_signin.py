@@ -316,3 +316,17 @@ def test_a_configured_service_principal_that_fails_ends_the_chain(
     assert "could not sign in to Azure with EnvironmentCredential" in r.stderr
     assert "AADSTS7000215" in r.stderr and "wrong-secret" not in r.stderr
     assert az.calls() == []
+
+
+def test_an_unreachable_managed_identity_endpoint_is_a_network_error(
+    kustomi: Any, world: Any, az: Az, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sign-in endpoint that refuses the connection is not a sign-in the user can fix with
+    `az login`: exit 5, with the network hint."""
+    monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "ManagedIdentityCredential")
+    monkeypatch.setenv("IDENTITY_ENDPOINT", "https://127.0.0.1:9/msi/token")
+    monkeypatch.setenv("IDENTITY_HEADER", "header")
+    monkeypatch.setenv("KUSTOMI_RETRIES", "0")
+    r = kustomi("create-identity", "-g", "rg-demo", "-n", "id-new")
+    assert r.exit_code == 5, r.stderr
+    assert "could not be reached" in r.stderr and "az login" not in r.stderr
