@@ -358,9 +358,14 @@ def test_sigterm_says_interrupted_and_exits_130(emu):
         text=True,
         env=dict(os.environ),
     )
+    # Once signed in, the command waits on ARM (the emulator answers after 800 ms): the signal
+    # lands there, not in the middle of a library's import.
     deadline = time.monotonic() + 20
-    while not emu.requests() and time.monotonic() < deadline:
+    while time.monotonic() < deadline and not any(
+        r["route"] == "entra.token" for r in emu.requests()
+    ):
         time.sleep(0.05)
+    time.sleep(0.3)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=20)
     assert proc.returncode == 130, err
