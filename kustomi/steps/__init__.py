@@ -7,6 +7,7 @@ import shlex
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TypeVar
 
 from ..azure.errors import translate, write_refused
@@ -15,6 +16,33 @@ from ..model import Change, Report
 
 Progress = Callable[[str], None]
 T = TypeVar("T")
+
+
+@dataclass
+class Planned:
+    """A step after its reads: its report, whose changes say what it would do, and the writes
+    that do it (None when nothing is to change). Every command is built on this: a step
+    command plans one step and applies it; setup and revoke plan every step first, show the
+    whole plan, then apply them in order."""
+
+    report: Report
+    write: Callable[[], None] | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.write is not None
+
+    def apply(self) -> Report:
+        """Make the planned changes (once); the report then says what was done."""
+        write, self.write = self.write, None
+        if write is not None:
+            write()
+        return self.report
+
+    def finish(self, dry_run: bool) -> Report:
+        """A step command's end: apply the plan, or under a dry run only report it."""
+        self.report.dry_run = dry_run
+        return self.report if dry_run else self.apply()
 
 
 def retry_while(

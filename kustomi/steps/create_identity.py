@@ -8,7 +8,7 @@ from ..azure import identities
 from ..azure.clients import Azure
 from ..config import IdentityRef
 from ..model import Change, Report
-from . import writing
+from . import Planned, writing
 
 
 def identity_data(ident: identities.Identity) -> dict[str, Any]:
@@ -24,36 +24,85 @@ def identity_data(ident: identities.Identity) -> dict[str, Any]:
     }
 
 
-def run(azure: Azure, ref: IdentityRef, location: str | None, dry_run: bool) -> Report:
-    report = Report("create-identity", dry_run=dry_run)
+class Subject:
+    """The identity the later steps act for: found when planning, or made when
+    create-identity's plan is applied (a plan from scratch knows only its name)."""
+
+    def __init__(self, ref: IdentityRef, found: identities.Identity | None, subscription: str):
+        self.ref = ref
+        self.found = found
+        self.subscription = subscription
+
+    @property
+    def identity(self) -> identities.Identity:
+        if self.found is None:
+            raise RuntimeError(f"identity {self.ref.name} is used before it is created")
+        return self.found
+
+    @property
+    def name(self) -> str:
+        return self.found.name if self.found is not None else self.ref.name
+
+    @property
+    def resource_id(self) -> str:
+        if self.found is not None:
+            return self.found.id
+        return (
+            f"/subscriptions/{self.subscription}/resourceGroups/{self.ref.resource_group}"
+            f"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{self.ref.name}"
+        )
+
+
+def existing(azure: Azure, ref: IdentityRef) -> Subject:
+    """The identity a step command acts for: it must exist (exit 3 with a hint otherwise)."""
+    return Subject(ref, identities.get(azure, ref), azure.subscription_id)
+
+
+def plan(azure: Azure, ref: IdentityRef, location: str | None) -> tuple[Planned, Subject]:
+    report = Report("create-identity")
     target = f"identity {ref.resource_group}/{ref.name}"
-    existing = identities.find(azure, ref)
-    if existing is not None:
+    found = identities.find(azure, ref)
+    subject = Subject(ref, found, azure.subscription_id)
+    if found is not None:
         detail = "exists; reused as is"
-        if (
-            location
-            and location.replace(" ", "").lower() != existing.location.replace(" ", "").lower()
-        ):
-            detail += f" (it lives in {existing.location}, not {location})"
+        if location and _region(location) != _region(found.location):
+            detail += f" (it lives in {found.location}, not {location})"
         report.changes.append(Change("none", target, detail))
-        report.data = identity_data(existing)
-    else:
-        where = location or identities.resource_group_location(azure, ref.resource_group)
-        change = Change("create", target, f"in {where}")
-        report.changes.append(change)
-        if dry_run:
-            report.data = {
-                "name": ref.name,
-                "resourceGroup": ref.resource_group,
-                "location": where,
-                "clientId": None,
-                "principalId": None,
-            }
-            return report
+        report.data = identity_data(found)
+        report.notes.append(_next(ref))
+        return Planned(report), subject
+    if ref.client_id:
+        identities.get(azure, ref)  # by client id it must exist: exit 3 with a hint
+    where = location or identities.resource_group_location(azure, ref.resource_group)
+    change = Change("create", target, f"in {where}")
+    report.changes.append(change)
+    report.data = {
+        "name": ref.name,
+        "resourceGroup": ref.resource_group,
+        "location": where,
+        "clientId": None,
+        "principalId": None,
+    }
+
+    def write() -> None:
         with writing(report, change):
-            report.data = identity_data(identities.create(azure, ref, where))
-    report.notes.append(
+            subject.found = identities.create(azure, ref, where)
+        report.data = identity_data(subject.found)
+        report.notes.append(_next(ref))
+
+    return Planned(report, write), subject
+
+
+def run(azure: Azure, ref: IdentityRef, location: str | None, dry_run: bool) -> Report:
+    return plan(azure, ref, location)[0].finish(dry_run)
+
+
+def _next(ref: IdentityRef) -> str:
+    return (
         f"next: kustomi grant --role viewer --identity {ref.name} -g {ref.resource_group} "
         "--cluster <cluster> --database <db>"
     )
-    return report
+
+
+def _region(location: str) -> str:
+    return location.replace(" ", "").lower()  # "West Europe" is westeurope

@@ -8,6 +8,7 @@ the wording of Azure/azure-sdk-for-net#16416).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .. import kql
@@ -17,7 +18,8 @@ from ..azure.errors import translate
 from ..config import ClusterRef, IdentityRef, kql_role
 from ..errors import AuthError, KustomiError, ServiceError
 from ..model import Change, Report
-from . import Progress, retry_while, writing
+from . import Planned, Progress, retry_while, writing
+from .create_identity import Subject, existing
 
 
 @dataclass(frozen=True)
@@ -44,25 +46,55 @@ def entra_not_yet(e: Exception) -> bool:
 
 
 def run(azure: Azure, req: GrantRequest, dry_run: bool, progress: Progress) -> Report:
-    report = Report("grant", dry_run=dry_run)
     if req.via == "kql" and req.cluster.uri:
         # Both audiences are known: sign in for ARM and the cluster at once, not in a row.
         credentials.prefetch(azure, req.cluster.uri)
-    ident = identities.get(azure, req.identity)
-    report.data = {**ident.summary(), "role": req.role, "database": req.database, "via": req.via}
+    subject = existing(azure, req.identity)
+    return plan(azure, req, subject, progress).finish(dry_run)
+
+
+def plan(azure: Azure, req: GrantRequest, subject: Subject, progress: Progress) -> Planned:
+    """Read what the database holds for the identity; plan the role. An identity still to be
+    created (by setup) holds nothing yet: its role is planned as new."""
+    report = Report("grant")
+    ident = subject.found
+    report.data = {
+        **(ident.summary() if ident else {"identity": subject.name}),
+        "role": req.role,
+        "database": req.database,
+        "via": req.via,
+    }
     if req.role == "Admin":
         report.notes.append(
             "Admin is far more than a binding needs: viewer (input) or ingestor (output) is enough."
         )
     via = _via_arm if req.via == "arm" else _via_kql
-    via(azure, req, ident, report, progress)
-    report.notes.append(f'binding: ManagedServiceIdentity = "{ident.client_id}"')
-    return report
+    write = via(azure, req, subject, report, progress)
+
+    def note() -> None:
+        report.notes.append(f'binding: ManagedServiceIdentity = "{subject.identity.client_id}"')
+
+    if write is None:
+        if ident is not None:
+            note()
+        return Planned(report)
+
+    def apply() -> None:
+        write()
+        ident = subject.identity
+        report.data.update({k: v for k, v in ident.summary().items() if k not in report.data})
+        report.data.update(clientId=ident.client_id, principalId=ident.principal_id)
+        note()
+
+    return Planned(report, apply)
+
+
+Write = Callable[[], None] | None
 
 
 def _via_arm(
-    azure: Azure, req: GrantRequest, ident: identities.Identity, report: Report, progress: Progress
-) -> None:
+    azure: Azure, req: GrantRequest, subject: Subject, report: Report, progress: Progress
+) -> Write:
     data = report.data
     if req.cluster.name and req.cluster.resource_group:
         # Named with its resource group, the cluster needs no lookup: the assignment calls name
@@ -72,64 +104,89 @@ def _via_arm(
         cluster = kusto_mgmt.resolve(azure, req.cluster)
         data["clusterUri"] = cluster.uri
     data["cluster"] = cluster.name
-    target = f"{req.role} on {cluster.name}/{req.database} for {ident.name}"
+    target = f"{req.role} on {cluster.name}/{req.database} for {subject.name}"
     existing = kusto_mgmt.list_assignments(azure, cluster, req.database)
-    mine = [a for a in existing if a.is_for(ident.client_id, ident.principal_id)]
+    ident = subject.found
+    mine = [a for a in existing if ident and a.is_for(ident.client_id, ident.principal_id)]
     held = [a for a in mine if a.role.lower() == req.role.lower()]
-    pending = [a for a in held if not a.succeeded and not a.failed]
-    if pending and not report.dry_run:
-        # Another run's assignment is still being made: what it ends as decides.
-        ended = kusto_mgmt.wait_assignment(
-            azure, cluster, req.database, pending[0].name, progress, req.entra_timeout
-        )
-        held = [a for a in held if a.name != pending[0].name] + ([ended] if ended else [])
     done = [a for a in held if a.succeeded]
     if done:
         report.changes.append(Change("none", target, f"principal assignment {done[0].name}"))
         data["assignment"] = done[0].name
-        return
-    if held:  # it Failed, or is still in progress: send it again, under its own name
+        return None
+    pending = [a for a in held if not a.succeeded and not a.failed]
+    if pending:
+        # Another run's assignment is still being made: what it ends as decides. Planned as an
+        # update; applying waits for it, and sends it again only if it failed.
+        again = pending[0]
+        data["assignment"] = again.name
+        change = Change("update", target, f"principal assignment {again.name} is {again.state}")
+        report.changes.append(change)
+
+        def wait_then_put() -> None:
+            ended = kusto_mgmt.wait_assignment(
+                azure, cluster, req.database, again.name, progress, req.entra_timeout
+            )
+            if ended is not None and ended.succeeded:  # the other run made it: nothing to do
+                change.kind = "none"
+                change.detail = f"principal assignment {again.name} (made by another run)"
+                return
+            _put(azure, req, subject, cluster, again.name, report, change, progress)
+
+        return wait_then_put
+    if held:  # it Failed: send it again, under its own name
         again = held[0]
         data["assignment"] = again.name
         change = Change("update", target, f"principal assignment {again.name} is {again.state}")
         report.changes.append(change)
-        if not report.dry_run:
-            _put(azure, req, ident, cluster, again.name, report, change, progress)
-        return
+        return lambda: _put(azure, req, subject, cluster, again.name, report, change, progress)
     others = sorted({a.role for a in mine})
     detail = "new principal assignment" + (f"; kept beside {', '.join(others)}" if others else "")
     taken = {a.name.lower() for a in existing}
-    base = name = assignment_name(req.role, ident.client_id)
+    change = Change("create", target, detail)
+    report.changes.append(change)
+    if ident is not None:
+        name = _free_name(req.role, ident.client_id, taken)
+        data["assignment"] = name
+        change.detail = f"{detail} {name}"
+
+    def create() -> None:
+        name = _free_name(req.role, subject.identity.client_id, taken)
+        data["assignment"] = name
+        change.detail = f"{detail} {name}"
+        # The list above is every assignment of the database, so it already tells taken names;
+        # the service's own check also rejects names it reserves.
+        if not kusto_mgmt.name_available(azure, cluster, req.database, name):
+            raise ServiceError(
+                f"The principal assignment name {name} is not available.",
+                hint="Delete the stale assignment of that name, then rerun.",
+            )
+        _put(azure, req, subject, cluster, name, report, change, progress)
+
+    return create
+
+
+def _free_name(role: str, client_id: str, taken: set[str]) -> str:
+    base = name = assignment_name(role, client_id)
     n = 1
     while name.lower() in taken:  # another principal's assignment took the name: suffix it
         n += 1
         name = f"{base}-{n}"
-    data["assignment"] = name
-    change = Change("create", target, f"{detail} {name}")
-    report.changes.append(change)
-    if report.dry_run:
-        return
-    # The list above is every assignment of the database, so it already tells taken names;
-    # the service's own check also rejects names it reserves.
-    if not kusto_mgmt.name_available(azure, cluster, req.database, name):
-        raise ServiceError(
-            f"The principal assignment name {name} is not available.",
-            hint="Delete the stale assignment of that name, then rerun.",
-        )
-
-    _put(azure, req, ident, cluster, name, report, change, progress)
+    return name
 
 
 def _put(
     azure: Azure,
     req: GrantRequest,
-    ident: identities.Identity,
+    subject: Subject,
     cluster: kusto_mgmt.Cluster,
     name: str,
     report: Report,
     change: Change,
     progress: Progress,
 ) -> None:
+    ident = subject.identity
+
     def put() -> kusto_mgmt.Assignment:
         return kusto_mgmt.create_assignment(
             azure, cluster, req.database, name, ident.client_id, req.role, ident.tenant_id, progress
@@ -149,20 +206,23 @@ def _put(
 
 
 def _via_kql(
-    azure: Azure, req: GrantRequest, ident: identities.Identity, report: Report, progress: Progress
-) -> None:
+    azure: Azure, req: GrantRequest, subject: Subject, report: Report, progress: Progress
+) -> Write:
     data = report.data
     uri = req.cluster.uri or kusto_mgmt.resolve(azure, req.cluster).uri
     data.update(clusterUri=uri)
     client = azure.kusto_data(uri)
-    target = f"{req.role} on {uri}/{req.database} for {ident.name}"
+    target = f"{req.role} on {uri}/{req.database} for {subject.name}"
     show = f".show database {kql.name(req.database)} principals"
     try:
         rows = kusto_data.mgmt(client, req.database, show)
     except Exception as e:
         raise _kusto_error(e, req, "reading the database principals") from None
+    ident = subject.found
     suffix = f" {req.role}".lower()
     for r in rows:
+        if ident is None:
+            break
         fqn = str(r.get("PrincipalFQN", "")).lower()
         ids = {fqn.split("=", 1)[-1].split(";")[0], str(r.get("PrincipalObjectId", "")).lower()}
         if str(r.get("Role", "")).lower().endswith(suffix) and ids & {
@@ -170,25 +230,31 @@ def _via_kql(
             ident.principal_id,
         }:
             report.changes.append(Change("none", target, "already in .show database principals"))
-            return
-    command = kql.add_principal(
-        "add", req.database, kql_role(req.role), ident.fqn, req.note or f"kustomi: {ident.name}"
-    )
-    change = Change("create", target, command)
+            return None
+    note = req.note or f"kustomi: {subject.name}"
+
+    def command(fqn: str) -> str:
+        return kql.add_principal("add", req.database, kql_role(req.role), fqn, note)
+
+    change = Change("create", target, command(ident.fqn if ident else "aadapp=<new identity>"))
     report.changes.append(change)
-    if report.dry_run:
-        return
-    with writing(report, change):
-        try:
-            retry_while(
-                lambda: kusto_data.mgmt(client, req.database, command),
-                entra_not_yet,
-                progress,
-                f"Entra to know identity {ident.name}",
-                req.entra_timeout,
-            )
-        except Exception as e:
-            raise _kusto_error(e, req, "adding the principal") from None
+
+    def add() -> None:
+        ident = subject.identity
+        change.detail = command(ident.fqn)
+        with writing(report, change):
+            try:
+                retry_while(
+                    lambda: kusto_data.mgmt(client, req.database, change.detail),
+                    entra_not_yet,
+                    progress,
+                    f"Entra to know identity {ident.name}",
+                    req.entra_timeout,
+                )
+            except Exception as e:
+                raise _kusto_error(e, req, "adding the principal") from None
+
+    return add
 
 
 def _entra_or(e: Exception, ident: identities.Identity, req: GrantRequest) -> KustomiError:

@@ -15,7 +15,7 @@ from ..azure.clients import Azure
 from ..config import ClusterRef, connection_value, secret_keys_in
 from ..errors import ServiceError
 from ..model import Change, Finding, Report
-from . import after_writing, writing
+from . import Planned, after_writing, writing
 
 MAX_WRITES = 3
 
@@ -31,7 +31,20 @@ def run(
     force: bool,
     dry_run: bool,
 ) -> Report:
-    report = Report("set-connection", dry_run=dry_run)
+    return plan(azure, rg, app, slot, cluster, database, setting, force).finish(dry_run)
+
+
+def plan(
+    azure: Azure,
+    rg: str,
+    app: str,
+    slot: str | None,
+    cluster: ClusterRef,
+    database: str,
+    setting: str,
+    force: bool,
+) -> Planned:
+    report = Report("set-connection")
     uri = cluster.uri or kusto_mgmt.resolve(azure, cluster).uri
     value = connection_value(uri, database)
     if secret_keys_in(value):  # a cluster URI from ARM is checked here, as one typed in config
@@ -60,7 +73,7 @@ def run(
     old = current.get(setting)
     if old == value:
         report.changes.append(Change("none", target, "already set"))
-        return report
+        return Planned(report)
     if old is not None:
         secrets = secret_keys_in(old)
         if secrets:
@@ -75,14 +88,26 @@ def run(
                 )
             )
             if not force:
-                return report
+                return Planned(report)
         change = Change("update", target, "replaced" + _what_changed(old, value))
     else:
         change = Change("create", target, "added")
     report.changes.append(change)
     report.data["settingsKept"] = len([k for k in current if k != setting])
-    if dry_run:
-        return report
+    return Planned(report, lambda: _write(azure, rg, app, slot, setting, value, report, change))
+
+
+def _write(
+    azure: Azure,
+    rg: str,
+    app: str,
+    slot: str | None,
+    setting: str,
+    value: str,
+    report: Report,
+    change: Change,
+) -> None:
+    where = web.where(app, slot)
     for _ in range(MAX_WRITES):
         # Read right before writing: App Service has no conditional write for app settings (no
         # ETag), so the time between this read and the PUT is the window in which another
@@ -109,7 +134,6 @@ def run(
             not_done=[f"{change.kind} {change.target}"],
         )
     report.data["settingsKept"] = len(wanted) - 1
-    return report
 
 
 def _what_changed(old: str, new: str) -> str:
