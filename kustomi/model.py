@@ -83,6 +83,9 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)  # identifiers the user needs next
     notes: list[str] = field(default_factory=list)
+    # setup and revoke: each app that did not finish, with its exit code, message, hint and
+    # what of it was done / not done / sent with an outcome unknown.
+    errors: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

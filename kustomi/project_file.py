@@ -22,8 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
+from .spec import Table
 
 FILE_NAME = "kustomi.toml"
+# [setup]'s arrays of tables: the grants and the apps of setup and revoke (kustomi/spec.py).
+FLEET_ARRAYS = ("grants", "apps")
 ROOT_KEYS = {"subscription": "subscription"}
 
 # command -> {option as typed, without the dashes -> parameter name}
@@ -54,7 +57,8 @@ def load(path: Path, options: Options) -> tuple[dict[str, dict[str, Any]], dict[
         import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        doc = tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise UsageError(f"{path} cannot be read: {e}", hint="It must be a TOML file.") from None
     per_command: dict[str, dict[str, Any]] = {cmd: {} for cmd in options}
@@ -65,6 +69,10 @@ def load(path: Path, options: Options) -> tuple[dict[str, dict[str, Any]], dict[
             if key not in options:
                 raise _unknown(path, f"[{key}]", "a command", sorted(options))
             for opt, v in value.items():
+                if key == "setup" and opt in FLEET_ARRAYS:
+                    root.setdefault("setup", Table(path, text))
+                    setattr(root["setup"], opt, _entries(path, opt, v))
+                    continue
                 if opt not in options[key]:
                     raise _unknown(path, f"{opt} in [{key}]", "an option", sorted(options[key]))
                 per_command[key][options[key][opt]] = _scalar(path, opt, v)
@@ -75,11 +83,25 @@ def load(path: Path, options: Options) -> tuple[dict[str, dict[str, Any]], dict[
         else:
             known = sorted({*ROOT_KEYS, *(o for opts in options.values() for o in opts)})
             raise _unknown(path, key, "an option", known)
+    # revoke undoes what [setup] describes: it reads that table's keys too.
+    if "revoke" in per_command and isinstance(doc.get("setup"), dict):
+        for opt, value in doc["setup"].items():
+            if opt in options["revoke"] and opt not in FLEET_ARRAYS:
+                per_command["revoke"].setdefault(options["revoke"][opt], _scalar(path, opt, value))
     for cmd, opts in options.items():
         for key, value in shared.items():
             if key in opts:
                 per_command[cmd].setdefault(opts[key], value)  # a command's table wins
     return {c: d for c, d in per_command.items() if d}, root
+
+
+def _entries(path: Path, name: str, value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise UsageError(
+            f"{path}: {name} in [setup] must be a list of tables.",
+            hint=f"Write each one as [[setup.{name}]] with its keys below it.",
+        )
+    return value
 
 
 def _scalar(path: Path, key: str, value: Any) -> str | int | float | bool:

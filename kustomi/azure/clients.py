@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -90,8 +92,65 @@ def retry_policy(progress: Callable[[str], None] | None) -> Any:
     )
 
 
+def throttle_gate() -> Any:
+    """A policy that every request of a session passes: once ARM throttles one (429 with
+    Retry-After; ARM's limits are per subscription, https://learn.microsoft.com/azure/
+    azure-resource-manager/management/request-limits-and-throttling), every request of the
+    session waits that long, not only the one retried. Concurrent apps back off together
+    instead of each spending its retries on more 429s."""
+    from azure.core.pipeline.policies import HTTPPolicy
+
+    class Gate(HTTPPolicy[Any, Any]):
+        def __init__(self) -> None:
+            super().__init__()
+            self._lock = threading.Lock()
+            self._until = 0.0
+            self.throttled = 0
+
+        def send(self, request: Any) -> Any:
+            with self._lock:
+                pause = self._until - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            response = self.next.send(request)
+            if response.http_response.status_code == 429:
+                after = _seconds(response.http_response.headers.get("Retry-After"))
+                with self._lock:
+                    self.throttled += 1
+                    self._until = max(self._until, time.monotonic() + after)
+            return response
+
+    return Gate()
+
+
+def _seconds(value: str | None) -> float:
+    try:
+        return min(max(float(value or 1), 0.0), 60.0)
+    except ValueError:  # an HTTP date: the retry policy reads it; a second here is enough
+        return 1.0
+
+
+def shared_transport(connections: int) -> Any:
+    """One HTTP transport for every management client of a session: one pool of connections
+    (TLS handshakes made once), sized for `connections` requests at a time. Set up as
+    azure-core sets up its own (RequestsTransport._init_session: no urllib3 retries)."""
+    import requests
+    from azure.core.pipeline.transport import RequestsTransport
+    from urllib3.util.retry import Retry
+
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(
+        max_retries=Retry(total=False, redirect=False, raise_on_status=False),
+        pool_maxsize=max(connections, 10),
+    )
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return RequestsTransport(session=session, session_owner=False)
+
+
 class Azure:
-    """The management clients for one subscription, created on first use."""
+    """The management clients for one subscription, created on first use. They share one
+    sign-in, one pool of connections and one throttling gate."""
 
     def __init__(
         self,
@@ -99,11 +158,13 @@ class Azure:
         subscription_id: str | None,
         credential: Any = None,
         progress: Callable[[str], None] | None = None,
+        connections: int = 10,
     ) -> None:
         self.cloud = cloud
         self._subscription_id = subscription_id
         self._credential = credential
         self._progress = progress
+        self._connections = connections
         self._data_clients: list[KustoClient] = []
 
     @cached_property
@@ -129,7 +190,17 @@ class Azure:
             # Retry-After drives the poll interval; 1 s is the floor when a service sends none.
             "polling_interval": 1,
             "retry_policy": retry_policy(self._progress),
+            "per_retry_policies": [self.gate],
+            "transport": self._transport,
         }
+
+    @cached_property
+    def gate(self) -> Any:
+        return throttle_gate()
+
+    @cached_property
+    def _transport(self) -> Any:
+        return shared_transport(self._connections)
 
     @cached_property
     def msi(self) -> ManagedServiceIdentityClient:
@@ -172,6 +243,9 @@ class Azure:
             client = self.__dict__.pop(name, None)  # made on first use (cached_property)
             if client is not None:
                 client.close()
+        transport = self.__dict__.pop("_transport", None)
+        if transport is not None:
+            transport.session.close()
         for data_client in self._data_clients:
             data_client.close()  # type: ignore[no-untyped-call]  # azure-kusto-data has no annotation here
         self._data_clients.clear()

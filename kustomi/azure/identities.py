@@ -137,3 +137,12 @@ def resource_group_location(azure: Azure, rg: str) -> str:
         ) from None
     except Exception as e:
         raise translate(e, f"reading resource group {rg}") from None
+
+
+def delete(azure: Azure, ident: Identity) -> None:
+    """DELETE answers 200, or 204 when it is already gone (UserAssignedIdentities_Delete in
+    specification/msi/resource-manager/Microsoft.ManagedIdentity)."""
+    try:
+        azure.msi.user_assigned_identities.delete(ident.resource_group, ident.name)
+    except Exception as e:
+        raise translate(e, f"deleting identity {ident.name}") from None

@@ -206,3 +206,22 @@ def wait_assignment(
             return found
         progress(f"principal assignment {name} is still {found.state}: waiting ({waited:.0f}s)")
         sleep(min(every, max(timeout - waited, 0.0)))
+
+
+def delete_assignment(
+    azure: Azure, cluster: Cluster, db: str, name: str, progress: Callable[[str], None]
+) -> None:
+    """A long-running DELETE; an assignment already gone is fine (ARM answers 204)."""
+    poller = azure.kusto.database_principal_assignments.begin_delete(
+        cluster.resource_group, cluster.name, db, name
+    )
+    every = progress_seconds(os.environ.get("KUSTOMI_PROGRESS_SECONDS"))
+    start = time.monotonic()
+    while not poller.done():
+        poller.wait(every)
+        if not poller.done():
+            progress(
+                f"waiting for Azure to delete principal assignment {name}: "
+                f"{poller.status()}, {time.monotonic() - start:.0f}s"
+            )
+    poller.result()

@@ -106,6 +106,64 @@ def add_user_assigned(
         raise translate(e, f"attaching the identity to {where(app, slot)}") from None
 
 
+def remove_user_assigned(
+    azure: Azure, rg: str, app: str, slot: str | None, site: Site, identity_id: str
+) -> Site:
+    """PATCH the identity block without one user-assigned identity: a null entry removes it
+    (ARM's convention for identities,
+    https://learn.microsoft.com/entra/identity/managed-identities-azure-resources/qs-configure-rest-vm),
+    and the type keeps SystemAssigned and any other user-assigned identity."""
+    from azure.mgmt.web.models import (
+        ManagedServiceIdentity,
+        SitePatchResource,
+        UserAssignedIdentity,
+    )
+
+    has_system = site.system_principal_id or "systemassigned" in site.identity_type.lower()
+    others = [k for k in site.user_assigned if k.lower() != identity_id.lower()]
+    kinds = (["SystemAssigned"] if has_system else []) + (["UserAssigned"] if others else [])
+    gone = [k for k in site.user_assigned if k.lower() == identity_id.lower()]
+    entries: dict[str, UserAssignedIdentity | None] = {k: UserAssignedIdentity() for k in others}
+    entries.update({k: None for k in gone})
+    body = SitePatchResource(
+        identity=ManagedServiceIdentity(
+            type=", ".join(kinds) or "None",
+            user_assigned_identities=entries,  # type: ignore[arg-type]  # None removes one
+        )
+    )
+    try:
+        if slot:
+            return _site(azure.web.web_apps.update_slot(rg, app, slot, body))
+        return _site(azure.web.web_apps.update(rg, app, body))
+    except Exception as e:
+        raise translate(e, f"detaching the identity from {where(app, slot)}") from None
+
+
+def using_identity(azure: Azure, identity_id: str) -> list[str]:
+    """Every app and slot of the subscription that has the identity attached, as
+    "<rg>/<app>" or "<rg>/<app> (slot <slot>)". One list of the subscription's sites
+    (WebApps_List), then the slots of each."""
+
+    def group(resource_id: str) -> str:
+        parts = resource_id.split("/")
+        return next(parts[i + 1] for i, p in enumerate(parts) if p.lower() == "resourcegroups")
+
+    found: list[str] = []
+    try:
+        for x in azure.web.web_apps.list():
+            site = _site(x)
+            rg = group(site.id)
+            if site.has_user_assigned(identity_id):
+                found.append(f"{rg}/{site.name}")
+            for y in azure.web.web_apps.list_slots(rg, site.name):
+                slot = _site(y)
+                if slot.has_user_assigned(identity_id):
+                    found.append(f"{rg}/{where(site.name, slot.name.split('/')[-1])}")
+    except Exception as e:
+        raise translate(e, "listing the subscription's function apps") from None
+    return found
+
+
 def list_settings(azure: Azure, rg: str, app: str, slot: str | None) -> dict[str, str]:
     """App settings are read with POST .../config/appsettings/list (ListAppSettings.json in
     the spec above)."""

@@ -63,3 +63,35 @@ def plan(azure: Azure, rg: str, app: str, slot: str | None, subject: Subject) ->
         note()
 
     return Planned(report, write)
+
+
+def plan_detach(azure: Azure, rg: str, app: str, slot: str | None, subject: Subject) -> Planned:
+    """revoke: the identity off the app (or slot), every other identity kept."""
+    report = Report("revoke")
+    site = web.get_site(azure, rg, app, slot)
+    where = web.where(app, slot)
+    target = f"identity {subject.name} on {where}"
+    if not site.has_user_assigned(subject.resource_id):
+        report.changes.append(Change("none", target, "not attached"))
+        return Planned(report)
+    others = [k for k in site.user_assigned if k.lower() != subject.resource_id.lower()]
+    kept = len(others) + (1 if site.system_principal_id else 0)
+    change = Change(
+        "delete", target, f"detached; {kept} other identit{'y' if kept == 1 else 'ies'} kept"
+    )
+    report.changes.append(change)
+
+    def write() -> None:
+        with writing(report, change):
+            after = web.remove_user_assigned(azure, rg, app, slot, site, subject.resource_id)
+        lost = [k for k in others if not after.has_user_assigned(k)]
+        if site.system_principal_id and not after.system_principal_id:
+            lost.append("the system-assigned identity")
+        if lost or after.has_user_assigned(subject.resource_id):
+            raise ServiceError(
+                f"After the update {where} "
+                + (f"lacks {', '.join(lost)}." if lost else f"still has {subject.name}."),
+                hint="Check the app's identities in the portal.",
+            )
+
+    return Planned(report, write)

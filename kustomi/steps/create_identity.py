@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..azure import identities
+from ..azure import identities, web
 from ..azure.clients import Azure
 from ..config import IdentityRef
+from ..errors import UsageError
 from ..model import Change, Report
 from . import Planned, writing
 
@@ -106,3 +107,35 @@ def _next(ref: IdentityRef) -> str:
 
 def _region(location: str) -> str:
     return location.replace(" ", "").lower()  # "West Europe" is westeurope
+
+
+def plan_delete(azure: Azure, subject: Subject, detached: set[str]) -> Planned:
+    """revoke --delete-identity: refused (exit 2, before any write) while an app or slot
+    outside `detached` (the plan's "<rg>/<app>" labels) still has the identity."""
+    report = Report("revoke")
+    ref = subject.ref
+    target = f"identity {ref.resource_group}/{ref.name}"
+    if subject.found is None:
+        report.changes.append(Change("none", target, "not found"))
+        return Planned(report)
+    ident = subject.found
+    elsewhere = [
+        x
+        for x in web.using_identity(azure, ident.id)
+        if x.lower() not in {d.lower() for d in detached}
+    ]
+    if elsewhere:
+        raise UsageError(
+            f"Identity {ident.name} is still attached to {', '.join(elsewhere)}, which this "
+            "revoke does not cover; nothing was changed.",
+            hint="Add those apps to the revoke (--app, or [[setup.apps]]), or leave out "
+            "--delete-identity.",
+        )
+    change = Change("delete", target, f"client id {ident.client_id}")
+    report.changes.append(change)
+
+    def write() -> None:
+        with writing(report, change):
+            identities.delete(azure, ident)
+
+    return Planned(report, write)

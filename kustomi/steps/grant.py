@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from .. import kql
 from ..azure import credentials, identities, kusto_data, kusto_mgmt
@@ -219,18 +220,9 @@ def _via_kql(
     except Exception as e:
         raise _kusto_error(e, req, "reading the database principals") from None
     ident = subject.found
-    suffix = f" {req.role}".lower()
-    for r in rows:
-        if ident is None:
-            break
-        fqn = str(r.get("PrincipalFQN", "")).lower()
-        ids = {fqn.split("=", 1)[-1].split(";")[0], str(r.get("PrincipalObjectId", "")).lower()}
-        if str(r.get("Role", "")).lower().endswith(suffix) and ids & {
-            ident.client_id,
-            ident.principal_id,
-        }:
-            report.changes.append(Change("none", target, "already in .show database principals"))
-            return None
+    if ident is not None and _held_rows(rows, ident, req.role):
+        report.changes.append(Change("none", target, "already in .show database principals"))
+        return None
     note = req.note or f"kustomi: {subject.name}"
 
     def command(fqn: str) -> str:
@@ -282,3 +274,91 @@ def _kusto_error(e: Exception, req: GrantRequest, doing: str) -> KustomiError:
             "Contributor.",
         )
     return translate(e, doing)
+
+
+def plan_revoke(azure: Azure, req: GrantRequest, subject: Subject, progress: Progress) -> Planned:
+    """revoke: the role off the database: each ARM principal assignment of the identity with
+    that role (--via arm), or `.drop database` of what `.add` made (--via kql)."""
+    report = Report("revoke")
+    ident = subject.found
+    if ident is None:
+        report.changes.append(
+            Change("none", f"{req.role} on {req.database} for {subject.name}", "identity not found")
+        )
+        return Planned(report)
+    if req.via == "kql":
+        return _drop_kql(azure, req, ident, report, progress)
+    cluster = (
+        kusto_mgmt.Cluster(req.cluster.name, req.cluster.resource_group, "", "")
+        if req.cluster.name and req.cluster.resource_group
+        else kusto_mgmt.resolve(azure, req.cluster)
+    )
+    target = f"{req.role} on {cluster.name}/{req.database} for {ident.name}"
+    held = [
+        a
+        for a in kusto_mgmt.list_assignments(azure, cluster, req.database)
+        if a.is_for(ident.client_id, ident.principal_id) and a.role.lower() == req.role.lower()
+    ]
+    if not held:
+        report.changes.append(Change("none", target, "no principal assignment"))
+        return Planned(report)
+    changes = [Change("delete", target, f"principal assignment {a.name}") for a in held]
+    report.changes.extend(changes)
+
+    def write() -> None:
+        for a, change in zip(held, changes, strict=True):
+            with writing(report, change):
+                kusto_mgmt.delete_assignment(azure, cluster, req.database, a.name, progress)
+
+    return Planned(report, write)
+
+
+def _drop_kql(
+    azure: Azure,
+    req: GrantRequest,
+    ident: identities.Identity,
+    report: Report,
+    progress: Progress,
+) -> Planned:
+    uri = req.cluster.uri or kusto_mgmt.resolve(azure, req.cluster).uri
+    client = azure.kusto_data(uri)
+    target = f"{req.role} on {uri}/{req.database} for {ident.name}"
+    show = f".show database {kql.name(req.database)} principals"
+    try:
+        rows = kusto_data.mgmt(client, req.database, show)
+    except Exception as e:
+        raise _kusto_error(e, req, "reading the database principals") from None
+    held = [str(r.get("PrincipalFQN", "")) for r in _held_rows(rows, ident, req.role)]
+    if not held:
+        report.changes.append(Change("none", target, "not in .show database principals"))
+        return Planned(report)
+    command = kql.add_principal("drop", req.database, kql_role(req.role), held[0], "")
+    change = Change("delete", target, command)
+    report.changes.append(change)
+
+    def write() -> None:
+        with writing(report, change):
+            try:
+                kusto_data.mgmt(client, req.database, command)
+            except Exception as e:
+                raise _kusto_error(e, req, "dropping the principal") from None
+
+    return Planned(report, write)
+
+
+def _held_rows(
+    rows: list[dict[str, Any]], ident: identities.Identity, role: str
+) -> list[dict[str, Any]]:
+    """The rows of `.show database principals` that give `ident` the role (by the client id
+    in its FQN, or its object id)."""
+    suffix = f" {role}".lower()
+    found = []
+    for r in rows:
+        fqn = str(r.get("PrincipalFQN", "")).lower()
+        ids = {fqn.split("=", 1)[-1].split(";")[0], str(r.get("PrincipalObjectId", "")).lower()}
+        if str(r.get("Role", "")).lower().endswith(suffix) and ids & {
+            ident.client_id,
+            ident.principal_id,
+        }:
+            found.append(r)
+    return found

@@ -142,3 +142,51 @@ def _what_changed(old: str, new: str) -> str:
     names = ("datasource", "database")
     parts = [k for k, x, y in zip(names, a, b, strict=True) if x.lower() != y.lower()]
     return f" ({' and '.join(parts)} changed)" if parts else ""
+
+
+def plan_remove(
+    azure: Azure,
+    rg: str,
+    app: str,
+    slot: str | None,
+    cluster_uri: str,
+    setting: str,
+) -> Planned:
+    """revoke: the connection setting off the app, every other setting kept. A setting that
+    points at another cluster is not kustomi's to remove: it is kept, and said."""
+    report = Report("revoke")
+    where = web.where(app, slot)
+    target = f"setting {setting} on {where}"
+    current = web.list_settings(azure, rg, app, slot)
+    if setting not in current:
+        report.changes.append(Change("none", target, "not set"))
+        return Planned(report)
+    points_at = (kusto_data.connection_target(current[setting]) or ("", ""))[0]
+    if points_at.rstrip("/").lower() != cluster_uri.rstrip("/").lower():
+        report.changes.append(
+            Change("none", target, f"kept: it points at {points_at or 'another cluster'}")
+        )
+        return Planned(report)
+    change = Change("delete", target, f"removed; {len(current) - 1} other setting(s) kept")
+    report.changes.append(change)
+
+    def write() -> None:
+        for _ in range(MAX_WRITES):
+            latest = web.list_settings(azure, rg, app, slot)  # right before the PUT, as above
+            wanted = {k: v for k, v in latest.items() if k != setting}
+            with writing(report, change):
+                web.put_settings(azure, rg, app, slot, wanted)
+            with after_writing(report):
+                after = web.list_settings(azure, rg, app, slot)
+            if setting not in after:
+                return
+            report.notes.append(
+                f"another writer put {setting} back on {where} right after kustomi removed "
+                "it; kustomi removed it again"
+            )
+        raise ServiceError(
+            f"{setting} came back on {where} each of {MAX_WRITES} times kustomi removed it.",
+            hint="Another deployment is writing settings; rerun when it is done.",
+        )
+
+    return Planned(report, write)

@@ -1,0 +1,236 @@
+"""What `setup` and `revoke` act on: one identity, its database roles, and the apps that use
+it. Built from flags (one grant, `--app` repeated) or from kustomi.toml's `[setup]` table:
+
+    resource-group = "rg-orders"
+    [setup]
+    identity = "id-orders"
+    [[setup.grants]]
+    cluster = "adxorders"
+    cluster-resource-group = "rg-data"
+    database = "Orders"
+    role = "viewer"
+    [[setup.apps]]
+    app = "func-orders"          # resource-group, slot, setting and database may be given
+    cluster = "adxorders"        # the cluster its connection setting points at
+    cluster-resource-group = "rg-data"
+
+An app's connection setting names a database too (`Database=`, the Kusto SDK's default: each
+binding names the database it uses, https://github.com/Azure/Webjobs.Extensions.Kusto
+src/Bindings/KustoQueryConverters.cs). Without `database`, it is that of the first grant on the
+app's cluster; without `cluster`, the app's cluster is the first grant's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import config
+from .cloud import Cloud
+from .errors import UsageError
+from .names import DEFAULT_SETTING
+
+
+@dataclass(frozen=True)
+class GrantSpec:
+    cluster: config.ClusterRef
+    database: str
+    role: str  # ARM spelling
+    via: str = "arm"
+
+    @property
+    def label(self) -> str:
+        return f"{self.role} on {self.cluster.name or self.cluster.uri}/{self.database}"
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    resource_group: str
+    app: str
+    cluster: config.ClusterRef
+    database: str
+    slot: str | None = None
+    setting: str = DEFAULT_SETTING
+
+    @property
+    def label(self) -> str:
+        return f"{self.app} (slot {self.slot})" if self.slot else self.app
+
+
+@dataclass(frozen=True)
+class SetupSpec:
+    identity: config.IdentityRef
+    grants: tuple[GrantSpec, ...]
+    apps: tuple[AppSpec, ...] = ()
+    location: str | None = None
+    note: str = ""
+    entra_timeout: float = 180.0
+    identity_arg: str = ""  # as given, for the verify at the end
+
+    def __post_init__(self) -> None:
+        seen: set[tuple[str, str, str]] = set()
+        for a in self.apps:
+            key = (a.resource_group.lower(), a.app.lower(), (a.slot or "").lower())
+            if key in seen:
+                raise UsageError(
+                    f"App {a.resource_group}/{a.label} is listed twice.",
+                    hint="List each app (and slot) once.",
+                )
+            seen.add(key)
+
+
+# --- the [setup] table -------------------------------------------------------------------
+GRANT_KEYS = ("cluster", "cluster-resource-group", "database", "role", "via")
+APP_KEYS = (
+    "app",
+    "resource-group",
+    "slot",
+    "setting",
+    "cluster",
+    "cluster-resource-group",
+    "database",
+)
+
+
+@dataclass
+class Table:
+    """The `[setup]` arrays of a kustomi.toml, with the file's text to name lines in errors."""
+
+    path: Path
+    text: str
+    grants: list[dict[str, Any]] = field(default_factory=list)
+    apps: list[dict[str, Any]] = field(default_factory=list)
+
+    def line(self, array: str, index: int, key: str | None = None) -> int | None:
+        """The line of `key` in the index-th `[[setup.<array>]]`, or of its header."""
+        header = re.compile(r"\s*\[\[\s*setup\s*\.\s*" + re.escape(array) + r"\s*\]\]")
+        other = re.compile(r"\s*\[")
+        assign = re.compile(r"\s*[\"']?" + re.escape(key or "") + r"[\"']?\s*=")
+        n, inside, at = -1, False, None
+        for i, line in enumerate(self.text.splitlines(), 1):
+            if header.match(line):
+                n += 1
+                inside = n == index
+                if inside:
+                    at = i
+                continue
+            if other.match(line):
+                inside = False
+            elif inside and key and assign.match(line):
+                return i
+        return at
+
+    def error(self, array: str, index: int, key: str | None, message: str, hint: str) -> UsageError:
+        line = self.line(array, index, key)
+        where = f"{self.path}" + (f", line {line}" if line else "")
+        what = f"[[setup.{array}]] #{index + 1}" + (f", {key}" if key else "")
+        return UsageError(f"{where}: {what}: {message}", hint=hint)
+
+
+def from_table(
+    table: Table,
+    identity: config.IdentityRef,
+    resource_group: str | None,
+    cloud: Cloud,
+    via: str | None = None,
+    **common: Any,
+) -> SetupSpec:
+    """The spec a `[setup]` table describes; -g and the identity come from flags or the file's
+    shared keys. Every error names the file, the entry, the key and its line."""
+    grants: list[GrantSpec] = []
+    for i, g in enumerate(table.grants):
+        get = _getter(table, "grants", i, g, GRANT_KEYS)
+        own_rg = get("cluster-resource-group", config.resource_group, None)
+        grants.append(
+            GrantSpec(
+                cluster=get("cluster", _cluster(own_rg, resource_group, cloud)),
+                database=get("database", config.database),
+                role=get("role", config.role),
+                via=get("via", _via, via or "arm"),
+            )
+        )
+    apps: list[AppSpec] = []
+    for i, a in enumerate(table.apps):
+        get = _getter(table, "apps", i, a, APP_KEYS)
+        rg = get("resource-group", config.resource_group, resource_group)
+        own_rg = get("cluster-resource-group", config.resource_group, None)
+        first = grants[0].cluster if grants else None
+        cluster = get("cluster", _cluster(own_rg, rg, cloud), first)
+        if cluster is None:
+            raise table.error(
+                "apps",
+                i,
+                "cluster",
+                "no cluster, and no grant to take it from",
+                'Add cluster = "<name>" to this app.',
+            )
+        on_cluster = [g for g in grants if _same(g.cluster, cluster)]
+        database = get("database", config.database, on_cluster[0].database if on_cluster else None)
+        if database is None:
+            raise table.error(
+                "apps",
+                i,
+                "database",
+                "no database, and no grant on that cluster to take it from",
+                'Add database = "<db>" to this app.',
+            )
+        apps.append(
+            AppSpec(
+                resource_group=rg,
+                app=get("app", config.app_name),
+                cluster=cluster,
+                database=database,
+                slot=get("slot", lambda v: config.app_name(v, "slot"), None),
+                setting=get("setting", config.setting_name, DEFAULT_SETTING),
+            )
+        )
+    return SetupSpec(identity=identity, grants=tuple(grants), apps=tuple(apps), **common)
+
+
+MISSING: Any = object()
+
+
+def _getter(
+    table: Table, array: str, index: int, entry: Mapping[str, Any], keys: tuple[str, ...]
+) -> Callable[..., Any]:
+    for key in entry:
+        if key not in keys:
+            raise table.error(
+                array, index, key, "not a key of kustomi", "Known: " + ", ".join(keys)
+            )
+
+    def get(key: str, check: Callable[[str], Any], default: Any = MISSING) -> Any:
+        if key not in entry:
+            if default is MISSING:
+                raise table.error(array, index, None, f"{key} is missing", f'Add {key} = "..."')
+            return default
+        value = entry[key]
+        if not isinstance(value, str):
+            raise table.error(array, index, key, "must be a string", f'{key} = "..."')
+        try:
+            return check(config.text(value, key))
+        except UsageError as e:
+            raise table.error(array, index, key, e.message, e.hint or "") from None
+
+    return get
+
+
+def _cluster(
+    own_rg: str | None, rg: str | None, cloud: Cloud
+) -> Callable[[str], config.ClusterRef]:
+    return lambda value: config.cluster_ref(value, own_rg, rg, cloud)
+
+
+def _via(value: str) -> str:
+    if value not in ("arm", "kql"):
+        raise UsageError(f"via is {value!r}.", hint='via = "arm" or "kql"')
+    return value
+
+
+def _same(a: config.ClusterRef, b: config.ClusterRef) -> bool:
+    if a.uri and b.uri:
+        return a.uri.lower() == b.uri.lower()
+    return (a.name or "").lower() == (b.name or "").lower() and bool(a.name)

@@ -1,0 +1,209 @@
+"""The plan/apply engine of setup and revoke: steps planned first (all reads), then applied in
+order: the steps before the apps one after another, then each app's steps, apps side by side,
+then the steps after the apps. A failure in one app does not stop the others; a failure before
+the apps stops everything, and each error says what was done, not done, or sent with an
+outcome unknown."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from ..azure.errors import translate
+from ..errors import Interrupted, KustomiError, ServiceError
+from ..model import Report
+from . import Planned, Progress
+
+DEFAULT_PARALLEL = 8
+MAX_PARALLEL = 32
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+@dataclass
+class AppPlan:
+    label: str  # "<rg>/<app>" or "<rg>/<app> (slot <slot>)"
+    steps: list[Planned]
+    error: KustomiError | None = None
+
+    @property
+    def pending(self) -> bool:
+        return any(s.pending for s in self.steps)
+
+
+@dataclass
+class Plan:
+    command: str  # setup | revoke
+    before: list[Planned]
+    apps: list[AppPlan]
+    after: list[Planned] = field(default_factory=list)
+    describe: Callable[[], dict[str, Any]] = dict  # the identity, as known now
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def steps(self) -> list[Planned]:
+        return [*self.before, *(s for a in self.apps for s in a.steps), *self.after]
+
+    @property
+    def pending(self) -> int:
+        """How many changes applying it would make."""
+        return sum(1 for s in self.steps for c in s.report.changes if c.kind != "none")
+
+    def report(self, dry_run: bool = True) -> Report:
+        """The plan (dry_run) or, once applied, what was done: every step's changes in order,
+        each app's outcome, and the errors of the apps that did not finish."""
+        r = Report(self.command, dry_run=dry_run, data=self.describe(), notes=list(self.notes))
+        for s in self.steps:
+            r.changes.extend(s.report.changes)
+            r.findings.extend(s.report.findings)
+            r.notes.extend(n for n in s.report.notes if n not in r.notes)
+        r.data["apps"] = [_outcome(a, dry_run) for a in self.apps]
+        r.errors = [_error(a.label, a.error) for a in self.apps if a.error is not None]
+        return r
+
+    def apply(self, progress: Progress, parallel: int = DEFAULT_PARALLEL) -> Report:
+        try:
+            for s in self.before:
+                _step(s, progress)
+            failed = _apps(self.apps, progress, parallel)
+            if failed:
+                # Nothing after the apps runs while one of them did not finish: revoke does not
+                # drop a role or delete an identity that an unfinished app may still use.
+                for s in self.after:
+                    for c in s.report.changes:
+                        if c.kind != "none":
+                            c.detail = (
+                                (c.detail + "; " if c.detail else "")
+                                + "not done: "
+                                + ("an app did not finish")
+                            )
+                    s.write = None
+            else:
+                for s in self.after:
+                    _step(s, progress)
+        except KeyboardInterrupt:
+            raise self._stopped(
+                Interrupted(
+                    "interrupted.",
+                    hint="Rerun the same command: it reads first and finishes what is missing.",
+                )
+            ) from None
+        except KustomiError as e:
+            raise self._stopped(e) from None
+        return self.report(dry_run=False)
+
+    def _stopped(self, e: KustomiError) -> KustomiError:
+        """The error, saying what of the whole plan was done and what was not."""
+        unknown = list(e.details.get("unknown", []))
+        done = [f"{c.kind} {c.target}" for s in self.steps for c in s.report.changes if c.applied]
+        not_done = [
+            f"{c.kind} {c.target}"
+            for s in self.steps
+            for c in s.report.changes
+            if c.kind != "none" and not c.applied and f"{c.kind} {c.target}" not in unknown
+        ]
+        e.details.update(done=done, not_done=not_done, unknown=unknown)
+        return e
+
+
+def _step(s: Planned, progress: Progress, label: str = "") -> None:
+    for c in s.report.changes:
+        if c.kind != "none":
+            progress(f"{label}{c.kind} {c.target} ...")
+    s.apply()
+
+
+def _apps(apps: list[AppPlan], progress: Progress, parallel: int) -> list[AppPlan]:
+    """Apply each app's steps, `parallel` apps at a time; the apps that failed."""
+    todo = [a for a in apps if a.pending]
+    stop = threading.Event()
+
+    def one(a: AppPlan) -> None:
+        if stop.is_set():
+            return
+        try:
+            for s in a.steps:
+                _step(s, progress, f"{a.label}: ")
+            progress(f"{a.label}: done")
+        except KustomiError as e:
+            a.error = e
+            progress(f"{a.label}: failed: {e.message}")
+        except Exception as e:  # an SDK error not yet translated, or a bug (exit 1)
+            a.error = translate(e)
+            progress(f"{a.label}: failed: {a.error.message}")
+
+    in_parallel(one, todo, parallel, stop)
+    return [a for a in apps if a.error is not None]
+
+
+def in_parallel(
+    fn: Callable[[T], U], items: Sequence[T], parallel: int, stop: threading.Event | None = None
+) -> list[U]:
+    """fn over items, `parallel` at a time, results in order. Ctrl-C stops starting new ones
+    (those running finish their request) and is raised; any error of fn is raised too."""
+    if len(items) <= 1 or parallel <= 1:
+        return [fn(x) for x in items]
+    stop = stop or threading.Event()
+    pool = ThreadPoolExecutor(max_workers=min(parallel, len(items)))
+    futures = [pool.submit(fn, x) for x in items]
+    try:
+        while True:
+            _, running = wait(futures, timeout=0.2)
+            if not running:
+                break
+    except KeyboardInterrupt:
+        stop.set()
+        for f in futures:
+            f.cancel()
+        pool.shutdown(wait=True)
+        raise
+    pool.shutdown(wait=True)
+    return [f.result() for f in futures]
+
+
+def _outcome(a: AppPlan, dry_run: bool) -> dict[str, Any]:
+    changes = [c for s in a.steps for c in s.report.changes if c.kind != "none"]
+    if a.error is not None:
+        status = "failed"
+    elif not changes:
+        status = "unchanged"
+    elif dry_run:
+        status = "pending"
+    else:
+        status = "done"
+    out: dict[str, Any] = {"app": a.label, "status": status, "changes": len(changes)}
+    if a.error is not None:
+        out["error"] = a.error.message
+    return out
+
+
+def _error(label: str, e: KustomiError) -> dict[str, Any]:
+    return {
+        "app": label,
+        "exitCode": e.exit_code,
+        "message": e.message,
+        "hint": e.hint or "",
+        "done": list(e.details.get("done", [])),
+        "notDone": list(e.details.get("not_done", [])),
+        "unknown": list(e.details.get("unknown", [])),
+    }
+
+
+def failure(report: Report) -> KustomiError | None:
+    """The error a report with failed apps ends with: their common exit code, else 5."""
+    if not report.errors:
+        return None
+    codes = {e["exitCode"] for e in report.errors}
+    names = ", ".join(e["app"] for e in report.errors)
+    err = ServiceError(
+        f"{len(report.errors)} of {len(report.data.get('apps', []))} app(s) did not finish: "
+        f"{names}.",
+        hint="Each one's error is above; rerun the same command to finish them: it reads "
+        "first and does only what is missing.",
+    )
+    if len(codes) == 1:
+        err.exit_code = codes.pop()
+    return err

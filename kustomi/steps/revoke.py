@@ -1,0 +1,47 @@
+"""revoke: setup undone, in reverse order, each part only if present: the connection setting
+of each app (every other setting kept) and the identity on each app (every other identity
+kept), side by side; then the roles (the ARM assignment, or `.drop` for what `.add` made);
+then, only when asked, the identity itself, refused while an app outside the plan has it."""
+
+from __future__ import annotations
+
+from ..azure import identities
+from ..azure.clients import Azure
+from ..spec import AppSpec, SetupSpec
+from . import Progress, attach, create_identity, grant, set_connection
+from .create_identity import Subject
+from .fleet import DEFAULT_PARALLEL, AppPlan, Plan, in_parallel
+from .setup import grant_requests, label, plan_apps, resolved, subject_data, warm
+
+
+def plan(
+    azure: Azure,
+    spec: SetupSpec,
+    progress: Progress,
+    parallel: int = DEFAULT_PARALLEL,
+    delete_identity: bool = False,
+) -> Plan:
+    warm(azure, spec)
+    subject = Subject(spec.identity, identities.find(azure, spec.identity), azure.subscription_id)
+    spec = resolved(azure, spec, parallel)
+
+    def app(a: AppSpec) -> AppPlan:
+        uri = a.cluster.uri or ""
+        return AppPlan(
+            label(a),
+            [
+                set_connection.plan_remove(azure, a.resource_group, a.app, a.slot, uri, a.setting),
+                attach.plan_detach(azure, a.resource_group, a.app, a.slot, subject),
+            ],
+        )
+
+    apps = plan_apps(spec, app, parallel)
+    roles = in_parallel(
+        lambda r: grant.plan_revoke(azure, r, subject, progress),
+        list(reversed(grant_requests(spec))),
+        parallel,
+    )
+    after = roles
+    if delete_identity:
+        after = [*roles, create_identity.plan_delete(azure, subject, {label(a) for a in spec.apps})]
+    return Plan("revoke", [], apps, after, describe=lambda: subject_data(subject))

@@ -1,0 +1,135 @@
+"""setup: the whole checklist as one plan, for one app or a fleet. Reads everything first
+(the identity, each grant's database, each app's identities and settings; apps side by
+side), then applies: the identity, the grants, then each app's attach and connection
+setting. revoke (revoke.py) is the same plan undone in reverse order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..azure import credentials, kusto_mgmt
+from ..azure.clients import Azure
+from ..config import ClusterRef
+from ..errors import KustomiError
+from ..spec import AppSpec, SetupSpec
+from . import Progress, attach, create_identity, grant, set_connection
+from .create_identity import Subject
+from .fleet import DEFAULT_PARALLEL, AppPlan, Plan, in_parallel
+
+
+def plan(
+    azure: Azure,
+    spec: SetupSpec,
+    progress: Progress,
+    parallel: int = DEFAULT_PARALLEL,
+    force: bool = False,
+) -> Plan:
+    warm(azure, spec)
+    ident_plan, subject = create_identity.plan(azure, spec.identity, spec.location)
+    spec = resolved(azure, spec, parallel)
+    grants = in_parallel(
+        lambda r: grant.plan(azure, r, subject, progress), grant_requests(spec), parallel
+    )
+
+    def app(a: AppSpec) -> AppPlan:
+        return AppPlan(
+            label(a),
+            [
+                attach.plan(azure, a.resource_group, a.app, a.slot, subject),
+                set_connection.plan(
+                    azure,
+                    a.resource_group,
+                    a.app,
+                    a.slot,
+                    a.cluster,
+                    a.database,
+                    a.setting,
+                    force,
+                ),
+            ],
+        )
+
+    apps = plan_apps(spec, app, parallel)
+    return Plan("setup", [ident_plan, *grants], apps, describe=lambda: subject_data(subject))
+
+
+def grant_requests(spec: SetupSpec) -> list[grant.GrantRequest]:
+    return [
+        grant.GrantRequest(
+            identity=spec.identity,
+            cluster=g.cluster,
+            database=g.database,
+            role=g.role,
+            via=g.via,
+            note=spec.note,
+            entra_timeout=spec.entra_timeout,
+        )
+        for g in spec.grants
+    ]
+
+
+def label(a: AppSpec) -> str:
+    return f"{a.resource_group}/{a.label}"
+
+
+def plan_apps(spec: SetupSpec, one: Callable[[AppSpec], AppPlan], parallel: int) -> list[AppPlan]:
+    """Each app's plan, read side by side. If any app cannot be read (not found, no access),
+    nothing is applied: the error names every such app."""
+
+    def safe(a: AppSpec) -> AppPlan | KustomiError:
+        try:
+            return one(a)
+        except KustomiError as e:
+            return e
+
+    planned = in_parallel(safe, spec.apps, parallel)
+    failed = [
+        (a, p) for a, p in zip(spec.apps, planned, strict=True) if isinstance(p, KustomiError)
+    ]
+    if failed:
+        first = failed[0][1]
+        lines = "; ".join(f"{label(a)}: {e.message}" for a, e in failed)
+        first.message = (
+            f"{len(failed)} app(s) could not be read, so nothing was changed: {lines}"
+            if len(spec.apps) > 1
+            else first.message
+        )
+        raise first
+    return [p for p in planned if isinstance(p, AppPlan)]
+
+
+def warm(azure: Azure, spec: SetupSpec) -> None:
+    """Make the clients and sign in before threads share them: every audience at once (ARM,
+    and each cluster a KQL grant names by URI)."""
+    uris = [g.cluster.uri for g in spec.grants if g.via == "kql" and g.cluster.uri]
+    credentials.prefetch(azure, *uris)
+    for client in ("msi", "kusto", "web"):
+        getattr(azure, client)
+
+
+def resolved(azure: Azure, spec: SetupSpec, parallel: int) -> SetupSpec:
+    """Each cluster named without a URI, looked up once (not once per app)."""
+    named: dict[tuple[str | None, str | None], ClusterRef] = {
+        (a.cluster.name, a.cluster.resource_group): a.cluster
+        for a in spec.apps
+        if not a.cluster.uri and a.cluster.name
+    }
+    if not named:
+        return spec
+    found = in_parallel(lambda ref: kusto_mgmt.resolve(azure, ref), list(named.values()), parallel)
+    uris = {k: c.uri for k, c in zip(named, found, strict=True)}
+
+    def with_uri(ref: ClusterRef) -> ClusterRef:
+        uri = uris.get((ref.name, ref.resource_group))
+        return ClusterRef(ref.name, ref.resource_group, uri) if uri else ref
+
+    from dataclasses import replace
+
+    return replace(spec, apps=tuple(replace(a, cluster=with_uri(a.cluster)) for a in spec.apps))
+
+
+def subject_data(subject: Subject) -> dict[str, Any]:
+    if subject.found is not None:
+        return subject.found.summary()
+    return {"identity": subject.name, "identityResourceId": subject.resource_id}
