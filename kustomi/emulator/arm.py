@@ -1,5 +1,6 @@
-"""What every ARM request goes through before a provider sees it: token, api-version,
-subscription, the operator's role, the resource group; plus the long-running-operation store.
+"""What every ARM request goes through before a provider sees it: token, throttling
+(throttle.py), api-version, subscription, the operator's role, the resource group; plus the
+long-running-operation store.
 
 Sources: the 404/403 bodies ARM sends (Azure/azure-powershell#10638 for ResourceGroupNotFound,
 Azure/azure-cli#30992 for ResourceNotFound); the LRO protocol as azure-core polls it
@@ -21,9 +22,11 @@ from typing import Any
 
 from .entra import ARM_AUDIENCES, TokenIssuer, bearer
 from .state import World
+from .throttle import Throttle
 from .wire import (
     ArmError,
     Handler,
+    HttpError,
     Request,
     Response,
     Route,
@@ -58,17 +61,32 @@ class ArmContext:
     issuer: TokenIssuer
     operations: dict[str, Operation] = field(default_factory=dict)
     op_lock: threading.Lock = field(default_factory=threading.Lock)
+    throttle: Throttle = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.throttle = Throttle(self.world)
 
     def guarded(self, handler: Handler) -> Handler:
-        """`handler` behind the gate every ARM request passes."""
+        """`handler` behind the gate every ARM request passes: the caller's token, then ARM's
+        throttling (whose header every answer past it carries), then the rest of `guard`."""
 
         def serve(req: Request) -> Response:
-            self.guard(req)
-            return handler(req)
+            claims = self.authenticate(req)
+            sub = req.params.get("sub")
+            caller = str(claims.get("oid") or claims.get("appid") or "")
+            limits = self.throttle.take(req.method, sub, caller) if sub is not None else {}
+            try:
+                self.guard(req)
+                resp = handler(req)
+            except HttpError as e:
+                e.response.headers.update(limits)
+                raise
+            resp.headers.update(limits)
+            return resp
 
         return serve
 
-    def guard(self, req: Request) -> None:
+    def authenticate(self, req: Request) -> dict[str, Any]:
         token = bearer(req)
         if token is None:
             raise ArmError(
@@ -82,6 +100,11 @@ class ArmContext:
                 401, "InvalidAuthenticationToken", "The access token is invalid or has expired."
             )
         req.claims = claims
+        return claims
+
+    def guard(self, req: Request) -> None:
+        """What ARM checks of an authenticated request before a provider sees it."""
+        claims = req.claims or {}
         _check_api_version(req, self.world)
         sub = req.params.get("sub")
         if sub is not None and sub.lower() != self.world.subscription_id:

@@ -13,6 +13,10 @@ specification/web/resource-manager/Microsoft.Web/AppService/stable/2025-05-01 an
 - POST publishxml answers the site's publishing profiles (Web Deploy, FTP, Zip Deploy) as XML,
   which `az functionapp show` / `az webapp show` read for the FTP publishUrl
   (list_publish_profiles in azure-cli's appservice/custom.py).
+- GET /subscriptions/{sub}/providers/Microsoft.Web/sites (WebApps_List in WebApps.json, the
+  SDK's web_apps.list) lists the production sites of every resource group, in the body of
+  the resource-group list (WebApps_ListByResourceGroup); slots are listed under their site
+  only (WebApps_ListSlots).
 - Each site runs on its own App Service plan, `<site>-plan` in the site's resource group (the
   site's serverFarmId); the plan is served read-only, in the shape of GetAppServicePlan.json.
 """
@@ -28,6 +32,7 @@ from .state import Site, new_guid
 from .wire import AppServiceError, ArmError, Request, Response, Route, json_response
 
 SITE_TYPE = "Microsoft.Web/sites"
+BY_SUBSCRIPTION = "/subscriptions/{sub}/providers/" + SITE_TYPE
 SLOT_CONFIG = "/config/slotConfigNames"
 # SlotConfigNames: the settings that stay with a slot in a swap (WebApps.json).
 SLOT_CONFIG_KEYS = ("appSettingNames", "connectionStringNames", "azureStorageConfigNames")
@@ -59,6 +64,7 @@ class Web(Provider):
             ("GET", site + SLOT_CONFIG, self.get_slot_config_names, "web.slotConfigNames.get"),
             ("PUT", site + SLOT_CONFIG, self.put_slot_config_names, "web.slotConfigNames.put"),
             ("GET", web + "/sites", self.list_sites, "web.sites.list"),
+            ("GET", BY_SUBSCRIPTION, self.list_sites_sub, "web.sites.listBySubscription"),
         ]
         for base, label in ((site, "web.sites"), (site + "/slots/{slot}", "web.slots")):
             routes += [
@@ -335,6 +341,12 @@ class Web(Provider):
         items = [
             self.site_body(s) for (r, _, sl), s in self.world.sites.items() if r == rg and not sl
         ]
+        return paged(req, items)
+
+    def list_sites_sub(self, req: Request) -> Response:
+        """Every production site of the subscription, whatever its resource group."""
+        with self.world.lock:
+            items = [self.site_body(s) for (_, _, sl), s in self.world.sites.items() if not sl]
         return paged(req, items)
 
     def plans(self, rg: str) -> dict[str, Site]:

@@ -137,6 +137,11 @@ class Knobs:
     # Seconds a client should wait between LRO polls. azure-core ignores 0 and falls back to
     # its polling_interval (_extract_delay in azure/core/polling/base_polling.py).
     lro_retry_after: float = 1.0
+    # ARM's throttling (throttle.py): every token bucket (per subscription, caller, and reads,
+    # writes or deletes) refills `arm_rate` tokens a second, 0 = no throttling, and holds at
+    # most `arm_burst` (at least 1). Azure's subscription reads: 25 a second, 250.
+    arm_rate: float = 0.0
+    arm_burst: float = 250.0
 
 
 @dataclass

@@ -277,3 +277,49 @@ def test_publishing_profiles_are_served_as_xml(emu):
     assert site["FTP"]["userPWD"] not in str(emu.state())
     xml = raw("POST", f"/subscriptions/{sub()}{S}/publishxml", {"format": "WebDeploy"}, api=API)
     assert xml.headers["Content-Type"] == "application/xml"
+
+
+def test_the_subscription_wide_list_has_every_resource_groups_sites_and_no_slots(emu_factory):
+    """WebApps_List (`web_apps.list()`): the production sites of every resource group, with
+    their identities, in the body of the resource-group list; slots only under their site."""
+    emu = emu_factory(
+        {
+            "resource_groups": [{"name": "rg-one"}, {"name": "rg-two"}, {"name": "rg-empty"}],
+            "identities": [{"resource_group": "rg-two", "name": "id-shared"}],
+            "sites": [
+                {
+                    "resource_group": "rg-one",
+                    "name": "func-a",
+                    "system_assigned": True,
+                    "slots": [{"name": "staging", "system_assigned": True}],
+                },
+                {
+                    "resource_group": "rg-two",
+                    "name": "func-b",
+                    "user_assigned": ["rg-two/id-shared"],
+                },
+                {"resource_group": "rg-two", "name": "web-c", "kind": "app"},
+            ],
+        }
+    )
+    web = client("web")
+    listed = {s.name: s for s in web.web_apps.list()}
+    assert sorted(listed) == ["func-a", "func-b", "web-c"]
+    assert all(s.type == "Microsoft.Web/sites" for s in listed.values())
+    assert listed["func-a"].resource_group == "rg-one"
+    a = listed["func-a"].identity
+    assert a.type == "SystemAssigned" and a.principal_id
+    b = listed["func-b"].identity
+    assert b.type == "UserAssigned"
+    ((rid, uai),) = b.user_assigned_identities.items()
+    assert rid.endswith("/userAssignedIdentities/id-shared") and uai.client_id
+    assert listed["web-c"].identity is None
+    # The same bodies as the resource-group list and the site's GET.
+    by_rg = [s.as_dict() for s in web.web_apps.list_by_resource_group("rg-two")]
+    assert [listed[s["name"]].as_dict() for s in by_rg] == by_rg
+    assert listed["func-a"].as_dict() == web.web_apps.get("rg-one", "func-a").as_dict()
+    assert [s.name for s in web.web_apps.list_slots("rg-one", "func-a")] == ["func-a/staging"]
+    body = raw("GET", f"/subscriptions/{sub()}/providers/Microsoft.Web/sites", api=API).json()
+    assert sorted(body) == ["value"] and len(body["value"]) == 3
+    first = next(r for r in emu.requests() if "/sites" in r["path"])
+    assert first["route"] == "web.sites.listBySubscription"
