@@ -8,3 +8,7 @@ ROLE_HELP = (
 
 # The app setting a Kusto binding's Connection names by default in kustomi's output.
 DEFAULT_SETTING = "KustoConnectionStringManagedIdentity"
+
+# setup and revoke: how many apps are worked on at a time, by default and at most.
+DEFAULT_PARALLEL = 8
+MAX_PARALLEL = 32

@@ -130,16 +130,10 @@ class Table:
         return UsageError(f"{where}: {what}: {message}", hint=hint)
 
 
-def from_table(
-    table: Table,
-    identity: config.IdentityRef,
-    resource_group: str | None,
-    cloud: Cloud,
-    via: str | None = None,
-    **common: Any,
-) -> SetupSpec:
-    """The spec a `[setup]` table describes; -g and the identity come from flags or the file's
-    shared keys. Every error names the file, the entry, the key and its line."""
+def grants_from_table(
+    table: Table, resource_group: str | None, cloud: Cloud, via: str | None = None
+) -> list[GrantSpec]:
+    """The `[[setup.grants]]`; every error names the file, the entry, the key and its line."""
     grants: list[GrantSpec] = []
     for i, g in enumerate(table.grants):
         get = _getter(table, "grants", i, g, GRANT_KEYS)
@@ -152,10 +146,26 @@ def from_table(
                 via=get("via", _via, via or "arm"),
             )
         )
+    return grants
+
+
+def apps_from_table(
+    table: Table,
+    grants: list[GrantSpec],
+    resource_group: str | None,
+    cloud: Cloud,
+    setting: str = DEFAULT_SETTING,
+) -> list[AppSpec]:
+    """The `[[setup.apps]]`; an app's resource group defaults to -g, its cluster to the first
+    grant's, its database to that of the first grant on its cluster."""
     apps: list[AppSpec] = []
     for i, a in enumerate(table.apps):
         get = _getter(table, "apps", i, a, APP_KEYS)
         rg = get("resource-group", config.resource_group, resource_group)
+        if rg is None:
+            raise table.error(
+                "apps", i, None, "no resource group", 'Add resource-group = "<rg>", or pass -g.'
+            )
         own_rg = get("cluster-resource-group", config.resource_group, None)
         first = grants[0].cluster if grants else None
         cluster = get("cluster", _cluster(own_rg, rg, cloud), first)
@@ -184,10 +194,10 @@ def from_table(
                 cluster=cluster,
                 database=database,
                 slot=get("slot", lambda v: config.app_name(v, "slot"), None),
-                setting=get("setting", config.setting_name, DEFAULT_SETTING),
+                setting=get("setting", config.setting_name, setting),
             )
         )
-    return SetupSpec(identity=identity, grants=tuple(grants), apps=tuple(apps), **common)
+    return apps
 
 
 MISSING: Any = object()

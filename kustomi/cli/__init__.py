@@ -10,7 +10,18 @@ import typer
 
 from .. import __version__
 from ..errors import UsageError
-from . import attach, create_identity, doctor, emulator, grant, set_connection, snippet, verify
+from . import (
+    attach,
+    create_identity,
+    doctor,
+    emulator,
+    grant,
+    revoke,
+    set_connection,
+    setup,
+    snippet,
+    verify,
+)
 from .frame import Settings, reported
 from .params import PlainFirstCommand, PlainFirstGroup
 
@@ -113,9 +124,11 @@ def root(
                 "-v/--verbose and -q/--quiet cannot be used together.",
                 "Pass one of them (KUSTOMI_VERBOSE and KUSTOMI_QUIET set them too).",
             )
+        table = None
         if ctx.invoked_subcommand and not ctx.resilient_parsing:
-            subscription = _project_file(ctx, subscription, verbose > 0 and not quiet)
+            subscription, table = _project_file(ctx, subscription, verbose > 0 and not quiet)
     ctx.obj = Settings(
+        setup_table=table,
         output=output,
         subscription=subscription,
         dry_run=dry_run or check,
@@ -127,11 +140,14 @@ def root(
 
 
 # Options a project file may not set: replacing a secret-bearing setting stays a choice per run.
-NOT_IN_FILE = {"force", "help"}
+NOT_IN_FILE = {"force", "help", "delete-identity"}
 
 
-def _project_file(ctx: typer.Context, subscription: str | None, verbose: bool) -> str | None:
-    """Load kustomi.toml into the commands' default_map; return the subscription to use."""
+def _project_file(
+    ctx: typer.Context, subscription: str | None, verbose: bool
+) -> tuple[str | None, Any]:
+    """Load kustomi.toml into the commands' default_map; return the subscription to use and
+    the [setup] table's arrays, if any."""
     import os
     from pathlib import Path
 
@@ -149,17 +165,22 @@ def _project_file(ctx: typer.Context, subscription: str | None, verbose: bool) -
         if not hasattr(cmd, "commands")  # not a group such as `emulator`
     }
     if ctx.invoked_subcommand not in options:
-        return subscription
+        return subscription, None
     path = find(os.environ, Path.cwd())
     if path is None:
-        return subscription
+        return subscription, None
     defaults, root_values = load(path, options)
+    for name, cmd in commands.items():  # a key such as `app` is one value of a repeatable option
+        for param in getattr(cmd, "params", []):
+            value = defaults.get(name, {}).get(param.name)
+            if getattr(param, "multiple", False) and isinstance(value, str):
+                defaults[name][param.name] = [value]
     ctx.default_map = defaults
     if verbose:
         from kustomi.output import Reporter
 
         Reporter(1).info(f"defaults from {path}")
-    return subscription or root_values.get("subscription")
+    return subscription or root_values.get("subscription"), root_values.get("setup")
 
 
 def main() -> None:
@@ -173,6 +194,16 @@ def main() -> None:
 
 
 # Explicit, in checklist order: each module holds its command function, name and epilog.
-for _module in (create_identity, grant, attach, set_connection, verify, doctor, snippet):
+for _module in (
+    setup,
+    create_identity,
+    grant,
+    attach,
+    set_connection,
+    verify,
+    revoke,
+    doctor,
+    snippet,
+):
     app.command(_module.NAME, epilog=_module.EPILOG, cls=PlainFirstCommand)(_module.command)
 app.add_typer(emulator.app, name="emulator")

@@ -48,7 +48,11 @@ Role = Annotated[str, typer.Option("--role", help=ROLE_HELP)]
 
 
 def azure(
-    ctx: typer.Context, subscription: str | None, reporter: Any = None, identity: Any = None
+    ctx: typer.Context,
+    subscription: str | None,
+    reporter: Any = None,
+    identity: Any = None,
+    connections: int = 10,
 ) -> Any:
     """An Azure session for the environment's cloud; no request is sent until first use.
     The subscription is the one given, else that of `identity`'s resource id, which must not
@@ -68,6 +72,7 @@ def azure(
         from_environment(),
         chosen(subscription, identity),
         progress=reporter.progress if reporter is not None else None,
+        connections=connections,
     )
     ctx.call_on_close(session.close)  # its HTTP connections end with the command
     return session

@@ -10,8 +10,9 @@ next long-running operation on that route ends Failed), `concurrent_appsettings`
 after an app-settings read on that route, another writer adds `set` to the settings, as a
 deployment pipeline might), `stale_appsettings` (right after an app-settings PUT, another
 writer that read before it writes its stale copy back, adding STALE_WRITER: the PUT is lost).
-`after` lets that many matching requests through first (to hit, say, the second read of a
-route); `times` counts down; a rule without it applies forever.
+`path` limits a rule to requests whose path contains it (case-insensitive: one app of a
+fleet, say "/sites/func-07"). `after` lets that many matching requests through first (to hit,
+say, the second read of a route); `times` counts down; a rule without it applies forever.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from typing import Any
 from .state import World
 
 
-def take(world: World, route: str, method: str, kinds: tuple[str, ...]) -> dict[str, Any] | None:
+def take(
+    world: World, route: str, method: str, kinds: tuple[str, ...], path: str = ""
+) -> dict[str, Any] | None:
     """The first live rule of one of `kinds` that matches; counts one use of it."""
     with world.lock:
         for rule in world.faults:
@@ -30,6 +33,8 @@ def take(world: World, route: str, method: str, kinds: tuple[str, ...]) -> dict[
             if not route.startswith(rule.get("route", "")):
                 continue
             if rule.get("method") and rule["method"].upper() != method:
+                continue
+            if rule.get("path") and rule["path"].lower() not in path.lower():
                 continue
             if rule.get("after", 0) > 0:
                 rule["after"] -= 1

@@ -96,7 +96,7 @@ class Emulator:
         self.arm.settle()
         try:
             if not admin:
-                self._delay_or_fault(name, req.method)
+                self._delay_or_fault(name, req.method, req.path)
             if found is None:
                 raise self._no_route(req)
             req.params = found.params
@@ -116,10 +116,10 @@ class Emulator:
             )
         return ArmError(404, "NotFound", f"The kustomi emulator serves no {req.method} {req.path}.")
 
-    def _delay_or_fault(self, route: str, method: str) -> None:
+    def _delay_or_fault(self, route: str, method: str, path: str) -> None:
         if self.world.knobs.latency_ms:
             time.sleep(self.world.knobs.latency_ms / 1000)
-        rule = faults.take(self.world, route, method, ("status", "drop", "slow", "body"))
+        rule = faults.take(self.world, route, method, ("status", "drop", "slow", "body"), path)
         if rule is not None and rule.get("kind") == "slow":
             time.sleep(float(rule.get("seconds", 1)))
         elif rule is not None and rule.get("kind") == "body":

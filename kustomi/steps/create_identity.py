@@ -70,7 +70,6 @@ def plan(azure: Azure, ref: IdentityRef, location: str | None) -> tuple[Planned,
             detail += f" (it lives in {found.location}, not {location})"
         report.changes.append(Change("none", target, detail))
         report.data = identity_data(found)
-        report.notes.append(_next(ref))
         return Planned(report), subject
     if ref.client_id:
         identities.get(azure, ref)  # by client id it must exist: exit 3 with a hint
@@ -89,13 +88,15 @@ def plan(azure: Azure, ref: IdentityRef, location: str | None) -> tuple[Planned,
         with writing(report, change):
             subject.found = identities.create(azure, ref, where)
         report.data = identity_data(subject.found)
-        report.notes.append(_next(ref))
 
     return Planned(report, write), subject
 
 
 def run(azure: Azure, ref: IdentityRef, location: str | None, dry_run: bool) -> Report:
-    return plan(azure, ref, location)[0].finish(dry_run)
+    report = plan(azure, ref, location)[0].finish(dry_run)
+    if not dry_run:
+        report.notes.append(_next(ref))
+    return report
 
 
 def _next(ref: IdentityRef) -> str:

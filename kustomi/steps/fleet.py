@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from ..azure.errors import translate
-from ..errors import Interrupted, KustomiError, ServiceError
+from ..errors import Interrupted, KustomiError
 from ..model import Report
+from ..names import DEFAULT_PARALLEL
 from . import Planned, Progress
 
-DEFAULT_PARALLEL = 8
-MAX_PARALLEL = 32
 T = TypeVar("T")
 U = TypeVar("U")
 
@@ -190,20 +189,3 @@ def _error(label: str, e: KustomiError) -> dict[str, Any]:
         "notDone": list(e.details.get("not_done", [])),
         "unknown": list(e.details.get("unknown", [])),
     }
-
-
-def failure(report: Report) -> KustomiError | None:
-    """The error a report with failed apps ends with: their common exit code, else 5."""
-    if not report.errors:
-        return None
-    codes = {e["exitCode"] for e in report.errors}
-    names = ", ".join(e["app"] for e in report.errors)
-    err = ServiceError(
-        f"{len(report.errors)} of {len(report.data.get('apps', []))} app(s) did not finish: "
-        f"{names}.",
-        hint="Each one's error is above; rerun the same command to finish them: it reads "
-        "first and does only what is missing.",
-    )
-    if len(codes) == 1:
-        err.exit_code = codes.pop()
-    return err

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from ..azure import identities
 from ..azure.clients import Azure
+from ..names import DEFAULT_PARALLEL
 from ..spec import AppSpec, SetupSpec
 from . import Progress, attach, create_identity, grant, set_connection
 from .create_identity import Subject
-from .fleet import DEFAULT_PARALLEL, AppPlan, Plan, in_parallel
+from .fleet import AppPlan, Plan, in_parallel
 from .setup import grant_requests, label, plan_apps, resolved, subject_data, warm
 
 

@@ -12,10 +12,11 @@ from ..azure import credentials, kusto_mgmt
 from ..azure.clients import Azure
 from ..config import ClusterRef
 from ..errors import KustomiError
+from ..names import DEFAULT_PARALLEL
 from ..spec import AppSpec, SetupSpec
 from . import Progress, attach, create_identity, grant, set_connection
 from .create_identity import Subject
-from .fleet import DEFAULT_PARALLEL, AppPlan, Plan, in_parallel
+from .fleet import AppPlan, Plan, in_parallel
 
 
 def plan(

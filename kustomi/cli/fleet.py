@@ -1,0 +1,218 @@
+"""What setup and revoke share: their options, the spec they build from flags or the
+`[setup]` table, and the plan -> confirm -> apply flow."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import typer
+
+from ..names import DEFAULT_PARALLEL, MAX_PARALLEL, ROLE_HELP
+from . import common
+from .frame import Settings, settings
+
+if TYPE_CHECKING:
+    from ..model import Report
+    from ..output import Reporter
+    from ..spec import SetupSpec
+    from ..steps.fleet import Plan
+
+Cluster = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster",
+        help="Kusto cluster of the grant (and of the apps' connection setting): a name (in -g "
+        "or --cluster-resource-group) or its URI. Or [[setup.grants]] in kustomi.toml.",
+    ),
+]
+Database = Annotated[str | None, typer.Option("--database", help="Kusto database name.")]
+Role = Annotated[str | None, typer.Option("--role", help=ROLE_HELP)]
+Apps = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--app",
+        help="Function app name (in -g); repeat it for a fleet. Or [[setup.apps]] in kustomi.toml.",
+    ),
+]
+Slot = Annotated[
+    str | None, typer.Option("--slot", help="Deployment slot of every --app (default: production).")
+]
+Setting = Annotated[
+    str,
+    typer.Option("--setting", help="App setting name the binding's Connection names."),
+]
+Via = Annotated[
+    Literal["arm", "kql"],
+    typer.Option(
+        "--via",
+        help="arm: a principal assignment (needs Contributor on the cluster); kql: "
+        "`.add database` (needs Database Admin).",
+    ),
+]
+Parallel = Annotated[
+    int,
+    typer.Option(
+        "--parallel",
+        help=f"How many apps to work on at a time (1-{MAX_PARALLEL}).",
+    ),
+]
+EntraTimeout = Annotated[
+    float,
+    typer.Option(
+        "--entra-timeout",
+        help="Seconds to keep retrying while Entra does not know a new identity yet.",
+    ),
+]
+
+
+def build(
+    ctx: typer.Context,
+    *,
+    identity: str,
+    resource_group: str | None,
+    identity_resource_group: str | None,
+    cluster: str | None,
+    cluster_resource_group: str | None,
+    database: str | None,
+    role: str | None,
+    apps: list[str] | None,
+    slot: str | None,
+    setting: str,
+    via: str,
+    parallel: int,
+    **extra: Any,
+) -> SetupSpec:
+    """The spec from flags, else from kustomi.toml's [setup] table (flags win). Everything is
+    validated here, before any request."""
+    from .. import config
+    from ..errors import UsageError
+    from ..spec import AppSpec, GrantSpec, SetupSpec, apps_from_table, grants_from_table
+
+    if not 1 <= parallel <= MAX_PARALLEL:
+        raise UsageError(
+            f"--parallel must be 1 to {MAX_PARALLEL}, not {parallel}.",
+            hint=f"The default is {DEFAULT_PARALLEL}.",
+        )
+    table = settings(ctx).setup_table
+    ref = common.identity(ctx, identity, identity_resource_group, resource_group)
+    flag_grant = any(
+        common.typed(ctx, n) for n in ("cluster", "database", "role", "cluster_resource_group")
+    )
+    cloud = common.cloud()
+    if table is not None and table.grants and not flag_grant:
+        grants = grants_from_table(
+            table, resource_group, cloud, via if common.typed(ctx, "via") else None
+        )
+    else:
+        missing = [f for f, v in (("--cluster", cluster), ("--database", database)) if not v]
+        missing += ["--role"] if not role else []
+        if missing:
+            raise UsageError(
+                f"Missing {', '.join(missing)}.",
+                hint="Give the grant as --cluster, --database and --role, or as "
+                "[[setup.grants]] in kustomi.toml.",
+            )
+        assert cluster is not None and role is not None
+        grants = [
+            GrantSpec(
+                cluster=common.cluster(ctx, cluster, cluster_resource_group, resource_group),
+                database=config.database(database),
+                role=config.role(role),
+                via=via,
+            )
+        ]
+    setting = config.setting_name(setting)
+    if table is not None and table.apps and not common.typed(ctx, "apps"):
+        if slot and common.typed(ctx, "slot"):
+            raise config.conflict(
+                "--slot",
+                "[[setup.apps]]",
+                hint='Give each app\'s slot in its [[setup.apps]] entry: slot = "<slot>".',
+            )
+        app_specs = apps_from_table(table, grants, resource_group, cloud, setting)
+    else:
+        if slot and not apps:
+            raise UsageError(
+                "--slot is given without --app.",
+                hint="--slot names a slot of each app given by --app; pass --app too.",
+            )
+        app_specs = [
+            AppSpec(
+                resource_group=config.resource_group(resource_group),
+                app=config.app_name(name),
+                cluster=grants[0].cluster,
+                database=grants[0].database,
+                slot=config.app_name(slot, "slot") if slot else None,
+                setting=setting,
+            )
+            for name in apps or []
+        ]
+    return SetupSpec(
+        identity=ref,
+        grants=tuple(grants),
+        apps=tuple(app_specs),
+        identity_arg=identity,
+        **extra,
+    )
+
+
+def applied(
+    ctx: typer.Context,
+    reporter: Reporter,
+    make_plan: Callable[[Any], Plan],
+    spec: SetupSpec,
+    parallel: int,
+    after: Callable[[Any, Report], None] | None = None,
+) -> Report:
+    """Plan (reads only), show the plan, confirm, apply. With no terminal to confirm on and
+    no --yes, refuse before any request."""
+    from ..errors import UsageError
+
+    s = settings(ctx)
+    name = ctx.command.name or "setup"
+    if not s.dry_run and not s.yes and not _terminal():
+        raise UsageError(
+            f"{name} asks for confirmation before it writes, and there is no terminal to "
+            "ask on; nothing was sent.",
+            hint="Add --yes (or set KUSTOMI_YES=1) to apply without asking, or --dry-run "
+            "to see the plan.",
+        )
+    azure = common.azure(ctx, s.subscription, reporter, spec.identity, connections=parallel + 2)
+    plan = make_plan(azure)
+    if s.dry_run or not plan.pending:
+        return plan.report(dry_run=s.dry_run)
+    if not s.yes:
+        _show(plan.report(dry_run=True), s)
+        _confirm(name, plan)
+    report = plan.apply(reporter.progress, parallel)
+    if after is not None and not report.errors:
+        after(azure, report)
+    return report
+
+
+def _terminal() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def _show(report: Report, s: Settings) -> None:
+    from ..output import render
+
+    render(report, "table", sys.stderr)
+
+
+def _confirm(name: str, plan: Plan) -> None:
+    from ..errors import UsageError
+
+    apps = len(plan.apps)
+    question = f"Apply these {plan.pending} change(s)" + (f" to {apps} app(s)" if apps else "")
+    try:
+        ok = typer.confirm(question + "?", default=False, err=True)
+    except typer.Abort:  # end of input (Ctrl-D) is a no
+        ok = False
+    if not ok:
+        raise UsageError(
+            f"{name} was not confirmed; nothing was changed.",
+            hint="Rerun and answer y, or add --yes.",
+        )

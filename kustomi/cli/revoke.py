@@ -1,0 +1,82 @@
+"""kustomi revoke"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ..names import DEFAULT_PARALLEL, DEFAULT_SETTING
+from . import common, fleet
+from .frame import run
+
+if TYPE_CHECKING:
+    from ..model import Report
+    from ..output import Reporter
+
+NAME = "revoke"
+EPILOG = (
+    "Examples:\n\n"
+    "  kustomi revoke --identity id-orders -g rg-orders --cluster adxorders "
+    "--cluster-resource-group rg-data --database Orders --role viewer --app func-a\n\n"
+    "  kustomi revoke --yes --delete-identity   (what the [setup] table of ./kustomi.toml "
+    "describes)\n\n"
+    "Undoes setup in reverse order, each part only if present: the connection setting (a "
+    "setting that points at another cluster is kept), the identity on each app (every other "
+    "identity kept), the role; the identity itself only with --delete-identity, refused "
+    "(exit 2) while an app or slot outside the plan still has it."
+)
+
+
+def command(
+    ctx: typer.Context,
+    identity: common.Identity,
+    resource_group: common.ResourceGroup = None,
+    identity_resource_group: common.IdentityRg = None,
+    cluster: fleet.Cluster = None,
+    cluster_resource_group: common.ClusterRg = None,
+    database: fleet.Database = None,
+    role: fleet.Role = None,
+    apps: fleet.Apps = None,
+    slot: fleet.Slot = None,
+    setting: fleet.Setting = DEFAULT_SETTING,
+    via: fleet.Via = "arm",
+    parallel: fleet.Parallel = DEFAULT_PARALLEL,
+    delete_identity: Annotated[
+        bool,
+        typer.Option(
+            "--delete-identity",
+            help="Delete the identity too (refused while an app outside the plan has it).",
+        ),
+    ] = False,
+) -> None:
+    """Undo setup: the connection setting, the identity on each app, the role (and, if asked,
+    the identity)."""
+
+    def core(reporter: Reporter) -> Report:
+        from ..steps import revoke as step
+
+        spec = fleet.build(
+            ctx,
+            identity=identity,
+            resource_group=resource_group,
+            identity_resource_group=identity_resource_group,
+            cluster=cluster,
+            cluster_resource_group=cluster_resource_group,
+            database=database,
+            role=role,
+            apps=apps,
+            slot=slot,
+            setting=setting,
+            via=via,
+            parallel=parallel,
+        )
+        return fleet.applied(
+            ctx,
+            reporter,
+            lambda azure: step.plan(azure, spec, reporter.progress, parallel, delete_identity),
+            spec,
+            parallel,
+        )
+
+    run(ctx, core)

@@ -1,0 +1,133 @@
+"""kustomi setup"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ..names import DEFAULT_PARALLEL, DEFAULT_SETTING
+from . import common, fleet
+from .frame import run
+
+if TYPE_CHECKING:
+    from ..model import Report
+    from ..output import Reporter
+    from ..spec import SetupSpec
+
+NAME = "setup"
+EPILOG = (
+    "Examples:\n\n"
+    "  kustomi setup --identity id-orders -g rg-orders --cluster adxorders "
+    "--cluster-resource-group rg-data --database Orders --role viewer --app func-a --app func-b\n\n"
+    "  kustomi setup --yes        (everything from the [setup] table of ./kustomi.toml)\n\n"
+    "Reads everything first, shows the plan, asks before it writes (--yes: do not ask; with no "
+    "terminal, --yes is required). Applies the identity, the grants, then each app's attach "
+    "and connection setting, --parallel apps at a time; an app that fails does not stop the "
+    "others (exit 5 names it; a rerun finishes it). --check: exit 6 while anything would "
+    "change."
+)
+
+
+def command(
+    ctx: typer.Context,
+    identity: common.Identity,
+    resource_group: common.ResourceGroup = None,
+    identity_resource_group: common.IdentityRg = None,
+    cluster: fleet.Cluster = None,
+    cluster_resource_group: common.ClusterRg = None,
+    database: fleet.Database = None,
+    role: fleet.Role = None,
+    apps: fleet.Apps = None,
+    slot: fleet.Slot = None,
+    setting: fleet.Setting = DEFAULT_SETTING,
+    via: fleet.Via = "arm",
+    location: Annotated[
+        str | None,
+        typer.Option("--location", "-l", help="Region of a new identity (default: its group's)."),
+    ] = None,
+    note: Annotated[str, typer.Option("--note", help="Note stored with a KQL grant.")] = "",
+    entra_timeout: fleet.EntraTimeout = 180.0,
+    parallel: fleet.Parallel = DEFAULT_PARALLEL,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace a connection setting that holds a secret."),
+    ] = False,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="End with verify for each app (as the identity where a managed-identity "
+            "endpoint is present, else from the control plane).",
+        ),
+    ] = False,
+) -> None:
+    """Do the whole checklist (identity, grants, attach, connection) for one app or a fleet."""
+
+    def core(reporter: Reporter) -> Report:
+        from .. import config
+        from ..steps import setup as step
+
+        if note and via == "arm" and common.typed(ctx, "note"):
+            raise config.conflict(
+                "--note",
+                "--via arm",
+                hint="A note is stored with a KQL grant only (--via kql).",
+            )
+        spec = fleet.build(
+            ctx,
+            identity=identity,
+            resource_group=resource_group,
+            identity_resource_group=identity_resource_group,
+            cluster=cluster,
+            cluster_resource_group=cluster_resource_group,
+            database=database,
+            role=role,
+            apps=apps,
+            slot=slot,
+            setting=setting,
+            via=via,
+            parallel=parallel,
+            location=config.location(location) if location else None,
+            note=note,
+            entra_timeout=config.seconds(entra_timeout, "--entra-timeout"),
+        )
+        return fleet.applied(
+            ctx,
+            reporter,
+            lambda azure: step.plan(azure, spec, reporter.progress, parallel, force),
+            spec,
+            parallel,
+            after=(lambda azure, report: _verify(azure, spec, report, reporter))
+            if verify
+            else None,
+        )
+
+    run(ctx, core)
+
+
+def _verify(azure: Any, spec: SetupSpec, report: Report, reporter: Reporter) -> None:
+    """verify for each app, its findings named by app."""
+    from dataclasses import replace
+
+    from ..steps import verify
+    from ..steps.setup import label
+
+    for a in spec.apps:
+        roles = [g.role for g in spec.grants if g.database.lower() == a.database.lower()]
+        req = verify.VerifyRequest(
+            identity_arg=spec.identity_arg,
+            identity=spec.identity,
+            cluster=a.cluster,
+            database=a.database,
+            role=roles[0] if roles else None,
+            app=a.app,
+            slot=a.slot,
+            resource_group=a.resource_group,
+            setting=a.setting,
+            wait=60.0,
+        )
+        checked = verify.run(azure, req, os.environ, reporter.progress)
+        report.findings += [replace(f, check=f"{label(a)} {f.check}") for f in checked.findings]
+        report.notes += [n for n in checked.notes if n not in report.notes]

@@ -1,0 +1,287 @@
+"""setup and revoke against the emulator: the plan, the apply, the fleet, the undo."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import CL, G
+from tests.setup.worlds import TWENTY_SETTINGS, fleet_world, wiring
+
+ONE = ("--identity", "id-func", *G, *CL, "--database", "Sales", "--role", "viewer")
+SETUP = ("setup", *ONE, "--app", "func-busy")
+REVOKE = ("revoke", *ONE, "--app", "func-busy")
+
+
+def _fleet(n: int) -> tuple[str, ...]:
+    return tuple(x for i in range(n) for x in ("--app", f"func-{i:02d}"))
+
+
+def test_setup_from_scratch_on_a_busy_world_then_check_sends_no_write(world, kustomi):
+    r = kustomi("-o", "json", "--yes", *SETUP)
+    assert r.exit_code == 0, r.stderr
+    doc = r.json()
+    assert [c["kind"] for c in doc["changes"]] == ["create", "create", "update", "create"]
+    assert all(c["applied"] for c in doc["changes"])
+    assert doc["data"]["apps"] == [{"app": "rg-app/func-busy", "status": "done", "changes": 2}]
+    site = world.site("rg-app", "func-busy")
+    names = {u.rsplit("/", 1)[-1] for u in site["user_assigned"]}
+    assert names == {"id-other", "id-func"} and site["system_assigned"]
+    expected = f"Data Source={world.url}/kusto/adxbusy;Database=Sales;"
+    assert site["app_settings"] == {
+        **TWENTY_SETTINGS,
+        "KustoConnectionStringManagedIdentity": expected,
+    }
+    held = world.database("adxbusy", "Sales")["principals"]
+    assert [p["role"] for p in held if p["app_id"] == doc["data"]["clientId"]] == ["Viewer"]
+    # the slot was not in the plan: untouched
+    assert world.site("rg-app", "func-busy", "staging")["app_settings"] == {"SLOT_ONLY": "1"}
+
+    world.clear_log()
+    check = kustomi("-o", "json", "--check", *SETUP)
+    assert check.exit_code == 0, check.stderr
+    assert {c["kind"] for c in check.json()["changes"]} == {"none"}
+    assert world.writes() == []
+
+
+def test_setup_sends_no_more_requests_than_the_four_step_commands(emu_factory, kustomi):
+    from tests.cli.worlds import busy_world
+
+    world = emu_factory(busy_world())
+    steps = [
+        ("create-identity", *G, "-n", "id-func"),
+        ("grant", "--role", "viewer", "--identity", "id-func", *G, *CL, "--database", "Sales"),
+        ("attach", "--app", "func-busy", *G, "--identity", "id-func"),
+        ("set-connection", "--app", "func-busy", *G, *CL, "--database", "Sales"),
+    ]
+    for step in steps:
+        assert kustomi("-o", "json", *step).exit_code == 0
+    by_steps = [r for r in world.requests() if not r["route"].startswith("entra")]
+    world = emu_factory(busy_world())  # the same world again, from scratch
+    r = kustomi("-o", "json", "--yes", *SETUP)
+    assert r.exit_code == 0, r.stderr
+    by_setup = [r for r in world.requests() if not r["route"].startswith("entra")]
+    assert len(by_setup) <= len(by_steps), (len(by_setup), len(by_steps))
+    assert len([q for q in by_setup if q["method"] in ("PUT", "PATCH", "DELETE")]) == 4
+
+
+def test_setup_where_two_steps_are_done_changes_only_the_rest(world, kustomi):
+    assert kustomi("-o", "json", "create-identity", *G, "-n", "id-func").exit_code == 0
+    grant = ("grant", "--role", "viewer", "--identity", "id-func", *G, *CL, "--database", "Sales")
+    assert kustomi("-o", "json", *grant).exit_code == 0
+    world.clear_log()
+    r = kustomi("-o", "json", "--yes", *SETUP)
+    assert r.exit_code == 0, r.stderr
+    assert [c["kind"] for c in r.json()["changes"]] == ["none", "none", "update", "create"]
+    routes = sorted(w["route"] for w in world.writes())
+    assert routes == ["web.appsettings.put", "web.sites.patch"]
+
+
+def test_a_fleet_where_one_app_fails_finishes_the_others_and_a_rerun_finishes_it(
+    emu_factory, kustomi
+):
+    world = emu_factory(fleet_world(10))
+    before = wiring(world.state())
+    # Every write to func-07 is refused, as a locked or broken app would be.
+    world.faults([{"route": "web.", "method": "PATCH", "path": "/sites/func-07", "status": 409}])
+    r = kustomi("-o", "json", "--yes", "setup", *ONE, *_fleet(10), "--parallel", "4")
+    assert r.exit_code == 5, r.stderr
+    assert "1 of 10 app(s) did not finish: rg-app/func-07" in r.stderr
+    doc = r.json()
+    status = {a["app"]: a["status"] for a in doc["data"]["apps"]}
+    assert status.pop("rg-app/func-07") == "failed"
+    assert set(status.values()) == {"done"}
+    [err] = doc["errors"]
+    assert err["app"] == "rg-app/func-07" and err["exitCode"] == 5
+    assert err["notDone"] == ["update identity id-func on func-07"]
+    after = world.state()
+    for s in after["sites"]:
+        if s["name"][5:].isdigit() and s["name"] != "func-07":
+            assert any(u.endswith("/id-func") for u in s["user_assigned"]), s["name"]
+            assert "KustoConnectionStringManagedIdentity" in s["app_settings"]
+    s07 = next(s for s in after["sites"] if s["name"] == "func-07")
+    assert s07["app_settings"] == {"FUNCTIONS_WORKER_RUNTIME": "python", "N": "7"}
+    # nothing of any app was lost
+    kept = {(s[0], s[1], s[2]): s for s in before["sites"]}
+    for s in wiring(after)["sites"]:
+        old = kept[(s[0], s[1], s[2])]
+        assert set(old[4]) <= set(s[4]) and set(old[5]) <= set(s[5])
+
+    world.faults([])
+    world.clear_log()
+    again = kustomi("-o", "json", "--yes", "setup", *ONE, *_fleet(10))
+    assert again.exit_code == 0, again.stderr
+    status = {a["app"]: a["status"] for a in again.json()["data"]["apps"]}
+    assert status.pop("rg-app/func-07") == "done"
+    assert set(status.values()) == {"unchanged"}
+    assert {w["route"] for w in world.writes()} == {"web.sites.patch", "web.appsettings.put"}
+    assert all("/sites/func-07/" in w["path"] + "/" for w in world.writes())
+
+
+def test_revoke_after_setup_leaves_the_world_as_it_was(emu_factory, kustomi):
+    world = emu_factory(fleet_world(3))
+    before = wiring(world.state())
+    apps = ("--app", "func-busy", *_fleet(3))
+    assert kustomi("-o", "json", "--yes", "setup", *ONE, *apps).exit_code == 0
+    assert wiring(world.state()) != before
+    r = kustomi("-o", "json", "--yes", "revoke", *ONE, *apps, "--delete-identity")
+    assert r.exit_code == 0, r.stderr
+    kinds = [c["kind"] for c in r.json()["changes"]]
+    assert kinds == ["delete"] * (2 * 4 + 2)
+    assert wiring(world.state()) == before
+    world.clear_log()
+    again = kustomi("-o", "json", "--yes", "revoke", *ONE, *apps, "--delete-identity")
+    assert again.exit_code == 0, again.stderr
+    assert {c["kind"] for c in again.json()["changes"]} == {"none"}
+    assert world.writes() == []
+
+
+def test_revoke_keeps_a_setting_that_points_at_another_cluster(world, kustomi):
+    assert kustomi("-o", "json", "--yes", *SETUP).exit_code == 0
+    other = "https://elsewhere.westeurope.kusto.windows.net"
+    moved = ("set-connection", "--app", "func-busy", *G, "--cluster", other, "--database", "Sales")
+    assert kustomi("-o", "json", *moved).exit_code == 0
+    r = kustomi("-o", "json", "--yes", *REVOKE)
+    assert r.exit_code == 0, r.stderr
+    first = r.json()["changes"][0]
+    assert first["kind"] == "none" and "elsewhere" in first["detail"], first
+    settings = world.site("rg-app", "func-busy")["app_settings"]
+    assert settings["KustoConnectionStringManagedIdentity"].startswith(f"Data Source={other};")
+
+
+def test_revoke_delete_identity_is_refused_while_a_slot_outside_the_plan_has_it(world, kustomi):
+    assert kustomi("-o", "json", "--yes", *SETUP).exit_code == 0
+    slot = ("attach", "--app", "func-busy", "--slot", "staging", *G, "--identity", "id-func")
+    assert kustomi("-o", "json", *slot).exit_code == 0
+    world.clear_log()
+    r = kustomi("-o", "json", "--yes", *REVOKE, "--delete-identity")
+    assert r.exit_code == 2, r.stderr
+    assert "rg-app/func-busy (slot staging)" in r.stderr
+    assert "nothing was changed" in r.stderr
+    assert world.writes() == []
+
+
+def test_no_terminal_and_no_yes_is_refused_before_any_request(world, kustomi):
+    r = kustomi("-o", "json", *SETUP)  # the test runner's stdin is not a terminal
+    assert r.exit_code == 2
+    assert "--yes" in r.stderr and "nothing was sent" in r.stderr
+    assert world.requests() == []
+    assert r.json()["error"]["exitCode"] == 2
+
+
+def test_dry_run_needs_no_confirmation_and_writes_nothing(world, kustomi):
+    r = kustomi("-o", "json", "--dry-run", *SETUP)
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["dry_run"] is True
+    assert [c["kind"] for c in r.json()["changes"]] == ["create", "create", "update", "create"]
+    assert r.json()["data"]["apps"][0]["status"] == "pending"
+    assert world.writes() == []
+    check = kustomi("-o", "json", "--check", *SETUP)
+    assert check.exit_code == 6
+
+
+def test_the_setup_table_in_kustomi_toml(world, kustomi, tmp_path):
+    (tmp_path / "kustomi.toml").write_text(
+        'resource-group = "rg-app"\n'
+        "[setup]\n"
+        'identity = "id-func"\n'
+        "[[setup.grants]]\n"
+        'cluster = "adxbusy"\n'
+        'cluster-resource-group = "rg-data"\n'
+        'database = "Sales"\n'
+        'role = "viewer"\n'
+        "[[setup.grants]]\n"
+        'cluster = "adxbusy"\n'
+        'cluster-resource-group = "rg-data"\n'
+        'database = "Sales Archive-2.0"\n'
+        'role = "ingestor"\n'
+        "[[setup.apps]]\n"
+        'app = "func-busy"\n'
+        "[[setup.apps]]\n"
+        'app = "func-busy"\n'
+        'slot = "staging"\n'
+        'setting = "KustoArchive"\n'
+        'database = "Sales Archive-2.0"\n'
+    )
+    r = kustomi("-o", "json", "--yes", "setup")
+    assert r.exit_code == 0, r.stderr
+    doc = r.json()
+    assert [c["kind"] for c in doc["changes"]] == ["create", "create", "create"] + [
+        "update",
+        "create",
+    ] * 2
+    client = doc["data"]["clientId"]
+    roles = {
+        db: [
+            p["role"] for p in world.database("adxbusy", db)["principals"] if p["app_id"] == client
+        ]
+        for db in ("Sales", "Sales Archive-2.0")
+    }
+    assert roles == {"Sales": ["Viewer"], "Sales Archive-2.0": ["Ingestor"]}
+    slot = world.site("rg-app", "func-busy", "staging")["app_settings"]
+    assert slot["KustoArchive"].endswith(";Database=Sales Archive-2.0;")
+    assert world.site("rg-app", "func-busy")["app_settings"][
+        "KustoConnectionStringManagedIdentity"
+    ].endswith(";Database=Sales;")
+    # revoke reads the same table; a flag overrides it (one app only)
+    r = kustomi("-o", "json", "--yes", "revoke", "--app", "func-busy")
+    assert r.exit_code == 0, r.stderr
+    assert (
+        "KustoConnectionStringManagedIdentity"
+        not in world.site("rg-app", "func-busy")["app_settings"]
+    )
+    assert "KustoArchive" in world.site("rg-app", "func-busy", "staging")["app_settings"]
+
+
+def test_an_invalid_setup_table_names_the_file_the_key_and_the_line(world, kustomi, tmp_path):
+    (tmp_path / "kustomi.toml").write_text(
+        'resource-group = "rg-app"\n'
+        "[setup]\n"
+        'identity = "id-func"\n'
+        "[[setup.grants]]\n"
+        'cluster = "adxbusy"\n'
+        'cluster-resource-group = "rg-data"\n'
+        'database = "Sales"\n'
+        'role = "viewer"\n'
+        "[[setup.apps]]\n"
+        'app = "func-busy"\n'
+        "[[setup.apps]]\n"
+        'app = "func busy"\n'
+    )
+    r = kustomi("-o", "json", "--yes", "setup")
+    assert r.exit_code == 2
+    assert "kustomi.toml, line 12: [[setup.apps]] #2, app:" in r.stderr
+    assert world.requests() == []
+    (tmp_path / "kustomi.toml").write_text(
+        '[setup]\nidentity = "id-func"\n[[setup.grants]]\ncluster = "adxbusy"\nrole = "viewer"\n'
+        'database = "Sales"\ncolour = "blue"\n'
+    )
+    r = kustomi("--yes", "setup", "-g", "rg-app")
+    assert r.exit_code == 2
+    assert "line 7: [[setup.grants]] #1, colour: not a key of kustomi" in r.stderr
+
+
+def test_throttled_fleet_backs_off_and_finishes(emu_factory, kustomi):
+    world = emu_factory(fleet_world(6))
+    world.knobs(arm_rate=20, arm_burst=8)
+    r = kustomi("-o", "json", "--yes", "setup", *ONE, *_fleet(6), "--parallel", "6")
+    assert r.exit_code == 0, r.stderr
+    throttled = [q for q in world.requests() if q["status"] == 429]
+    assert throttled, "the knob should have throttled some requests"
+    assert {a["status"] for a in r.json()["data"]["apps"]} == {"done"}
+    for s in world.state()["sites"]:
+        if s["name"][5:].isdigit():
+            assert "KustoConnectionStringManagedIdentity" in s["app_settings"]
+            assert s["app_settings"]["N"] == str(int(s["name"][5:]))
+
+
+def test_setup_verify_ends_with_a_control_plane_check_per_app(world, kustomi):
+    r = kustomi("-o", "json", "--yes", *SETUP, "--verify")
+    assert r.exit_code == 0, r.stderr
+    checks = {f["check"]: f["status"] for f in r.json()["findings"]}
+    assert checks and set(checks.values()) == {"ok"}
+    assert all(c.startswith("rg-app/func-busy ") for c in checks)
+
+
+def test_setup_json_is_one_document(world, kustomi):
+    r = kustomi("-o", "json", "--yes", *SETUP)
+    json.loads(r.stdout)
