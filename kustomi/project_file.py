@@ -51,16 +51,7 @@ def find(env: Mapping[str, str], cwd: Path) -> Path | None:
 def load(path: Path, options: Options) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     """The file as (default_map per command, root option values). Any key that is not an
     option is refused, naming the file, so that a typo is not silently ignored."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
-
-    try:
-        text = path.read_text(encoding="utf-8")
-        doc = tomllib.loads(text)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        raise UsageError(f"{path} cannot be read: {e}", hint="It must be a TOML file.") from None
+    text, doc = read_toml(path)
     per_command: dict[str, dict[str, Any]] = {cmd: {} for cmd in options}
     root: dict[str, Any] = {}
     shared: dict[str, Any] = {}
@@ -93,6 +84,20 @@ def load(path: Path, options: Options) -> tuple[dict[str, dict[str, Any]], dict[
             if key in opts:
                 per_command[cmd].setdefault(opts[key], value)  # a command's table wins
     return {c: d for c, d in per_command.items() if d}, root
+
+
+def read_toml(path: Path) -> tuple[str, dict[str, Any]]:
+    """A TOML file's text and document; an unreadable one is bad input (exit 2)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
+    try:
+        text = path.read_text(encoding="utf-8")
+        return text, tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise UsageError(f"{path} cannot be read: {e}", hint="It must be a TOML file.") from None
 
 
 def _entries(path: Path, name: str, value: Any) -> list[dict[str, Any]]:

@@ -82,6 +82,85 @@ class SetupSpec:
             seen.add(key)
 
 
+def flag_grant(
+    cluster: str,
+    database: str,
+    role: str,
+    resource_group: str | None,
+    cloud: Cloud,
+    cluster_resource_group: str | None = None,
+    via: str = "arm",
+    strict: bool = True,
+) -> GrantSpec:
+    """One grant from flags (or the API's arguments), validated as the step commands do."""
+    return GrantSpec(
+        cluster=config.cluster_ref(cluster, cluster_resource_group, resource_group, cloud, strict),
+        database=config.database(database),
+        role=config.role(role),
+        via=_via(via),
+    )
+
+
+def flag_apps(
+    names: list[str],
+    resource_group: str | None,
+    grant: GrantSpec,
+    slot: str | None = None,
+    setting: str = DEFAULT_SETTING,
+) -> list[AppSpec]:
+    """Apps from `--app` (repeated): all in -g, the slot and setting the same for each, the
+    connection setting pointing at the grant's cluster and database."""
+    if slot and not names:
+        raise UsageError(
+            "--slot is given without --app.",
+            hint="--slot names a slot of each app given by --app; pass --app too.",
+        )
+    return [
+        AppSpec(
+            resource_group=config.resource_group(resource_group),
+            app=config.app_name(name),
+            cluster=grant.cluster,
+            database=grant.database,
+            slot=config.app_name(slot, "slot") if slot else None,
+            setting=config.setting_name(setting),
+        )
+        for name in names
+    ]
+
+
+def from_file(path: Path, cloud: Cloud) -> SetupSpec:
+    """The spec a kustomi.toml's [setup] table describes (for the Python API; the CLI reads
+    the same table through its option defaults, where flags win)."""
+    from .project_file import read_toml
+
+    text, doc = read_toml(path)
+    top = doc.get("setup")
+    if not isinstance(top, dict):
+        raise UsageError(f"{path} has no [setup] table.", hint="See the README: The [setup] table.")
+    table = Table(path, text, list(top.get("grants", [])), list(top.get("apps", [])))
+    known = {"identity", "identity-resource-group", "resource-group", "location", "via"}
+    for key, value in top.items():
+        if key in ("grants", "apps"):
+            continue
+        if key not in known or not isinstance(value, str):
+            raise UsageError(
+                f"{path}: {key} in [setup] is not a key kustomi's API reads (or not a string).",
+                hint="Known: " + ", ".join(sorted(known)),
+            )
+    rg = top.get("resource-group", doc.get("resource-group"))
+    if "identity" not in top:
+        raise UsageError(f"{path}: [setup] has no identity.", hint='identity = "<name>"')
+    ref = config.identity_ref(top["identity"], top.get("identity-resource-group"), rg)
+    grants = grants_from_table(table, rg, cloud, top.get("via"))
+    return SetupSpec(
+        identity=ref,
+        grants=tuple(grants),
+        apps=tuple(apps_from_table(table, grants, rg, cloud)),
+        location=config.location(top["location"]) if "location" in top else None,
+        identity_arg=top["identity"],
+    )
+
+
 # --- the [setup] table -------------------------------------------------------------------
 GRANT_KEYS = ("cluster", "cluster-resource-group", "database", "role", "via")
 APP_KEYS = (

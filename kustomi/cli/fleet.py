@@ -88,7 +88,7 @@ def build(
     validated here, before any request."""
     from .. import config
     from ..errors import UsageError
-    from ..spec import AppSpec, GrantSpec, SetupSpec, apps_from_table, grants_from_table
+    from ..spec import SetupSpec, apps_from_table, flag_apps, flag_grant, grants_from_table
 
     if not 1 <= parallel <= MAX_PARALLEL:
         raise UsageError(
@@ -97,11 +97,11 @@ def build(
         )
     table = settings(ctx).setup_table
     ref = common.identity(ctx, identity, identity_resource_group, resource_group)
-    flag_grant = any(
+    grant_typed = any(
         common.typed(ctx, n) for n in ("cluster", "database", "role", "cluster_resource_group")
     )
     cloud = common.cloud()
-    if table is not None and table.grants and not flag_grant:
+    if table is not None and table.grants and not grant_typed:
         grants = grants_from_table(
             table, resource_group, cloud, via if common.typed(ctx, "via") else None
         )
@@ -114,13 +114,17 @@ def build(
                 hint="Give the grant as --cluster, --database and --role, or as "
                 "[[setup.grants]] in kustomi.toml.",
             )
-        assert cluster is not None and role is not None
+        assert cluster is not None and database is not None and role is not None
         grants = [
-            GrantSpec(
-                cluster=common.cluster(ctx, cluster, cluster_resource_group, resource_group),
-                database=config.database(database),
-                role=config.role(role),
-                via=via,
+            flag_grant(
+                cluster,
+                database,
+                role,
+                resource_group,
+                cloud,
+                cluster_resource_group,
+                via,
+                strict=common.typed(ctx, "cluster_resource_group"),
             )
         ]
     setting = config.setting_name(setting)
@@ -133,22 +137,7 @@ def build(
             )
         app_specs = apps_from_table(table, grants, resource_group, cloud, setting)
     else:
-        if slot and not apps:
-            raise UsageError(
-                "--slot is given without --app.",
-                hint="--slot names a slot of each app given by --app; pass --app too.",
-            )
-        app_specs = [
-            AppSpec(
-                resource_group=config.resource_group(resource_group),
-                app=config.app_name(name),
-                cluster=grants[0].cluster,
-                database=grants[0].database,
-                slot=config.app_name(slot, "slot") if slot else None,
-                setting=setting,
-            )
-            for name in apps or []
-        ]
+        app_specs = flag_apps(apps or [], resource_group, grants[0], slot, setting)
     return SetupSpec(
         identity=ref,
         grants=tuple(grants),
@@ -207,10 +196,10 @@ def _confirm(name: str, plan: Plan) -> None:
 
     apps = len(plan.apps)
     question = f"Apply these {plan.pending} change(s)" + (f" to {apps} app(s)" if apps else "")
-    try:
-        ok = typer.confirm(question + "?", default=False, err=True)
-    except typer.Abort:  # end of input (Ctrl-D) is a no
-        ok = False
+    sys.stderr.write(question + "? [y/N]: ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline()  # "" at the end of input (Ctrl-D): a no
+    ok = answer.strip().lower() in ("y", "yes")
     if not ok:
         raise UsageError(
             f"{name} was not confirmed; nothing was changed.",

@@ -130,7 +130,9 @@ def run(ctx: typer.Context, fn: Callable[[Reporter], Report]) -> None:
         report = fn(reporter)
     render(report, s.format)
     if report.errors:  # the report (stdout) holds each app's error; stderr says it once
-        err = _unfinished(report)
+        from ..steps.fleet import unfinished
+
+        err = unfinished(report)
         reporter.error(err.message, err.hint)
         raise typer.Exit(err.exit_code)
     if report.findings and not report.ok:
@@ -142,20 +144,3 @@ def run(ctx: typer.Context, fn: Callable[[Reporter], Report]) -> None:
             "run the same command without --check to apply them."
         )
         raise typer.Exit(ChecksFailed.exit_code)
-
-
-def _unfinished(report: Report) -> KustomiError:
-    """setup/revoke with apps that did not finish: their common exit code, else 5."""
-    from ..errors import ServiceError
-
-    names = ", ".join(e["app"] for e in report.errors)
-    total = len(report.data.get("apps", []))
-    err = ServiceError(
-        f"{len(report.errors)} of {total} app(s) did not finish: {names}. "
-        + " ".join(f"{e['app']}: {e['message']}" for e in report.errors),
-        hint="Rerun the same command to finish them: it reads first and does only what is missing.",
-    )
-    codes = {e["exitCode"] for e in report.errors}
-    if len(codes) == 1:
-        err.exit_code = codes.pop()
-    return err

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -108,26 +107,9 @@ def command(
 
 
 def _verify(azure: Any, spec: SetupSpec, report: Report, reporter: Reporter) -> None:
-    """verify for each app, its findings named by app."""
-    from dataclasses import replace
+    from ..steps.setup import verify
 
-    from ..steps import verify
-    from ..steps.setup import label
-
-    for a in spec.apps:
-        roles = [g.role for g in spec.grants if g.database.lower() == a.database.lower()]
-        req = verify.VerifyRequest(
-            identity_arg=spec.identity_arg,
-            identity=spec.identity,
-            cluster=a.cluster,
-            database=a.database,
-            role=roles[0] if roles else None,
-            app=a.app,
-            slot=a.slot,
-            resource_group=a.resource_group,
-            setting=a.setting,
-            wait=60.0,
-        )
-        checked = verify.run(azure, req, os.environ, reporter.progress)
-        report.findings += [replace(f, check=f"{label(a)} {f.check}") for f in checked.findings]
-        report.notes += [n for n in checked.notes if n not in report.notes]
+    # A role just granted can take a while to reach the cluster: wait for it, saying so.
+    checked = verify(azure, spec, reporter.progress, wait=60.0)
+    report.findings += checked.findings
+    report.notes += [n for n in checked.notes if n not in report.notes]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from ..azure.errors import translate
-from ..errors import Interrupted, KustomiError
+from ..errors import Interrupted, KustomiError, ServiceError
 from ..model import Report
 from ..names import DEFAULT_PARALLEL
 from . import Planned, Progress
@@ -189,3 +189,19 @@ def _error(label: str, e: KustomiError) -> dict[str, Any]:
         "notDone": list(e.details.get("not_done", [])),
         "unknown": list(e.details.get("unknown", [])),
     }
+
+
+def unfinished(report: Report) -> KustomiError:
+    """The error of a setup or revoke whose apps did not all finish: their common exit code,
+    else 5 (a service error)."""
+    names = ", ".join(e["app"] for e in report.errors)
+    total = len(report.data.get("apps", []))
+    err = ServiceError(
+        f"{len(report.errors)} of {total} app(s) did not finish: {names}. "
+        + " ".join(f"{e['app']}: {e['message']}" for e in report.errors),
+        hint="Rerun the same command to finish them: it reads first and does only what is missing.",
+    )
+    codes = {e["exitCode"] for e in report.errors}
+    if len(codes) == 1:
+        err.exit_code = codes.pop()
+    return err

@@ -12,6 +12,7 @@ from ..azure import credentials, kusto_mgmt
 from ..azure.clients import Azure
 from ..config import ClusterRef
 from ..errors import KustomiError
+from ..model import Report
 from ..names import DEFAULT_PARALLEL
 from ..spec import AppSpec, SetupSpec
 from . import Progress, attach, create_identity, grant, set_connection
@@ -134,3 +135,32 @@ def subject_data(subject: Subject) -> dict[str, Any]:
     if subject.found is not None:
         return subject.found.summary()
     return {"identity": subject.name, "identityResourceId": subject.resource_id}
+
+
+def verify(azure: Azure, spec: SetupSpec, progress: Progress, wait: float = 0.0) -> Report:
+    """verify for each app of the spec (as the identity where a managed-identity endpoint is
+    present, else from the control plane): one report, its findings named by app."""
+    import os
+    from dataclasses import replace
+
+    from . import verify as step
+
+    out = Report("verify")
+    for a in spec.apps:
+        roles = [g.role for g in spec.grants if g.database.lower() == a.database.lower()]
+        req = step.VerifyRequest(
+            identity_arg=spec.identity_arg or spec.identity.name,
+            identity=spec.identity,
+            cluster=a.cluster,
+            database=a.database,
+            role=roles[0] if roles else None,
+            app=a.app,
+            slot=a.slot,
+            resource_group=a.resource_group,
+            setting=a.setting,
+            wait=wait,
+        )
+        one = step.run(azure, req, os.environ, progress)
+        out.findings += [replace(f, check=f"{label(a)} {f.check}") for f in one.findings]
+        out.notes += [n for n in one.notes if n not in out.notes]
+    return out

@@ -1,0 +1,164 @@
+"""kustomi as a library, for automation that is not a shell (deployment hooks, pipelines).
+
+    from kustomi.api import Kustomi
+
+    with Kustomi(subscription="<sub>") as k:
+        spec = k.spec(identity="id-orders", resource_group="rg-orders", cluster="adxorders",
+                      cluster_resource_group="rg-data", database="Orders", role="viewer",
+                      apps=["func-a", "func-b"])
+        plan = k.plan(spec)                 # reads only
+        print(plan.report().changes)        # what it would do
+        report = k.apply(plan)              # raises if an app did not finish
+        k.verify(spec)                      # findings per app
+        k.revoke(spec, delete_identity=True)
+
+Every method returns the Report the CLI renders (kustomi.model.Report; `to_dict()` is the
+CLI's JSON) and raises the CLI's error family (kustomi.errors.KustomiError: `exit_code`,
+`message`, `hint`, and `details` with done / not_done / unknown). Nothing is printed; progress
+goes to the `progress` callback. Sign-in is kustomi's (the environment, a service principal,
+`az login`) unless a `credential` (any azure-core TokenCredential) is given.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from . import config
+from .azure.clients import Azure
+from .cloud import Cloud, from_environment
+from .errors import KustomiError, UsageError
+from .model import Report
+from .names import DEFAULT_PARALLEL, DEFAULT_SETTING, MAX_PARALLEL
+from .spec import AppSpec, GrantSpec, SetupSpec, flag_apps, flag_grant, from_file
+from .steps import revoke as revoke_step
+from .steps import setup as setup_step
+from .steps.fleet import Plan, unfinished
+
+__all__ = ["AppSpec", "GrantSpec", "Kustomi", "KustomiError", "Plan", "Report", "SetupSpec"]
+
+
+class Kustomi:
+    """One session: one sign-in, one token per audience, one pool of connections. Close it
+    (or use it as a context manager) to end its connections."""
+
+    def __init__(
+        self,
+        subscription: str | None = None,
+        credential: Any = None,
+        progress: Callable[[str], None] | None = None,
+        parallel: int = DEFAULT_PARALLEL,
+        cloud: Cloud | None = None,
+    ) -> None:
+        if not 1 <= parallel <= MAX_PARALLEL:
+            raise UsageError(
+                f"parallel must be 1 to {MAX_PARALLEL}, not {parallel}.",
+                hint=f"The default is {DEFAULT_PARALLEL}.",
+            )
+        self.cloud = cloud or from_environment()
+        self.progress = progress or (lambda _: None)
+        self.parallel = parallel
+        config.retries(os.environ.get("KUSTOMI_RETRIES"))
+        config.ca_bundle(os.environ)
+        self._subscription = config.subscription(
+            subscription or os.environ.get("AZURE_SUBSCRIPTION_ID")
+        )
+        self._credential = credential
+        self._azure: Azure | None = None
+
+    def __enter__(self) -> Kustomi:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._azure is not None:
+            self._azure.close()
+            self._azure = None
+
+    def _session(self, spec: SetupSpec | None = None) -> Azure:
+        if self._azure is None:
+            self._azure = Azure(
+                self.cloud,
+                config.subscription(self._subscription, spec.identity if spec else None),
+                credential=self._credential,
+                progress=self.progress,
+                connections=self.parallel + 2,
+            )
+        return self._azure
+
+    # --- what to do -----------------------------------------------------------------------
+    def spec(
+        self,
+        *,
+        identity: str,
+        resource_group: str | None = None,
+        cluster: str,
+        database: str,
+        role: str,
+        apps: Sequence[str] = (),
+        cluster_resource_group: str | None = None,
+        identity_resource_group: str | None = None,
+        slot: str | None = None,
+        setting: str = DEFAULT_SETTING,
+        via: str = "arm",
+        location: str | None = None,
+    ) -> SetupSpec:
+        """One grant and the apps that use it, validated as the CLI validates its flags
+        (config.UsageError, exit code 2, before any request)."""
+        grant = flag_grant(
+            cluster, database, role, resource_group, self.cloud, cluster_resource_group, via
+        )
+        return SetupSpec(
+            identity=config.identity_ref(identity, identity_resource_group, resource_group),
+            grants=(grant,),
+            apps=tuple(flag_apps(list(apps), resource_group, grant, slot, setting)),
+            location=config.location(location) if location else None,
+            identity_arg=identity,
+        )
+
+    def spec_from_file(self, path: str | Path = "kustomi.toml") -> SetupSpec:
+        """The spec of a kustomi.toml's [setup] table."""
+        return from_file(Path(path), self.cloud)
+
+    # --- setup ----------------------------------------------------------------------------
+    def plan(self, spec: SetupSpec, force: bool = False) -> Plan:
+        """Read everything; the plan's `report()` says what applying it would change."""
+        return setup_step.plan(self._session(spec), spec, self.progress, self.parallel, force)
+
+    def apply(self, plan: Plan, check: bool = True) -> Report:
+        """Apply a plan. With `check`, an app that did not finish raises (after the others
+        finished); without it, the report's `errors` lists such apps."""
+        report = plan.apply(self.progress, self.parallel)
+        if check and report.errors:
+            raise unfinished(report)
+        return report
+
+    def setup(self, spec: SetupSpec, force: bool = False, check: bool = True) -> Report:
+        return self.apply(self.plan(spec, force), check)
+
+    # --- revoke ---------------------------------------------------------------------------
+    def plan_revoke(self, spec: SetupSpec, delete_identity: bool = False) -> Plan:
+        return revoke_step.plan(
+            self._session(spec), spec, self.progress, self.parallel, delete_identity
+        )
+
+    def revoke(self, spec: SetupSpec, delete_identity: bool = False, check: bool = True) -> Report:
+        return self.apply(self.plan_revoke(spec, delete_identity), check)
+
+    # --- verify ---------------------------------------------------------------------------
+    def verify(self, spec: SetupSpec, wait: float = 0.0) -> Report:
+        """verify for each app of the spec (as the identity where a managed-identity endpoint
+        is present, else from the control plane): one report, findings named by app."""
+        return setup_step.verify(
+            self._session(spec), spec, self.progress, config.seconds(wait, "wait")
+        )

@@ -1,0 +1,110 @@
+"""The Python API, driven directly: the same plans, reports and errors as the CLI."""
+
+from __future__ import annotations
+
+import pytest
+
+from kustomi.api import Kustomi
+from kustomi.errors import KustomiError, NotFoundError, UsageError
+from tests.setup.worlds import fleet_world, wiring
+
+
+def _spec(k: Kustomi, *apps: str):
+    return k.spec(
+        identity="id-func",
+        resource_group="rg-app",
+        cluster="adxbusy",
+        cluster_resource_group="rg-data",
+        database="Sales",
+        role="viewer",
+        apps=list(apps),
+    )
+
+
+def test_plan_apply_verify_revoke(emu_factory):
+    world = emu_factory(fleet_world(2))
+    before = wiring(world.state())
+    said: list[str] = []
+    with Kustomi(progress=said.append) as k:
+        spec = _spec(k, "func-00", "func-01")
+        plan = k.plan(spec)
+        assert world.writes() == []  # planning only reads
+        planned = plan.report()
+        assert planned.dry_run and [c.kind for c in planned.changes] == [
+            "create",
+            "create",
+            "update",
+            "create",
+            "update",
+            "create",
+        ]
+        report = k.apply(plan)
+        assert not report.errors and all(c.applied for c in report.changes)
+        assert report.to_dict()["data"]["apps"][0]["status"] == "done"
+        checked = k.verify(spec)
+        assert checked.findings and checked.ok
+        assert {f.check.split()[0] for f in checked.findings} == {
+            "rg-app/func-00",
+            "rg-app/func-01",
+        }
+        again = k.plan(spec)
+        assert again.pending == 0
+        undone = k.revoke(spec, delete_identity=True)
+        assert {c.kind for c in undone.changes} == {"delete"}
+    assert wiring(world.state()) == before
+    assert any("rg-app/func-01: done" in line for line in said)
+
+
+def test_bad_input_raises_the_cli_error_family_before_any_request(emu_factory):
+    world = emu_factory(fleet_world(1))
+    with Kustomi() as k:
+        with pytest.raises(UsageError) as bad:
+            k.spec(
+                identity="id-func",
+                resource_group="rg-app",
+                cluster="adxbusy;Password=x",
+                database="Sales",
+                role="viewer",
+            )
+        assert bad.value.exit_code == 2
+        with pytest.raises(UsageError):
+            _spec(k, "func 00")
+    assert world.requests() == []
+
+
+def test_a_missing_app_is_a_not_found_error_and_nothing_is_written(emu_factory):
+    world = emu_factory(fleet_world(1))
+    with Kustomi() as k, pytest.raises(NotFoundError) as missing:
+        k.setup(_spec(k, "func-00", "func-nope"))
+    assert "func-nope" in missing.value.message and missing.value.exit_code == 3
+    assert world.writes() == []
+
+
+def test_an_app_that_fails_raises_after_the_others_finish(emu_factory):
+    world = emu_factory(fleet_world(3))
+    world.faults([{"route": "web.appsettings.put", "path": "/sites/func-01", "status": 409}])
+    with Kustomi() as k:
+        spec = _spec(k, "func-00", "func-01", "func-02")
+        with pytest.raises(KustomiError) as failed:
+            k.setup(spec)
+        assert failed.value.exit_code == 5 and "rg-app/func-01" in failed.value.message
+        report = k.setup(spec, check=False)  # the fault is still there
+        assert [e["app"] for e in report.errors] == ["rg-app/func-01"]
+    settings = {s["name"]: s["app_settings"] for s in world.state()["sites"] if not s["slot"]}
+    assert "KustoConnectionStringManagedIdentity" in settings["func-00"]
+    assert "KustoConnectionStringManagedIdentity" in settings["func-02"]
+    assert "KustoConnectionStringManagedIdentity" not in settings["func-01"]
+
+
+def test_the_spec_from_a_setup_table(emu_factory, tmp_path):
+    emu_factory(fleet_world(1))
+    path = tmp_path / "kustomi.toml"
+    path.write_text(
+        'resource-group = "rg-app"\n[setup]\nidentity = "id-func"\n[[setup.grants]]\n'
+        'cluster = "adxbusy"\ncluster-resource-group = "rg-data"\ndatabase = "Sales"\n'
+        'role = "ingestor"\n[[setup.apps]]\napp = "func-00"\n'
+    )
+    with Kustomi() as k:
+        spec = k.spec_from_file(path)
+        assert spec.grants[0].role == "Ingestor" and spec.apps[0].database == "Sales"
+        assert k.setup(spec).data["apps"][0]["status"] == "done"
