@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test lint demo bench bench-signin az-compat clean
+.PHONY: install test lint demo bench bench-setup bench-signin az-compat clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ demo: $(STAMP)  ## start the emulator with a demo world and walk through kustomi
 bench: $(STAMP)  ## request counts and timings per command (prints a table)
 	$(BIN)/python bench/requests_per_command.py
 	$(BIN)/python bench/startup.py
+
+bench-setup: $(STAMP)  ## setup against the four step commands; a 50-app fleet in parallel against one by one
+	$(BIN)/python bench/setup.py
 
 bench-signin: $(STAMP)  ## wall time per command, service principal against `az login`
 	$(BIN)/python bench/signin.py

@@ -10,5 +10,5 @@ ROLE_HELP = (
 DEFAULT_SETTING = "KustoConnectionStringManagedIdentity"
 
 # setup and revoke: how many apps are worked on at a time, by default and at most.
-DEFAULT_PARALLEL = 8
+DEFAULT_PARALLEL = 10
 MAX_PARALLEL = 32

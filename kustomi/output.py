@@ -148,3 +148,43 @@ class Reporter:
         self._print(f"Error: {message}")
         if hint:
             self._print(f"Hint: {hint}")
+
+
+class AppBoard:
+    """Progress of many apps at once: on a terminal, one live line per app (rich's Live, drawn
+    on stderr above nothing else; other messages print above it); otherwise plain lines
+    "<app>: <text>", one per update."""
+
+    def __init__(self, reporter: Reporter, labels: list[str]) -> None:
+        self.reporter = reporter
+        self.lines = dict.fromkeys(labels, "waiting")
+        self.live: Any = None
+        console = reporter.console
+        if console.is_terminal and reporter.verbosity >= 0 and len(labels) > 1:
+            from rich.live import Live
+
+            self.live = Live(self._table(), console=console, refresh_per_second=8, transient=False)
+
+    def _table(self) -> Table:
+        table = Table(show_header=False, box=None, pad_edge=False)
+        table.add_column("app")
+        table.add_column("status", overflow="fold")
+        for label, text in self.lines.items():
+            table.add_row(label, scrub(text))
+        return table
+
+    def update(self, label: str, text: str) -> None:
+        if self.live is None:
+            self.reporter.progress(f"{label}: {text}")
+            return
+        self.lines[label] = text
+        self.live.update(self._table())
+
+    def __enter__(self) -> AppBoard:
+        if self.live is not None:
+            self.live.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.live is not None:
+            self.live.stop()

@@ -175,7 +175,10 @@ def applied(
     if not s.yes:
         _show(plan.report(dry_run=True), s)
         _confirm(name, plan)
-    report = plan.apply(reporter.progress, parallel)
+    from ..output import AppBoard
+
+    with AppBoard(reporter, [a.label for a in plan.apps if a.pending]) as board:
+        report = plan.apply(reporter.progress, parallel, board.update)
     if after is not None and not report.errors:
         after(azure, report)
     return report

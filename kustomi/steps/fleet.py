@@ -63,11 +63,19 @@ class Plan:
         r.errors = [_error(a.label, a.error) for a in self.apps if a.error is not None]
         return r
 
-    def apply(self, progress: Progress, parallel: int = DEFAULT_PARALLEL) -> Report:
+    def apply(
+        self,
+        progress: Progress,
+        parallel: int = DEFAULT_PARALLEL,
+        on_app: Callable[[str, str], None] | None = None,
+    ) -> Report:
+        """Apply the plan. Progress of each app goes to `on_app(label, text)` (a live line
+        per app on a terminal), else to `progress` as "<label>: <text>"."""
+        on_app = on_app or (lambda label, text: progress(f"{label}: {text}"))
         try:
             for s in self.before:
                 _step(s, progress)
-            failed = _apps(self.apps, progress, parallel)
+            failed = _apps(self.apps, on_app, parallel)
             if failed:
                 # Nothing after the apps runs while one of them did not finish: revoke does not
                 # drop a role or delete an identity that an unfinished app may still use.
@@ -108,14 +116,14 @@ class Plan:
         return e
 
 
-def _step(s: Planned, progress: Progress, label: str = "") -> None:
+def _step(s: Planned, say: Progress) -> None:
     for c in s.report.changes:
         if c.kind != "none":
-            progress(f"{label}{c.kind} {c.target} ...")
+            say(f"{c.kind} {c.target} ...")
     s.apply()
 
 
-def _apps(apps: list[AppPlan], progress: Progress, parallel: int) -> list[AppPlan]:
+def _apps(apps: list[AppPlan], on_app: Callable[[str, str], None], parallel: int) -> list[AppPlan]:
     """Apply each app's steps, `parallel` apps at a time; the apps that failed."""
     todo = [a for a in apps if a.pending]
     stop = threading.Event()
@@ -125,14 +133,14 @@ def _apps(apps: list[AppPlan], progress: Progress, parallel: int) -> list[AppPla
             return
         try:
             for s in a.steps:
-                _step(s, progress, f"{a.label}: ")
-            progress(f"{a.label}: done")
+                _step(s, lambda text: on_app(a.label, text))
+            on_app(a.label, "done")
         except KustomiError as e:
             a.error = e
-            progress(f"{a.label}: failed: {e.message}")
+            on_app(a.label, f"failed: {e.message}")
         except Exception as e:  # an SDK error not yet translated, or a bug (exit 1)
             a.error = translate(e)
-            progress(f"{a.label}: failed: {a.error.message}")
+            on_app(a.label, f"failed: {a.error.message}")
 
     in_parallel(one, todo, parallel, stop)
     return [a for a in apps if a.error is not None]

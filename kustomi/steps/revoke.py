@@ -5,14 +5,16 @@ then, only when asked, the identity itself, refused while an app outside the pla
 
 from __future__ import annotations
 
+from functools import partial
+
 from ..azure import identities
 from ..azure.clients import Azure
 from ..names import DEFAULT_PARALLEL
 from ..spec import AppSpec, SetupSpec
 from . import Progress, attach, create_identity, grant, set_connection
 from .create_identity import Subject
-from .fleet import AppPlan, Plan, in_parallel
-from .setup import grant_requests, label, plan_apps, resolved, subject_data, warm
+from .fleet import AppPlan, Plan
+from .setup import both, grant_requests, label, plan_apps, resolved, subject_data, warm
 
 
 def plan(
@@ -23,8 +25,10 @@ def plan(
     delete_identity: bool = False,
 ) -> Plan:
     warm(azure, spec)
-    subject = Subject(spec.identity, identities.find(azure, spec.identity), azure.subscription_id)
-    spec = resolved(azure, spec, parallel)
+    found, spec = both(
+        lambda: identities.find(azure, spec.identity), lambda: resolved(azure, spec, parallel)
+    )
+    subject = Subject(spec.identity, found, azure.subscription_id)
 
     def app(a: AppSpec) -> AppPlan:
         uri = a.cluster.uri or ""
@@ -36,10 +40,13 @@ def plan(
             ],
         )
 
-    apps = plan_apps(spec, app, parallel)
-    roles = in_parallel(
-        lambda r: grant.plan_revoke(azure, r, subject, progress),
-        list(reversed(grant_requests(spec))),
+    roles, apps = plan_apps(
+        spec,
+        [
+            partial(grant.plan_revoke, azure, r, subject, progress)
+            for r in reversed(grant_requests(spec))
+        ],
+        app,
         parallel,
     )
     after = roles

@@ -6,7 +6,8 @@ setting. revoke (revoke.py) is the same plan undone in reverse order."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar, cast
 
 from ..azure import credentials, kusto_mgmt
 from ..azure.clients import Azure
@@ -15,9 +16,12 @@ from ..errors import KustomiError
 from ..model import Report
 from ..names import DEFAULT_PARALLEL
 from ..spec import AppSpec, SetupSpec
-from . import Progress, attach, create_identity, grant, set_connection
+from . import Planned, Progress, attach, create_identity, grant, set_connection
 from .create_identity import Subject
 from .fleet import AppPlan, Plan, in_parallel
+
+T = TypeVar("T")
+U = TypeVar("U")
 
 
 def plan(
@@ -28,10 +32,11 @@ def plan(
     force: bool = False,
 ) -> Plan:
     warm(azure, spec)
-    ident_plan, subject = create_identity.plan(azure, spec.identity, spec.location)
-    spec = resolved(azure, spec, parallel)
-    grants = in_parallel(
-        lambda r: grant.plan(azure, r, subject, progress), grant_requests(spec), parallel
+    # The identity and the clusters first (the rest needs them), then every grant's and every
+    # app's reads side by side.
+    (ident_plan, subject), spec = both(
+        lambda: create_identity.plan(azure, spec.identity, spec.location),
+        lambda: resolved(azure, spec, parallel),
     )
 
     def app(a: AppSpec) -> AppPlan:
@@ -52,8 +57,19 @@ def plan(
             ],
         )
 
-    apps = plan_apps(spec, app, parallel)
+    grants, apps = plan_apps(
+        spec,
+        [partial(grant.plan, azure, r, subject, progress) for r in grant_requests(spec)],
+        app,
+        parallel,
+    )
     return Plan("setup", [ident_plan, *grants], apps, describe=lambda: subject_data(subject))
+
+
+def both(first: Callable[[], T], second: Callable[[], U]) -> tuple[T, U]:
+    """Two reads at once."""
+    a, b = in_parallel(lambda f: f(), [first, second], 2)
+    return cast(T, a), cast(U, b)
 
 
 def grant_requests(spec: SetupSpec) -> list[grant.GrantRequest]:
@@ -75,9 +91,15 @@ def label(a: AppSpec) -> str:
     return f"{a.resource_group}/{a.label}"
 
 
-def plan_apps(spec: SetupSpec, one: Callable[[AppSpec], AppPlan], parallel: int) -> list[AppPlan]:
-    """Each app's plan, read side by side. If any app cannot be read (not found, no access),
-    nothing is applied: the error names every such app."""
+def plan_apps(
+    spec: SetupSpec,
+    others: list[Callable[[], Planned]],
+    one: Callable[[AppSpec], AppPlan],
+    parallel: int,
+) -> tuple[list[Planned], list[AppPlan]]:
+    """The plans of `others` (the grants) and of each app, read side by side. If any app
+    cannot be read (not found, no access), nothing is applied: the error names every such
+    app."""
 
     def safe(a: AppSpec) -> AppPlan | KustomiError:
         try:
@@ -85,20 +107,19 @@ def plan_apps(spec: SetupSpec, one: Callable[[AppSpec], AppPlan], parallel: int)
         except KustomiError as e:
             return e
 
-    planned = in_parallel(safe, spec.apps, parallel)
-    failed = [
-        (a, p) for a, p in zip(spec.apps, planned, strict=True) if isinstance(p, KustomiError)
-    ]
+    jobs: list[Callable[[], Any]] = [*others, *(lambda a=a: safe(a) for a in spec.apps)]
+    done = in_parallel(lambda f: f(), jobs, parallel)
+    planned, apps = done[: len(others)], done[len(others) :]
+    failed = [(a, p) for a, p in zip(spec.apps, apps, strict=True) if isinstance(p, KustomiError)]
     if failed:
         first = failed[0][1]
-        lines = "; ".join(f"{label(a)}: {e.message}" for a, e in failed)
-        first.message = (
-            f"{len(failed)} app(s) could not be read, so nothing was changed: {lines}"
-            if len(spec.apps) > 1
-            else first.message
-        )
+        if len(spec.apps) > 1:
+            lines = "; ".join(f"{label(a)}: {e.message}" for a, e in failed)
+            first.message = (
+                f"{len(failed)} app(s) could not be read, so nothing was changed: {lines}"
+            )
         raise first
-    return [p for p in planned if isinstance(p, AppPlan)]
+    return planned, [p for p in apps if isinstance(p, AppPlan)]
 
 
 def warm(azure: Azure, spec: SetupSpec) -> None:
