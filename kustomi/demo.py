@@ -79,47 +79,18 @@ def main() -> None:
 def run(env: dict[str, str], state: Path) -> None:
     g = ["-g", "rg-demo"]
     cluster = ["--cluster", "adxdemo", "--cluster-resource-group", "rg-data"]
-    say("1. A user-assigned managed identity (run twice: the second run reuses it)")
-    kustomi("create-identity", *g, "-n", "id-orders", env=env)
-    kustomi("create-identity", *g, "-n", "id-orders", env=env)
-    say("2. A database role: viewer for an input binding. First what it would do, then do it")
-    grant = [
-        "grant",
-        "--role",
-        "viewer",
-        "--identity",
-        "id-orders",
-        *g,
-        *cluster,
-        "--database",
-        "Orders",
-    ]
-    kustomi("--dry-run", *grant, env=env)
-    kustomi(*grant, env=env)
-    say("3. The identity on the function app, keeping its system-assigned identity")
-    kustomi("attach", "--app", "func-orders", *g, "--identity", "id-orders", env=env)
-    say("4. The app setting the binding reads, merged into the app's other settings")
-    kustomi("set-connection", "--app", "func-orders", *g, *cluster, "--database", "Orders", env=env)
-    say("Everything again: nothing left to do, no write sent")
-    kustomi(*grant, env=env)
+    one = ["--identity", "id-orders", *g, *cluster, "--database", "Orders", "--role", "viewer"]
+    setup = ["setup", *one, "--app", "func-orders"]
+    say("1. setup plans the whole checklist first: identity, role, attach, connection setting")
+    kustomi("--dry-run", *setup, env=env)
+    say("2. Then applies it (--yes: no question; on a terminal it asks before it writes)")
+    kustomi("--yes", *setup, env=env)
     say("For a CI job: --check exits 6 while anything would change, 0 when all is in place")
-    kustomi("--check", "attach", "--app", "func-orders", *g, "--identity", "id-orders", env=env)
-    say("5a. verify from a laptop: an authorization check from the control plane, said plainly")
-    verify = [
-        "verify",
-        "--identity",
-        "id-orders",
-        *g,
-        *cluster,
-        "--database",
-        "Orders",
-        "--role",
-        "viewer",
-        "--app",
-        "func-orders",
-    ]
+    kustomi("--check", *setup, env=env)
+    say("3a. verify from a laptop: an authorization check from the control plane, said plainly")
+    verify = ["verify", *one, "--app", "func-orders"]
     kustomi(*verify, env=env)
-    say("5b. verify inside the function app: a real test as the identity")
+    say("3b. verify inside the function app: a real test as the identity")
     client_id = json.loads(
         kustomi("-o", "json", "create-identity", *g, "-n", "id-orders", env=env, show=False)
     )["data"]["clientId"]
@@ -132,39 +103,39 @@ def run(env: dict[str, str], state: Path) -> None:
         env=env,
     ).stdout
     inside = {**env, **read_env_text(app_env)}
-    uri = json.loads(
-        kustomi(
-            "-o",
-            "json",
-            "set-connection",
-            "--app",
-            "func-orders",
-            *g,
-            *cluster,
-            "--database",
-            "Orders",
-            env=env,
-            show=False,
-        )
-    )["data"]["cluster"]
+    uri = _cluster_uri(env, g, cluster)
     as_identity = ("verify", "--identity", client_id, "--cluster", uri, "--role", "viewer")
     kustomi(*as_identity, "--database", "Orders", env=inside)
     say("A failing verify: no role on the Telemetry database; it says why and how to fix it")
     kustomi(*as_identity, "--database", "Telemetry", env=inside, expect=6)
     say("Bad input is refused before any request (exit 2)")
-    kustomi(
-        "grant",
-        "--role",
-        "reader",
-        "--identity",
-        "id-orders",
+    kustomi("grant", *one[:-2], "--role", "reader", env=env, expect=2)
+    say("4. revoke undoes it in reverse, keeping every other setting and identity of the app")
+    kustomi("--yes", "revoke", *one, "--app", "func-orders", "--delete-identity", env=env)
+    say("The same checklist, one step at a time (each step reads first; a rerun writes nothing)")
+    kustomi("create-identity", *g, "-n", "id-orders", env=env)
+    kustomi("grant", *one, env=env)
+    kustomi("attach", "--app", "func-orders", *g, "--identity", "id-orders", env=env)
+    kustomi("set-connection", "--app", "func-orders", *g, *cluster, "--database", "Orders", env=env)
+    kustomi("attach", "--app", "func-orders", *g, "--identity", "id-orders", env=env)
+
+
+def _cluster_uri(env: dict[str, str], g: list[str], cluster: list[str]) -> str:
+    out = kustomi(
+        "-o",
+        "json",
+        "--dry-run",
+        "set-connection",
+        "--app",
+        "func-orders",
         *g,
         *cluster,
         "--database",
         "Orders",
         env=env,
-        expect=2,
+        show=False,
     )
+    return str(json.loads(out)["data"]["cluster"])
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from ..cloud import Cloud
 from ..errors import ServiceError, UsageError
-from .credentials import operator_credential, retry_settings
+from .credentials import operator_credential, retry_settings, tls_final_retry_policy
 
 if TYPE_CHECKING:  # the SDKs are imported where a client is made, never at start-up
     from azure.core.credentials import TokenCredential
@@ -56,9 +56,8 @@ READ_ACTIONS = ("/list", "/checkprincipalassignmentnameavailability", "/listprin
 def retry_policy(progress: Callable[[str], None] | None) -> Any:
     """azure-core's RetryPolicy with kustomi's limits, saying on each wait why it waits: a
     throttled CLI that sits silent for Retry-After seconds looks hung."""
-    from azure.core.pipeline.policies import RetryPolicy
 
-    class Announcing(RetryPolicy[Any, Any]):
+    class Announcing(tls_final_retry_policy()):  # type: ignore[misc]
         def _is_method_retryable(self, settings: Any, request: Any, response: Any = None) -> bool:
             # azure-core retries a dropped answer only for GET, PUT, DELETE and the like. ARM
             # also reads through POST actions (`config/appsettings/list`, the name check), and

@@ -106,12 +106,34 @@ def retry_settings() -> dict[str, int]:
     return dict.fromkeys(("retry_total", "retry_connect", "retry_read", "retry_status"), n)
 
 
+def tls_final_retry_policy() -> Any:
+    """azure-core's RetryPolicy, but an untrusted certificate or an unreadable CA bundle is
+    not retried: it fails the same way every time, and four retries with backoff only make
+    the user wait ~10 s for the TLS hint. (azure-identity takes the class as
+    `retry_policy_class`: build_pipeline in azure/identity/_internal/pipeline.py.)"""
+    from azure.core.pipeline.policies import RetryPolicy
+
+    from .errors import tls_failure
+
+    class TlsFinal(RetryPolicy[Any, Any]):
+        def increment(self, settings: Any, response: Any = None, error: Any = None) -> bool:
+            if error is not None and tls_failure(error):
+                return False
+            return bool(super().increment(settings, response, error))
+
+    return TlsFinal
+
+
 def _build(name: str, cloud: Cloud) -> Any:
     import azure.identity as identity
 
     # MSAL-based credentials sign in at the cloud's authority; MSAL would ask the public cloud
     # to validate an authority it does not know (azure-identity's disable_instance_discovery).
-    msal: dict[str, Any] = {"authority": cloud.authority_host, **retry_settings()}
+    msal: dict[str, Any] = {
+        "authority": cloud.authority_host,
+        "retry_policy_class": tls_final_retry_policy(),
+        **retry_settings(),
+    }
     if cloud.custom:
         msal["disable_instance_discovery"] = True
     if name == "EnvironmentCredential":

@@ -71,11 +71,13 @@ def test_help_lists_exit_codes_and_global_options(kustomi):
     block = r.stdout.split("Commands:")[1].split("\n\n")[0]
     listed = [line.split()[0] for line in block.splitlines() if line.strip()]
     assert listed == [
+        "setup",
         "create-identity",
         "grant",
         "attach",
         "set-connection",
         "verify",
+        "revoke",
         "doctor",
         "snippet",
         "emulator",
