@@ -80,10 +80,19 @@ def render(report: Report, fmt: str, stream: IO[str] | None = None) -> None:
         for f in report.findings:
             if f.hint:
                 console.print(f"fix {f.check}: {f.hint}")
-    if report.data:
-        width = max(len(k) for k in report.data)
-        for k, v in report.data.items():
+    apps = report.data.get("apps")
+    data = {k: v for k, v in report.data.items() if k != "apps"}
+    if data:
+        width = max(len(k) for k in data)
+        for k, v in data.items():
             console.print(f"{k.ljust(width)}  {_scalar(v)}")
+    if isinstance(apps, list) and apps:  # setup and revoke: each app's outcome
+        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+        for col in ("app", "status", "changes", "error"):
+            table.add_column(col, overflow="fold")
+        for a in apps:
+            table.add_row(a["app"], a["status"], str(a["changes"]), a.get("error", ""))
+        console.print(table)
     for note in report.notes:
         console.print(f"note: {note}")
 

@@ -135,6 +135,8 @@ def _apps(apps: list[AppPlan], on_app: Callable[[str, str], None], parallel: int
             for s in a.steps:
                 _step(s, lambda text: on_app(a.label, text))
             on_app(a.label, "done")
+        except Interrupted:
+            raise  # Ctrl-C (or SIGTERM) stops the whole run, not only this app
         except KustomiError as e:
             a.error = e
             on_app(a.label, f"failed: {e.message}")

@@ -285,3 +285,75 @@ def test_setup_verify_ends_with_a_control_plane_check_per_app(world, kustomi):
 def test_setup_json_is_one_document(world, kustomi):
     r = kustomi("-o", "json", "--yes", *SETUP)
     json.loads(r.stdout)
+
+
+def test_one_sign_in_for_a_whole_fleet(emu_factory, kustomi):
+    world = emu_factory(fleet_world(5))
+    r = kustomi("-o", "json", "--yes", "setup", *ONE, *_fleet(5))
+    assert r.exit_code == 0, r.stderr
+    tokens = [q for q in world.requests() if q["route"] == "entra.token"]
+    assert len(tokens) == 1  # one credential, one token for ARM, shared by every app
+
+
+def test_setup_and_revoke_via_kql(emu_factory, kustomi):
+    world = emu_factory(fleet_world(1))
+    uri = f"{world.url}/kusto/adxbusy"
+    kql = ("--identity", "id-func", *G, "--cluster", uri, "--database", "Sales", "--role")
+    r = kustomi(
+        "-o", "json", "--yes", "setup", *kql, "ingestor", "--via", "kql", "--app", "func-00"
+    )
+    assert r.exit_code == 0, r.stderr
+    client = r.json()["data"]["clientId"]
+    assert r.json()["changes"][1]["detail"].startswith(".add database Sales ingestors")
+
+    def held() -> list[str]:
+        return [
+            p["role"]
+            for p in world.database("adxbusy", "Sales")["principals"]
+            if p["app_id"] == client
+        ]
+
+    assert held() == ["Ingestor"]
+    r = kustomi(
+        "-o", "json", "--yes", "revoke", *kql, "ingestor", "--via", "kql", "--app", "func-00"
+    )
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["changes"][2]["detail"].startswith(".drop database Sales ingestors")
+    assert held() == []
+
+
+def test_sigterm_stops_the_fleet_and_says_what_was_done_and_what_was_not(emu_factory):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from tests.setup.test_confirm import KUSTOMI
+
+    world = emu_factory(fleet_world(3))
+    world.faults(
+        [{"kind": "slow", "seconds": 3, "route": "web.sites.patch", "path": "/sites/func-01"}]
+    )
+    proc = subprocess.Popen(
+        [KUSTOMI, "--yes", "setup", *ONE, *_fleet(3), "--parallel", "1"],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=dict(os.environ),
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not any(
+        q["route"] == "web.appsettings.put" and "/func-00/" in q["path"] for q in world.requests()
+    ):
+        time.sleep(0.05)
+    time.sleep(0.5)  # func-01's PATCH is now waiting on the slow answer
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Sent, outcome unknown: update identity id-func on func-01" in err
+    done = err.split("Done before the error: ")[1].splitlines()[0]
+    not_done = err.split("Not done: ")[1].splitlines()[0]
+    assert "create setting KustoConnectionStringManagedIdentity on func-00" in done
+    assert "func-02" in not_done and "func-02" not in done
+    site = world.site("rg-app", "func-02")
+    assert site["app_settings"] == {"FUNCTIONS_WORKER_RUNTIME": "python", "N": "2"}
