@@ -86,8 +86,9 @@ def check_text(ctx: typer.Context) -> None:
     for c in (ctx.find_root(), ctx):
         for param in c.command.params:
             value = c.params.get(param.name or "")
-            if isinstance(value, str):
-                text(value, "/".join(param.opts))
+            for one in value if isinstance(value, (list, tuple)) else [value]:
+                if isinstance(one, str):  # a repeatable option (--app) has each value checked
+                    text(one, "/".join(param.opts))
 
 
 def typed(ctx: typer.Context, name: str) -> bool:

@@ -43,6 +43,14 @@ SET += ("--database", "Orders")
 VERIFY = ("verify", "--identity", "id-orders", "-g", "rg-demo", "--cluster", "adxdemo")
 VERIFY += ("--cluster-resource-group", "rg-data", "--database", "Orders")
 VERIFY += ("--mode", "control-plane")
+ONE = ("--identity", "id-orders", "-g", "rg-demo", "--cluster", "adxdemo")
+ONE += ("--cluster-resource-group", "rg-data", "--database", "Orders", "--role", "viewer")
+SETUP = ("--yes", "setup", *ONE, "--app", "func-orders")
+REVOKE = ("--yes", "revoke", *ONE, "--app", "func-orders")
+TABLE = (
+    '[setup]\nidentity = "id-orders"\n[[setup.grants]]\ncluster = "adxdemo"\n'
+    'cluster-resource-group = "rg-data"\ndatabase = "Orders"\nrole = "viewer"\n'
+)
 
 
 def w(base: tuple[str, ...], *pairs: str) -> tuple[str, ...]:
@@ -301,6 +309,62 @@ CATALOGUE = [
     ),
     case("toml-wait-nan", VERIFY, "--wait", toml="[verify]\nwait = nan"),
     case("toml-timeout", GRANT, "--entra-timeout", toml="[grant]\nentra-timeout = -5"),
+    # --- setup and revoke: the fleet's flags, the [setup] table, the confirmation
+    case("setup-parallel-0", w(SETUP, "--parallel", "0"), "--parallel must be 1 to 32"),
+    case("setup-parallel-99", w(SETUP, "--parallel", "99"), "--parallel must be 1 to 32"),
+    case("setup-app-space", w(SETUP, "--app", "func orders"), "function app name"),
+    case("setup-app-newline", w(SETUP, "--app", "func-orders\n"), "--app", "control"),
+    case("setup-app-twice", (*SETUP, "--app", "FUNC-ORDERS"), "listed twice"),
+    case("setup-slot-no-app", w(SETUP, "--app", None, "--slot", "staging"), "--slot", "--app"),
+    case("setup-slot-bad", w(SETUP, "--slot", "stag ing"), "slot name"),
+    case("setup-no-role", w(SETUP, "--role", None), "Missing --role"),
+    case("setup-role", w(SETUP, "--role", "owner"), "Unknown role 'owner'"),
+    case("setup-note-arm", w(SETUP, "--note", "hi"), "--note", "--via arm"),
+    case("setup-db-kql", w(SETUP, "--database", "Orders | take 1"), "Kusto database name"),
+    case(
+        "setup-cluster-secret",
+        w(SETUP, "--cluster", URI + ";Password=x", "--cluster-resource-group", None),
+        "not a cluster URI",
+    ),
+    case("setup-setting-bad", w(SETUP, "--setting", "a=b"), "setting name"),
+    case("setup-location", w(SETUP, "--location", "west;europe"), "Azure location"),
+    case("setup-timeout-nan", w(SETUP, "--entra-timeout", "nan"), "--entra-timeout"),
+    case("setup-no-terminal", SETUP[1:], "no terminal", "--yes", "nothing was sent"),
+    case("revoke-no-terminal", REVOKE[1:], "no terminal", "--yes"),
+    case("revoke-role", w(REVOKE, "--role", "reader"), "Unknown role 'reader'"),
+    case("revoke-db-quote", w(REVOKE, "--database", "Orders'"), "Kusto database name"),
+    case("revoke-app-dot", w(REVOKE, "--app", "func.orders"), "function app name"),
+    case(
+        "toml-setup-app",
+        ("--yes", "setup", "-g", "rg-demo"),
+        "kustomi.toml, line 9: [[setup.apps]] #1, app:",
+        toml=TABLE + '[[setup.apps]]\napp = "func orders"\n',
+    ),
+    case(
+        "toml-setup-key",
+        ("--yes", "setup", "-g", "rg-demo"),
+        "line 8: [[setup.grants]] #1, colour: not a key of kustomi",
+        toml=TABLE.replace('role = "viewer"\n', 'role = "viewer"\ncolour = "blue"\n'),
+    ),
+    case(
+        "toml-setup-missing",
+        ("--yes", "setup", "-g", "rg-demo"),
+        "line 3: [[setup.grants]] #1: database is missing",
+        toml=TABLE.replace('database = "Orders"\n', ""),
+    ),
+    case(
+        "toml-setup-not-tables",
+        ("--yes", "setup", "-g", "rg-demo"),
+        "apps in [setup] must be a list of tables",
+        toml='[setup]\nidentity = "id-orders"\napps = ["func-orders"]\n',
+    ),
+    case(
+        "toml-revoke-delete",
+        REVOKE,
+        "delete-identity in [revoke] is not an option",
+        toml="[revoke]\ndelete-identity = true\n",
+    ),
+    case("toml-setup-parallel", SETUP, "--parallel", toml="[setup]\nparallel = 0\n"),
     case(
         "toml-subscription",
         ATTACH,
@@ -347,8 +411,9 @@ def test_bad_input_is_exit_2_naming_the_field_before_any_request(
 
 def test_the_catalogue_covers_every_command_and_source():
     args = [p.values[0] for p in CATALOGUE]
-    for command in ("create-identity", "grant", "attach", "set-connection", "verify"):
-        assert sum(command in a for a in args) >= 5, command
+    commands = ("create-identity", "grant", "attach", "set-connection", "verify", "setup")
+    for command in (*commands, "revoke"):
+        assert sum(command in a for a in args) >= (5 if command != "revoke" else 4), command
     assert sum(bool(p.values[2]) for p in CATALOGUE) >= 10  # environment
     assert sum(p.values[3] is not None for p in CATALOGUE) >= 5  # kustomi.toml
     assert len(CATALOGUE) >= 60
