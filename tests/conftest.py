@@ -4,6 +4,7 @@ session ends, whatever the order the tests ran in."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -15,11 +16,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer.testing
 from typer.testing import CliRunner
 
 from kustomi.cli import app
 from kustomi.emulator.server import RunningEmulator, is_write
 from kustomi.emulator.state import World
+
+# typer's CliRunner builds the click command tree from the functions' signatures on every
+# invoke; the installed `kustomi` builds it once per process. Build it once per test process
+# too (a sixth of the suite's time went there).
+typer.testing._get_command = functools.cache(typer.testing._get_command)  # type: ignore[attr-defined]
 
 # Copies of the official examples and Kusto response samples, with their provenance
 # (tests/reference/arm-examples/SOURCES.md, tests/reference/kusto-samples/README.md).

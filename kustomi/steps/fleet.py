@@ -75,7 +75,9 @@ class Plan:
         try:
             for s in self.before:
                 _step(s, progress)
-            failed = _apps(self.apps, on_app, parallel)
+            failed = _apps(
+                self.apps, on_app, parallel, lambda steps: self._done([*self.before, *steps])
+            )
             if failed:
                 # Nothing after the apps runs while one of them did not finish: revoke does not
                 # drop a role or delete an identity that an unfinished app may still use.
@@ -102,10 +104,15 @@ class Plan:
             raise self._stopped(e) from None
         return self.report(dry_run=False)
 
+    def _done(self, steps: list[Planned] | None = None) -> list[str]:
+        """What was applied, of `steps` (default: every step of the plan)."""
+        steps = self.steps if steps is None else steps
+        return [f"{c.kind} {c.target}" for s in steps for c in s.report.changes if c.applied]
+
     def _stopped(self, e: KustomiError) -> KustomiError:
         """The error, saying what of the whole plan was done and what was not."""
         unknown = list(e.details.get("unknown", []))
-        done = [f"{c.kind} {c.target}" for s in self.steps for c in s.report.changes if c.applied]
+        done = self._done()
         not_done = [
             f"{c.kind} {c.target}"
             for s in self.steps
@@ -123,8 +130,14 @@ def _step(s: Planned, say: Progress) -> None:
     s.apply()
 
 
-def _apps(apps: list[AppPlan], on_app: Callable[[str, str], None], parallel: int) -> list[AppPlan]:
-    """Apply each app's steps, `parallel` apps at a time; the apps that failed."""
+def _apps(
+    apps: list[AppPlan],
+    on_app: Callable[[str, str], None],
+    parallel: int,
+    done: Callable[[list[Planned]], list[str]],
+) -> list[AppPlan]:
+    """Apply each app's steps, `parallel` apps at a time; the apps that failed, each error
+    saying what was done before it (the steps before the apps, and that app's own)."""
     todo = [a for a in apps if a.pending]
     stop = threading.Event()
 
@@ -138,6 +151,7 @@ def _apps(apps: list[AppPlan], on_app: Callable[[str, str], None], parallel: int
         except Interrupted:
             raise  # Ctrl-C (or SIGTERM) stops the whole run, not only this app
         except KustomiError as e:
+            e.details["done"] = done(a.steps)
             a.error = e
             on_app(a.label, f"failed: {e.message}")
         except Exception as e:  # an SDK error not yet translated, or a bug (exit 1)
