@@ -67,7 +67,9 @@ def render(report: Report, fmt: str, stream: IO[str] | None = None) -> None:
             table.add_column(col, overflow="fold")
         words = PLANNED if report.dry_run else SYMBOL
         for c in report.changes:
-            table.add_row(words[c.kind], c.target, c.detail)
+            # A change of an app that did not finish (setup, revoke) was not made: say so.
+            unmade = not report.dry_run and c.kind != "none" and not c.applied
+            table.add_row("! not done" if unmade else words[c.kind], c.target, c.detail)
         console.print(table)
     if report.findings:
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)

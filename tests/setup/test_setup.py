@@ -106,6 +106,12 @@ def test_a_fleet_where_one_app_fails_finishes_the_others_and_a_rerun_finishes_it
         old = kept[(s[0], s[1], s[2])]
         assert set(old[4]) <= set(s[4]) and set(old[5]) <= set(s[5])
 
+    table = kustomi("-o", "table", "--yes", "setup", *ONE, *_fleet(10))  # the fault is still on
+    assert table.exit_code == 5
+    rows = [line for line in table.stdout.splitlines() if line.startswith("! not done")]
+    assert len(rows) == 2 and all("func-07" in row for row in rows)  # attach, then the setting
+    assert "rg-app/func-07  failed" in table.stdout and "rg-app/func-00  unchanged" in table.stdout
+
     world.faults([])
     world.clear_log()
     again = kustomi("-o", "json", "--yes", "setup", *ONE, *_fleet(10))
