@@ -9,7 +9,9 @@ reads the rest from the emulator's /metadata/endpoints), `az login --service-pri
      config appsettings set|list`;
   2. kustomi on what az made: `--check` of each step (nothing left to do) and `verify` in
      control-plane mode and as the identity;
-  3. az read-backs on what kustomi made (on the app's staging slot).
+  3. az read-backs on what kustomi made (on the app's staging slot);
+  4. kustomi revoke of that, read back by az; then `az functionapp identity remove` (az's
+     way of detaching, which the emulator must serve as Azure does) and az's grant deleted.
 
 Every step's exit code and output are checked against what Azure would show; the table gives
 each step's wall time, and from the emulator's request log (GET /_emulator/requests) its
@@ -243,7 +245,7 @@ def main() -> int:
         emu.admin("POST", "/_emulator/knobs", {"lro_seconds": LRO_SECONDS})
         run = Runner(emu, az, work / "azure-config")
         checklist(run, emu)
-        print("az: remove az's grant, and read back")
+        print("kustomi revoke, read back by az; az removes its identity and its grant")
         cleanup(run, emu)
     finally:
         emu.stop()
@@ -425,7 +427,54 @@ def checklist(run: Runner, emu: Emulator) -> None:
 
 
 def cleanup(run: Runner, emu: Emulator) -> None:
-    """az removes its grant: a DELETE that runs as an operation; nobody polls."""
+    """kustomi revoke undoes its setup and az reads that back; az detaches its own identity
+    (az's way, which kustomi's revoke must agree with) and removes its grant: a DELETE that
+    runs as an operation; nobody polls."""
+    app = "-g rg-demo -n func-orders"
+    db = "--cluster adxdemo --cluster-resource-group rg-data --database Orders --role viewer"
+    run.kustomi(
+        "revoke --slot staging --delete-identity",
+        f"--yes revoke --identity id-kustomi -g rg-demo {db} --app func-orders --slot staging "
+        "--delete-identity",
+    )
+    run.az(
+        "functionapp identity show --slot staging (after revoke)",
+        f"functionapp identity show {app} --slot staging -o json",
+        lambda out: (
+            None
+            if not [k for k in (out or {}).get("userAssignedIdentities") or {} if "id-kustomi" in k]
+            else f"id-kustomi still attached: {out!r}"
+        ),
+    )
+    run.az(
+        "functionapp config appsettings list --slot staging (after revoke)",
+        f"functionapp config appsettings list {app} --slot staging -o json",
+        lambda out: (
+            None if not [x for x in out or [] if x.get("name") == SETTING] else f"{SETTING} kept"
+        ),
+    )
+    run.az(
+        "identity list (after revoke)",
+        "identity list -g rg-demo -o json",
+        lambda out: (
+            None
+            if not [x for x in out or [] if x.get("name") == "id-kustomi"]
+            else "id-kustomi still exists"
+        ),
+    )
+    made = run.az("identity show (id-az)", "identity show -g rg-demo -n id-az -o json")
+    identity_id = (made or {}).get("id", "") if isinstance(made, dict) else ""
+    run.az(
+        "functionapp identity remove",
+        f"functionapp identity remove {app} --identities {identity_id} -o json",
+        lambda out: (
+            None
+            if "SystemAssigned" in str((out or {}).get("type"))
+            and identity_id.lower()
+            not in {k.lower() for k in (out or {}).get("userAssignedIdentities") or {}}
+            else f"after remove: {out!r}"
+        ),
+    )
     sub = emu.env["AZURE_SUBSCRIPTION_ID"]
     assignments = (
         f"/subscriptions/{sub}/resourceGroups/rg-data/providers/Microsoft.Kusto/clusters/adxdemo"
@@ -451,19 +500,20 @@ def cleanup(run: Runner, emu: Emulator) -> None:
 
 
 def print_table(steps: list[Step]) -> None:
+    w = max(54, *(len(s.label) + 2 for s in steps))
     print(
-        f"\n{'tool':<9}{'step':<54}{'exit':>5}{'seconds':>9}{'requests':>10}{'writes':>8}"
+        f"\n{'tool':<9}{'step':<{w}}{'exit':>5}{'seconds':>9}{'requests':>10}{'writes':>8}"
         f"{'sign-in':>9}  result"
     )
     for s in steps:
         print(
-            f"{s.tool:<9}{s.label:<54}{s.exit_code:>5}{s.seconds:>9.2f}{s.requests:>10}"
+            f"{s.tool:<9}{s.label:<{w}}{s.exit_code:>5}{s.seconds:>9.2f}{s.requests:>10}"
             f"{s.writes:>8}{s.sign_in:>9}  {'ok' if s.problem is None else 'FAIL'}"
         )
     for tool in ("az", "kustomi"):
         mine = [s for s in steps if s.tool == tool]
         print(
-            f"{tool + ' total':<63}{sum(s.seconds for s in mine):>9.2f}"
+            f"{tool + ' total':<{w + 9}}{sum(s.seconds for s in mine):>9.2f}"
             f"{sum(s.requests for s in mine):>10}{sum(s.writes for s in mine):>8}"
             f"{sum(s.sign_in for s in mine):>9}"
         )
