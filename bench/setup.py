@@ -83,12 +83,19 @@ def one_app(running: RunningEmulator) -> None:
         setup_n = counts(running)
         run(["--yes", "setup", *ONE, "--app", "func-orders"])
         rerun = counts(running)
+        revoke = ["--yes", "revoke", *ONE, "--app", "func-orders", "--delete-identity"]
+        run(revoke)
+        undone = counts(running)
+        run(revoke)
+        undone_again = counts(running)
     a, b = statistics.median(steps_t), statistics.median(setup_t)
     print("One app from scratch (demo world, default latency; median of 3)\n")
     print(f"{'':<34}{'seconds':>9}{'API requests':>14}{'writes':>8}")
     print(f"{'four step commands, one by one':<34}{a:>9.2f}{steps_n[0]:>14}{steps_n[1]:>8}")
     print(f"{'kustomi setup':<34}{b:>9.2f}{setup_n[0]:>14}{setup_n[1]:>8}")
     print(f"{'kustomi setup, again':<34}{'':>9}{rerun[0]:>14}{rerun[1]:>8}")
+    print(f"{'kustomi revoke --delete-identity':<34}{'':>9}{undone[0]:>14}{undone[1]:>8}")
+    print(f"{'kustomi revoke, again':<34}{'':>9}{undone_again[0]:>14}{undone_again[1]:>8}")
     print(f"\nsetup / four commands: {b / a:.2f} (target: at most 0.50)\n")
 
 
