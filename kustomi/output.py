@@ -83,7 +83,8 @@ def render(report: Report, fmt: str, stream: IO[str] | None = None) -> None:
             if f.hint:
                 console.print(f"fix {f.check}: {f.hint}")
     apps = report.data.get("apps")
-    data = {k: v for k, v in report.data.items() if k != "apps"}
+    # An absent value (a slot of None: production) has no row in the table; JSON keeps it.
+    data = {k: v for k, v in report.data.items() if k != "apps" and v is not None}
     if data:
         width = max(len(k) for k in data)
         for k, v in data.items():
