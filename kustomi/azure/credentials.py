@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -358,18 +359,57 @@ def _sign_in_error(name: str, exc: BaseException) -> KustomiError:
     text = f"could not sign in to Azure with {name}: {_first_line(exc)}"
     if tls_failure(exc):
         return ServiceError(text, hint=TLS_HINT)
-    status = getattr(getattr(exc, "response", None), "status_code", None)
-    if isinstance(status, int) and status >= 500:
+    if _server_error(exc):
         return ServiceError(text, hint="Entra answered with a server error; retry in a moment.")
-    from azure.core.exceptions import ServiceRequestError
-
-    if isinstance(exc, ServiceRequestError) or "Failed to establish a new connection" in str(exc):
+    if _unreachable(exc):
         return ServiceError(
             text,
             hint="The sign-in endpoint could not be reached: check the network, a proxy "
             "(HTTPS_PROXY, NO_PROXY) and the endpoint's address, then retry.",
         )
     return AuthError(text, hint=HINT)
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """The error and those it was raised from (azure-identity wraps MSAL's and requests')."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        yield e
+        e = e.__cause__ or e.__context__
+
+
+def _server_error(exc: BaseException) -> bool:
+    """A 5xx from Entra, wherever it shows: the response azure-identity keeps, or, when MSAL
+    made the request (the token or the authority's metadata), the MsalServiceError it chains
+    ("HTTP Error: 500": msal/oauth2cli/oidc.py and msal/authority.py raise it so)."""
+    for e in _chain(exc):
+        status = getattr(getattr(e, "response", None), "status_code", None)
+        if isinstance(status, int) and status >= 500:
+            return True
+        if re.search(r"\bHTTP Error: 5\d\d\b", str(e)):
+            return True
+    return False
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """No answer at all: the connection was refused, dropped or timed out, or the name did not
+    resolve (azure-core's ServiceRequestError / ServiceResponseError, or requests' and the
+    standard library's connection errors that MSAL lets through)."""
+    from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+
+    markers = ("Failed to establish a new connection", "Connection aborted", "RemoteDisconnected")
+    for e in _chain(exc):
+        if isinstance(
+            e, (ServiceRequestError, ServiceResponseError, ConnectionError, TimeoutError)
+        ):
+            return True
+        if type(e).__name__ in ("ConnectionError", "ConnectTimeout", "ReadTimeout"):
+            return True  # requests.exceptions, without importing requests here
+        if any(m in str(e) for m in markers):
+            return True
+    return False
 
 
 def _due(token: Any) -> bool:

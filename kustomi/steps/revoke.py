@@ -9,9 +9,11 @@ from functools import partial
 
 from ..azure import identities
 from ..azure.clients import Azure
+from ..errors import NotFoundError
+from ..model import Change, Report
 from ..names import DEFAULT_PARALLEL
 from ..spec import AppSpec, SetupSpec
-from . import Progress, attach, create_identity, grant, set_connection
+from . import Planned, Progress, attach, create_identity, grant, set_connection
 from .create_identity import Subject
 from .fleet import AppPlan, Plan
 from .setup import both, grant_requests, label, plan_apps, resolved, subject_data, warm
@@ -32,13 +34,20 @@ def plan(
 
     def app(a: AppSpec) -> AppPlan:
         uri = a.cluster.uri or ""
-        return AppPlan(
-            label(a),
-            [
-                set_connection.plan_remove(azure, a.resource_group, a.app, a.slot, uri, a.setting),
-                attach.plan_detach(azure, a.resource_group, a.app, a.slot, subject),
-            ],
-        )
+        try:
+            return AppPlan(
+                label(a),
+                [
+                    set_connection.plan_remove(
+                        azure, a.resource_group, a.app, a.slot, uri, a.setting
+                    ),
+                    attach.plan_detach(azure, a.resource_group, a.app, a.slot, subject),
+                ],
+            )
+        except NotFoundError as e:  # an app deleted since setup: nothing of it to undo
+            gone = Report("revoke")
+            gone.changes.append(Change("none", f"app {label(a)}", f"not found ({e.message})"))
+            return AppPlan(label(a), [Planned(gone)])
 
     roles, apps = plan_apps(
         spec,

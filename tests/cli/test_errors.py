@@ -207,3 +207,13 @@ def test_an_unknown_subscription_is_said_as_such(emu, kustomi):
     assert r.exit_code == 3, r.stderr
     assert f"subscription '{other}' could not be found" in r.stderr
     assert "az account list" in r.stderr and "az group create" not in r.stderr
+
+
+@pytest.mark.parametrize("route", ["entra.openid", "entra.token"])
+def test_a_5xx_from_entra_is_a_service_error_not_a_sign_in_problem(emu, kustomi, route):
+    """Whichever of Entra's requests fails (MSAL's authority metadata or the token itself), a
+    500 is said as Entra's server error (exit 5), not as "run az login" (exit 4)."""
+    emu.faults([{"route": route, "status": 500}])
+    r = kustomi("create-identity", "-g", "rg-demo", "-n", "id-entra")
+    assert r.exit_code == 5, r.stderr
+    assert "Entra answered with a server error" in r.stderr and "az login" not in r.stderr

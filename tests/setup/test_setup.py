@@ -363,3 +363,17 @@ def test_sigterm_stops_the_fleet_and_says_what_was_done_and_what_was_not(emu_fac
     assert "func-02" in not_done and "func-02" not in done
     site = world.site("rg-app", "func-02")
     assert site["app_settings"] == {"FUNCTIONS_WORKER_RUNTIME": "python", "N": "2"}
+
+
+def test_revoke_of_an_app_deleted_since_setup_undoes_the_rest(emu_factory, kustomi):
+    world = emu_factory(fleet_world(2))
+    apps = _fleet(2)
+    assert kustomi("-o", "json", "--yes", "setup", *ONE, *apps).exit_code == 0
+    del world.world.sites[("rg-app", "func-01", "")]  # deleted by its owner meanwhile
+    r = kustomi("-o", "json", "--yes", "revoke", *ONE, *apps, "--delete-identity")
+    assert r.exit_code == 0, r.stderr
+    gone = [c for c in r.json()["changes"] if c["target"] == "app rg-app/func-01"]
+    assert gone and gone[0]["kind"] == "none" and "not found" in gone[0]["detail"]
+    assert not [i for i in world.state()["identities"] if i["name"] == "id-func"]
+    settings = world.site("rg-app", "func-00")["app_settings"]
+    assert "KustoConnectionStringManagedIdentity" not in settings
