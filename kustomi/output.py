@@ -91,10 +91,12 @@ def render(report: Report, fmt: str, stream: IO[str] | None = None) -> None:
             console.print(f"{k.ljust(width)}  {_scalar(v)}")
     if isinstance(apps, list) and apps:  # setup and revoke: each app's outcome
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-        for col in ("app", "status", "changes", "error"):
+        errors = any(a.get("error") for a in apps)
+        for col in ("app", "status", "changes", "error")[: 4 if errors else 3]:
             table.add_column(col, overflow="fold")
         for a in apps:
-            table.add_row(a["app"], a["status"], str(a["changes"]), a.get("error", ""))
+            row = [a["app"], a["status"], str(a["changes"])]
+            table.add_row(*row, *([a.get("error", "")] if errors else []))
         console.print(table)
     for note in report.notes:
         console.print(f"note: {note}")
