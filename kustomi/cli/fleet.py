@@ -172,8 +172,10 @@ def applied(
     plan = make_plan(azure)
     if s.dry_run or not plan.pending:
         return plan.report(dry_run=s.dry_run)
-    if not s.yes:
+    # The whole plan before any write, with or without --yes (-q: not shown).
+    if s.verbosity >= 0:
         _show(plan.report(dry_run=True), s)
+    if not s.yes:
         _confirm(name, plan)
     from ..output import AppBoard
 

@@ -377,3 +377,13 @@ def test_revoke_of_an_app_deleted_since_setup_undoes_the_rest(emu_factory, kusto
     assert not [i for i in world.state()["identities"] if i["name"] == "id-func"]
     settings = world.site("rg-app", "func-00")["app_settings"]
     assert "KustoConnectionStringManagedIdentity" not in settings
+
+
+def test_with_yes_the_plan_is_still_shown_before_any_write(world, kustomi):
+    r = kustomi("-o", "json", "--yes", *SETUP)
+    assert r.exit_code == 0, r.stderr
+    err = r.stderr
+    assert "+ would create  identity rg-app/id-func" in err
+    assert err.index("+ would create") < err.index("create identity rg-app/id-func ...")
+    quiet = kustomi("-o", "json", "-q", "--yes", *REVOKE)
+    assert quiet.exit_code == 0 and quiet.stderr == ""
