@@ -7,7 +7,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..config import ClusterRef, progress_seconds
 from ..errors import NotFoundError
@@ -171,17 +171,7 @@ def create_assignment(
             }
         },
     )
-    if every is None:
-        every = progress_seconds(os.environ.get("KUSTOMI_PROGRESS_SECONDS"))
-    start = time.monotonic()
-    while not poller.done():
-        poller.wait(every)
-        if not poller.done():
-            progress(
-                f"waiting for Azure to finish principal assignment {name}: "
-                f"{poller.status()}, {time.monotonic() - start:.0f}s"
-            )
-    return _assignment(poller.result())
+    return _assignment(_wait(poller, f"finish principal assignment {name}", progress, every))
 
 
 def wait_assignment(
@@ -215,13 +205,21 @@ def delete_assignment(
     poller = azure.kusto.database_principal_assignments.begin_delete(
         cluster.resource_group, cluster.name, db, name
     )
-    every = progress_seconds(os.environ.get("KUSTOMI_PROGRESS_SECONDS"))
+    _wait(poller, f"delete principal assignment {name}", progress)
+
+
+def _wait(
+    poller: Any, doing: str, progress: Callable[[str], None], every: float | None = None
+) -> Any:
+    """An LRO's result, saying every `every` seconds (KUSTOMI_PROGRESS_SECONDS) that Azure is
+    still at it: a CLI silent for a minute looks hung."""
+    if every is None:
+        every = progress_seconds(os.environ.get("KUSTOMI_PROGRESS_SECONDS"))
     start = time.monotonic()
     while not poller.done():
         poller.wait(every)
         if not poller.done():
             progress(
-                f"waiting for Azure to delete principal assignment {name}: "
-                f"{poller.status()}, {time.monotonic() - start:.0f}s"
+                f"waiting for Azure to {doing}: {poller.status()}, {time.monotonic() - start:.0f}s"
             )
-    poller.result()
+    return poller.result()
