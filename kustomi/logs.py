@@ -38,9 +38,22 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().emit(record)
 
 
+DEBUG_LOGGERS = ("azure", "kustomi", "msal")
+
+
+def disable_debug_logging() -> None:
+    """Undo enable_debug_logging: the command is over (a process that runs several commands,
+    such as a test or a program using kustomi's CLI in-process, gets each one's own)."""
+    for name in DEBUG_LOGGERS:
+        logger = logging.getLogger(name)
+        for h in [h for h in logger.handlers if isinstance(h, _StderrHandler)]:
+            logger.removeHandler(h)
+        logger.setLevel(logging.NOTSET)
+
+
 def enable_debug_logging() -> None:
-    """Once per process: HTTP request lines (headers redacted by azure-core) on stderr."""
-    for name in ("azure", "kustomi", "msal"):
+    """HTTP request lines (headers redacted by azure-core) on stderr."""
+    for name in DEBUG_LOGGERS:
         logger = logging.getLogger(name)
         logger.setLevel(logging.DEBUG if name != "msal" else logging.INFO)
         if not any(isinstance(h, _StderrHandler) for h in logger.handlers):

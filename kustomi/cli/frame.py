@@ -119,9 +119,10 @@ def run(ctx: typer.Context, fn: Callable[[Reporter], Report]) -> None:
 
     s = settings(ctx)
     if s.debug:
-        from kustomi.logs import enable_debug_logging
+        from kustomi.logs import disable_debug_logging, enable_debug_logging
 
         enable_debug_logging()
+        ctx.call_on_close(disable_debug_logging)
     reporter = Reporter(s.verbosity)
     with reported(ctx, reporter):
         from .common import check_text
