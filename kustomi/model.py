@@ -89,7 +89,8 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return all(f.status == "ok" for f in self.findings)
+        """Every finding ok, and (setup, revoke) every app finished."""
+        return not self.errors and all(f.status == "ok" for f in self.findings)
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema": SCHEMA, **asdict(self), "ok": self.ok}

@@ -61,8 +61,9 @@ def existing(azure: Azure, ref: IdentityRef) -> Subject:
 
 def plan(azure: Azure, ref: IdentityRef, location: str | None) -> tuple[Planned, Subject]:
     report = Report("create-identity")
-    target = f"identity {ref.resource_group}/{ref.name}"
     found = identities.find(azure, ref)
+    rg, name = (found.resource_group, found.name) if found else (ref.resource_group, ref.name)
+    target = f"identity {rg}/{name}"
     subject = Subject(ref, found, azure.subscription_id)
     if found is not None:
         detail = "exists; reused as is"
@@ -110,33 +111,45 @@ def _region(location: str) -> str:
     return location.replace(" ", "").lower()  # "West Europe" is westeurope
 
 
-def plan_delete(azure: Azure, subject: Subject, detached: set[str]) -> Planned:
+def attached_elsewhere(azure: Azure, subject: Subject, planned: set[str]) -> list[str]:
+    """The apps and slots, outside `planned` ("<rg>/<app>" labels), that have the identity."""
+    if subject.found is None:
+        return []
+    mine = {p.lower() for p in planned}
+    return [x for x in web.using_identity(azure, subject.found.id) if x.lower() not in mine]
+
+
+def plan_delete(azure: Azure, subject: Subject, planned: set[str], elsewhere: list[str]) -> Planned:
     """revoke --delete-identity: refused (exit 2, before any write) while an app or slot
-    outside `detached` (the plan's "<rg>/<app>" labels) still has the identity."""
+    outside the plan (`elsewhere`) still has the identity; checked again right before the
+    delete, since another run may have attached it meanwhile."""
     report = Report("revoke")
     ref = subject.ref
-    target = f"identity {ref.resource_group}/{ref.name}"
+    found = subject.found
+    target = f"identity {found.resource_group}/{found.name}" if found else f"identity {ref.name}"
     if subject.found is None:
         report.changes.append(Change("none", target, "not found"))
         return Planned(report)
     ident = subject.found
-    elsewhere = [
-        x
-        for x in web.using_identity(azure, ident.id)
-        if x.lower() not in {d.lower() for d in detached}
-    ]
     if elsewhere:
-        raise UsageError(
-            f"Identity {ident.name} is still attached to {', '.join(elsewhere)}, which this "
-            "revoke does not cover; nothing was changed.",
-            hint="Add those apps to the revoke (--app, or [[setup.apps]]), or leave out "
-            "--delete-identity.",
-        )
+        raise _still_attached(ident.name, elsewhere, "nothing was changed")
     change = Change("delete", target, f"client id {ident.client_id}")
     report.changes.append(change)
 
     def write() -> None:
+        late = attached_elsewhere(azure, subject, planned)
+        if late:
+            raise _still_attached(ident.name, late, "it was attached while revoke ran")
         with writing(report, change):
             identities.delete(azure, ident)
 
     return Planned(report, write)
+
+
+def _still_attached(name: str, where: list[str], said: str) -> UsageError:
+    return UsageError(
+        f"Identity {name} is still attached to {', '.join(where)}, which this revoke does not "
+        f"cover; {said}.",
+        hint="Add those apps to the revoke (--app, or [[setup.apps]]), or leave out "
+        "--delete-identity.",
+    )

@@ -58,7 +58,17 @@ def plan(
         app,
         parallel,
     )
+    planned = {label(a) for a in spec.apps}
+    elsewhere = create_identity.attached_elsewhere(azure, subject, planned)
+    if elsewhere:
+        # Another app still has the identity: its bindings need the roles. Keep them.
+        for r in roles:
+            for c in r.report.changes:
+                if c.kind != "none":
+                    c.kind = "none"
+                    c.detail = f"kept: the identity is still on {', '.join(elsewhere)}"
+            r.write = None
     after = roles
     if delete_identity:
-        after = [*roles, create_identity.plan_delete(azure, subject, {label(a) for a in spec.apps})]
+        after = [*roles, create_identity.plan_delete(azure, subject, planned, elsewhere)]
     return Plan("revoke", [], apps, after, describe=lambda: subject_data(subject))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from ..azure import kusto_data, kusto_mgmt, web
 from ..azure.clients import Azure
 from ..config import ClusterRef, connection_value, secret_keys_in
-from ..errors import ServiceError
+from ..errors import ServiceError, UsageError
 from ..model import Change, Finding, Report
 from . import Planned, after_writing, writing
 
@@ -43,7 +43,10 @@ def plan(
     database: str,
     setting: str,
     force: bool,
+    replace: bool = True,
 ) -> Planned:
+    """`replace=False` (setup): a setting that holds another value is not replaced unless
+    `force`: setup's revoke removes the setting, so the value it replaced would be lost."""
     report = Report("set-connection")
     uri = cluster.uri or kusto_mgmt.resolve(azure, cluster).uri
     value = connection_value(uri, database)
@@ -89,6 +92,19 @@ def plan(
             )
             if not force:
                 return Planned(report)
+        if not replace and not force:
+            points_at = (kusto_data.connection_target(old) or ("", ""))[0]
+            raise UsageError(
+                f"{setting} on {where} already holds another value"
+                + (
+                    f" (it points at {points_at})"
+                    if points_at
+                    else " (not a Kusto connection string)"
+                )
+                + "; setup does not replace it, since revoke would then remove it.",
+                hint="Pass --force to replace it (revoke will not bring the old value back), "
+                "or --setting to use another name.",
+            )
         change = Change("update", target, "replaced" + _what_changed(old, value))
     else:
         change = Change("create", target, "added")

@@ -53,6 +53,7 @@ def plan(
                     a.database,
                     a.setting,
                     force,
+                    replace=False,
                 ),
             ],
         )
@@ -116,7 +117,7 @@ def plan_apps(
         if len(spec.apps) > 1:
             lines = "; ".join(f"{label(a)}: {e.message}" for a, e in failed)
             first.message = (
-                f"{len(failed)} app(s) could not be read, so nothing was changed: {lines}"
+                f"{len(failed)} app(s) cannot be set up as planned, so nothing was changed: {lines}"
             )
         raise first
     return planned, [p for p in apps if isinstance(p, AppPlan)]

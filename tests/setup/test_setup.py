@@ -387,3 +387,39 @@ def test_with_yes_the_plan_is_still_shown_before_any_write(world, kustomi):
     assert err.index("+ would create") < err.index("create identity rg-app/id-func ...")
     quiet = kustomi("-o", "json", "-q", "--yes", *REVOKE)
     assert quiet.exit_code == 0 and quiet.stderr == ""
+
+
+def test_revoking_one_app_keeps_the_role_the_others_still_use(emu_factory, kustomi):
+    world = emu_factory(fleet_world(3))
+    assert kustomi("-o", "json", "--yes", "setup", *ONE, *_fleet(3)).exit_code == 0
+    r = kustomi("-o", "json", "--yes", "revoke", *ONE, "--app", "func-01")
+    assert r.exit_code == 0, r.stderr
+    role = [c for c in r.json()["changes"] if c["target"].startswith("Viewer on")][0]
+    assert role["kind"] == "none" and "rg-app/func-00" in role["detail"], role
+    client = r.json()["data"]["clientId"]
+    held = [p for p in world.database("adxbusy", "Sales")["principals"] if p["app_id"] == client]
+    assert held, "the role the other apps use was removed"
+    verify = ("verify", *ONE[:-2], "--role", "viewer", "--app", "func-00")
+    assert kustomi("-o", "json", *verify).exit_code == 0
+
+
+def test_setup_does_not_replace_a_setting_that_holds_another_value(emu_factory, kustomi):
+    world = emu_factory(fleet_world(2))
+    r = kustomi(
+        "-o", "json", "--yes", "setup", *ONE, *_fleet(2), "--setting", "FUNCTIONS_WORKER_RUNTIME"
+    )
+    assert r.exit_code == 2, r.stderr
+    assert "FUNCTIONS_WORKER_RUNTIME on func-00 already holds another value" in r.stderr
+    assert "--force" in r.stderr and world.writes() == []
+    forced = kustomi(
+        "-o", "json", "--yes", "setup", *ONE, "--app", "func-00", "--setting", "N", "--force"
+    )
+    assert forced.exit_code == 0, forced.stderr
+    assert world.site("rg-app", "func-00")["app_settings"]["N"].startswith("Data Source=")
+
+
+def test_ok_is_false_when_an_app_did_not_finish(emu_factory, kustomi):
+    world = emu_factory(fleet_world(2))
+    world.faults([{"route": "web.appsettings.put", "path": "/sites/func-01", "status": 409}])
+    r = kustomi("-o", "json", "--yes", "setup", *ONE, *_fleet(2))
+    assert r.exit_code == 5 and r.json()["ok"] is False
