@@ -394,7 +394,7 @@ def test_revoking_one_app_keeps_the_role_the_others_still_use(emu_factory, kusto
     assert kustomi("-o", "json", "--yes", "setup", *ONE, *_fleet(3)).exit_code == 0
     r = kustomi("-o", "json", "--yes", "revoke", *ONE, "--app", "func-01")
     assert r.exit_code == 0, r.stderr
-    role = [c for c in r.json()["changes"] if c["target"].startswith("Viewer on")][0]
+    role = next(c for c in r.json()["changes"] if c["target"].startswith("Viewer on"))
     assert role["kind"] == "none" and "rg-app/func-00" in role["detail"], role
     client = r.json()["data"]["clientId"]
     held = [p for p in world.database("adxbusy", "Sales")["principals"] if p["app_id"] == client]
