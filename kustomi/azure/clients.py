@@ -49,6 +49,11 @@ def managed_identity_credential(client_id: str) -> Any:
     return ManagedIdentityCredential(client_id=client_id)
 
 
+# A throttled request (429) is sent again up to this many times, apart from KUSTOMI_RETRIES;
+# after a 429, requests of a session wait for Retry-After and then go this far apart.
+THROTTLED_RETRIES = 30
+THROTTLED_SPACING = 0.05
+
 # ARM actions that read (POST .../<action>); see _is_method_retryable below.
 READ_ACTIONS = ("/list", "/checkprincipalassignmentnameavailability", "/listprincipals")
 
@@ -69,6 +74,18 @@ def retry_policy(progress: Callable[[str], None] | None) -> Any:
                 return True
             return bool(super()._is_method_retryable(settings, request, response))
 
+        def increment(self, settings: Any, response: Any = None, error: Any = None) -> bool:
+            # ARM's throttling is not a failure of the request: a throttled request waits
+            # (Retry-After) and is sent again, up to THROTTLED_RETRIES times, without spending
+            # the KUSTOMI_RETRIES meant for errors; a fleet under throttling finishes.
+            status = getattr(getattr(response, "http_response", None), "status_code", None)
+            if status == 429:
+                settings["throttled"] = settings.get("throttled", 0) + 1
+                if settings["throttled"] <= THROTTLED_RETRIES:
+                    settings["total"] += 1
+                    settings["status"] += 1
+            return bool(super().increment(settings, response, error))
+
         def sleep(self, settings: Any, transport: Any, response: Any = None) -> None:
             if progress is not None:
                 attempt = len(settings.get("history", []))
@@ -77,9 +94,12 @@ def retry_policy(progress: Callable[[str], None] | None) -> Any:
                     self.get_backoff_time(settings)
                 )
                 why = f"Azure answered {status}" if status else "the connection failed"
-                progress(
-                    f"{why}; retrying in {delay:.0f}s (retry {attempt} of {self.total_retries})"
-                )
+                if status == 429:
+                    progress(f"Azure answered 429 (throttled); retrying in {delay:.0f}s")
+                else:
+                    progress(
+                        f"{why}; retrying in {delay:.0f}s (retry {attempt} of {self.total_retries})"
+                    )
             super().sleep(settings, transport, response)
 
     return Announcing(
@@ -104,11 +124,19 @@ def throttle_gate() -> Any:
             super().__init__()
             self._lock = threading.Lock()
             self._until = 0.0
+            self._next = 0.0
             self.throttled = 0
 
         def send(self, request: Any) -> Any:
             with self._lock:
-                pause = self._until - time.monotonic()
+                now = time.monotonic()
+                pause = self._until - now
+                if pause > 0:
+                    # Those waiting go on one by one, not all at the same instant (which would
+                    # empty ARM's bucket again at once).
+                    slot = max(self._until, self._next)
+                    self._next = slot + THROTTLED_SPACING
+                    pause = slot - now
             if pause > 0:
                 time.sleep(pause)
             response = self.next.send(request)

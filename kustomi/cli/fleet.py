@@ -170,18 +170,21 @@ def applied(
         )
     azure = common.azure(ctx, s.subscription, reporter, spec.identity, connections=parallel + 2)
     plan = make_plan(azure)
-    if s.dry_run or not plan.pending:
-        return plan.report(dry_run=s.dry_run)
-    # The whole plan before any write, with or without --yes (-q: not shown).
-    if s.verbosity >= 0:
-        _show(plan.report(dry_run=True), s)
-    if not s.yes:
-        _confirm(name, plan)
-    from ..output import AppBoard
+    if s.dry_run:
+        return plan.report(dry_run=True)
+    if plan.pending:
+        # The whole plan before any write, with or without --yes (-q: not shown).
+        if s.verbosity >= 0:
+            _show(plan.report(dry_run=True), s)
+        if not s.yes:
+            _confirm(name, plan)
+        from ..output import AppBoard
 
-    with AppBoard(reporter, [a.label for a in plan.apps if a.pending]) as board:
-        report = plan.apply(reporter.progress, parallel, board.update)
-    if after is not None and not report.errors:
+        with AppBoard(reporter, [a.label for a in plan.apps if a.pending]) as board:
+            report = plan.apply(reporter.progress, parallel, board.update)
+    else:
+        report = plan.report(dry_run=False)
+    if after is not None:  # on every run, converged or not: a CI job's check
         after(azure, report)
     return report
 

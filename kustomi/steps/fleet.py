@@ -146,12 +146,24 @@ def _apps(
             return
         try:
             for s in a.steps:
+                if stop.is_set():  # Ctrl-C: no new write; what is left is said as not done
+                    return
                 _step(s, lambda text: on_app(a.label, text))
             on_app(a.label, "done")
         except Interrupted:
             raise  # Ctrl-C (or SIGTERM) stops the whole run, not only this app
         except KustomiError as e:
-            e.details["done"] = done(a.steps)
+            unknown = list(e.details.get("unknown", []))
+            e.details.update(
+                done=done(a.steps),
+                not_done=[
+                    f"{c.kind} {c.target}"
+                    for st in a.steps
+                    for c in st.report.changes
+                    if c.kind != "none" and not c.applied and f"{c.kind} {c.target}" not in unknown
+                ],
+                unknown=unknown,
+            )
             a.error = e
             on_app(a.label, f"failed: {e.message}")
         except Exception as e:  # an SDK error not yet translated, or a bug (exit 1)
@@ -181,7 +193,15 @@ def in_parallel(
         stop.set()
         for f in futures:
             f.cancel()
-        pool.shutdown(wait=True)
+        # The requests in flight finish (a write cut off mid-way is a write of unknown
+        # outcome); a second Ctrl-C does not cut this short, so that what is then said as
+        # done and not done is true.
+        while True:
+            try:
+                pool.shutdown(wait=True)
+                break
+            except KeyboardInterrupt:
+                continue
         raise
     pool.shutdown(wait=True)
     return [f.result() for f in futures]
@@ -228,4 +248,9 @@ def unfinished(report: Report) -> KustomiError:
     codes = {e["exitCode"] for e in report.errors}
     if len(codes) == 1:
         err.exit_code = codes.pop()
+    err.details.update(
+        done=[f"{c.kind} {c.target}" for c in report.changes if c.applied],
+        not_done=[x for e in report.errors for x in e["notDone"]],
+        unknown=[x for e in report.errors for x in e["unknown"]],
+    )
     return err

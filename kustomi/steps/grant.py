@@ -158,10 +158,35 @@ def _via_arm(
         # The list above is every assignment of the database, so it already tells taken names;
         # the service's own check also rejects names it reserves.
         if not kusto_mgmt.name_available(azure, cluster, req.database, name):
-            raise ServiceError(
-                f"The principal assignment name {name} is not available.",
-                hint="Delete the stale assignment of that name, then rerun.",
+            # Taken since the plan was read: by another run granting the same role to the
+            # same identity (two setups at once), it is this grant, made or being made.
+            ident = subject.identity
+            same = next(
+                (
+                    a
+                    for a in kusto_mgmt.list_assignments(azure, cluster, req.database)
+                    if a.name.lower() == name.lower()
+                    and a.is_for(ident.client_id, ident.principal_id)
+                    and a.role.lower() == req.role.lower()
+                ),
+                None,
             )
+            if same is None:
+                raise ServiceError(
+                    f"The principal assignment name {name} is not available.",
+                    hint="Another principal's assignment holds it: delete that stale "
+                    "assignment (az kusto database-principal-assignment delete), then rerun.",
+                )
+            if not same.succeeded:
+                ended = kusto_mgmt.wait_assignment(
+                    azure, cluster, req.database, name, progress, req.entra_timeout
+                )
+                if ended is None or not ended.succeeded:
+                    _put(azure, req, subject, cluster, name, report, change, progress)
+                    return
+            change.kind = "none"
+            change.detail = f"principal assignment {name} (made by another run)"
+            return
         _put(azure, req, subject, cluster, name, report, change, progress)
 
     return create

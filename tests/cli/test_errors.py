@@ -51,7 +51,16 @@ def test_throttling_is_retried_and_said(world, kustomi):
     r = kustomi("-o", "json", "attach", "--app", "func-busy", *G, "--identity", "id-other")
     assert r.exit_code == 0, r.stderr
     assert [x["status"] for x in world.requests() if x["route"] == "web.sites.get"] == [429, 200]
-    assert "Azure answered 429; retrying in 1s (retry 1 of 4)" in r.stderr
+    assert "Azure answered 429 (throttled); retrying in 1s" in r.stderr
+
+
+def test_throttling_does_not_spend_the_retries_meant_for_errors(world, kustomi, monkeypatch):
+    monkeypatch.setenv("KUSTOMI_RETRIES", "0")
+    world.faults([{"route": "web.sites.get", "status": 429, "retry_after": 0, "times": 3}])
+    r = kustomi("-o", "json", "attach", "--app", "func-busy", *G, "--identity", "id-other")
+    assert r.exit_code == 0, r.stderr
+    statuses = [x["status"] for x in world.requests() if x["route"] == "web.sites.get"]
+    assert statuses == [429, 429, 429, 200]
 
 
 def test_a_dropped_connection_is_retried_and_said(world, kustomi):

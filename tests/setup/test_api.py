@@ -108,3 +108,31 @@ def test_the_spec_from_a_setup_table(emu_factory, tmp_path):
         spec = k.spec_from_file(path)
         assert spec.grants[0].role == "Ingestor" and spec.apps[0].database == "Sales"
         assert k.setup(spec).data["apps"][0]["status"] == "done"
+
+
+def test_an_unfinished_apply_raises_with_what_was_and_was_not_done(emu_factory):
+    world = emu_factory(fleet_world(2))
+    world.faults([{"route": "web.sites.patch", "path": "/sites/func-01", "status": 409}])
+    with Kustomi() as k, pytest.raises(KustomiError) as failed:
+        k.setup(_spec(k, "func-00", "func-01"))
+    details = failed.value.details
+    assert "create identity rg-app/id-func" in details["done"]
+    assert details["not_done"] == [
+        "update identity id-func on func-01",
+        "create setting KustoConnectionStringManagedIdentity on func-01",
+    ]
+
+
+def test_a_grant_made_by_another_run_meanwhile_is_taken_as_done(emu_factory, kustomi):
+    emu_factory(fleet_world(1))
+    assert kustomi("-o", "json", "create-identity", "-g", "rg-app", "-n", "id-func").exit_code == 0
+    with Kustomi() as k:
+        spec = _spec(k, "func-00")
+        plan = k.plan(spec)
+        # Another run grants the same role to the same identity between the plan and the apply.
+        grant = ("grant", "--role", "viewer", "--identity", "id-func", "-g", "rg-app")
+        grant += ("--cluster", "adxbusy", "--cluster-resource-group", "rg-data", "--database")
+        assert kustomi("-o", "json", *grant, "Sales").exit_code == 0
+        report = k.apply(plan)
+    role = next(c for c in report.changes if c.target.startswith("Viewer on"))
+    assert role.kind == "none" and "made by another run" in role.detail

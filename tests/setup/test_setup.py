@@ -92,7 +92,10 @@ def test_a_fleet_where_one_app_fails_finishes_the_others_and_a_rerun_finishes_it
     assert set(status.values()) == {"done"}
     [err] = doc["errors"]
     assert err["app"] == "rg-app/func-07" and err["exitCode"] == 5
-    assert err["notDone"] == ["update identity id-func on func-07"]
+    assert err["notDone"] == [
+        "update identity id-func on func-07",
+        "create setting KustoConnectionStringManagedIdentity on func-07",  # never sent
+    ]
     after = world.state()
     for s in after["sites"]:
         if s["name"][5:].isdigit() and s["name"] != "func-07":
@@ -423,3 +426,38 @@ def test_ok_is_false_when_an_app_did_not_finish(emu_factory, kustomi):
     world.faults([{"route": "web.appsettings.put", "path": "/sites/func-01", "status": 409}])
     r = kustomi("-o", "json", "--yes", "setup", *ONE, *_fleet(2))
     assert r.exit_code == 5 and r.json()["ok"] is False
+
+
+def test_verify_runs_on_a_converged_rerun_too(world, kustomi):
+    assert kustomi("-o", "json", "--yes", *SETUP).exit_code == 0
+    world.clear_log()
+    r = kustomi("-o", "json", "--yes", *SETUP, "--verify")
+    assert r.exit_code == 0, r.stderr
+    assert {c["kind"] for c in r.json()["changes"]} == {"none"}
+    assert r.json()["findings"] and {f["status"] for f in r.json()["findings"]} == {"ok"}
+    assert world.writes() == []
+
+
+def test_an_app_error_on_the_read_before_its_write_says_the_write_was_not_done(
+    emu_factory, kustomi
+):
+    world = emu_factory(fleet_world(2))
+    # func-01's second settings read (right before the PUT) is refused.
+    world.faults(
+        [{"route": "web.appsettings.list", "path": "/sites/func-01", "after": 1, "status": 400}]
+    )
+    r = kustomi("-o", "json", "--yes", "setup", *ONE, *_fleet(2))
+    assert r.exit_code == 5, r.stderr
+    [err] = r.json()["errors"]
+    assert err["notDone"] == ["create setting KustoConnectionStringManagedIdentity on func-01"]
+    assert "update identity id-func on func-01" in err["done"]
+    assert "create identity rg-app/id-func" in err["done"]
+
+
+def test_a_fleet_under_heavy_throttling_still_finishes(emu_factory, kustomi):
+    world = emu_factory(fleet_world(10))
+    world.knobs(arm_rate=40, arm_burst=4)
+    r = kustomi("-o", "json", "--yes", "setup", *ONE, *_fleet(10), "--parallel", "10")
+    assert r.exit_code == 0, r.stderr[-2000:]
+    assert len([q for q in world.requests() if q["status"] == 429]) >= 3
+    assert "429 (throttled)" in r.stderr
