@@ -138,26 +138,30 @@ def from_file(path: Path, cloud: Cloud) -> SetupSpec:
     if not isinstance(top, dict):
         raise UsageError(f"{path} has no [setup] table.", hint="See the README: The [setup] table.")
     table = Table(path, text, list(top.get("grants", [])), list(top.get("apps", [])))
-    known = {"identity", "identity-resource-group", "resource-group", "location", "via"}
-    for key, value in top.items():
-        if key in ("grants", "apps"):
-            continue
-        if key not in known or not isinstance(value, str):
-            raise UsageError(
-                f"{path}: {key} in [setup] is not a key kustomi's API reads (or not a string).",
-                hint="Known: " + ", ".join(sorted(known)),
-            )
-    rg = top.get("resource-group", doc.get("resource-group"))
-    if "identity" not in top:
-        raise UsageError(f"{path}: [setup] has no identity.", hint='identity = "<name>"')
-    ref = config.identity_ref(top["identity"], top.get("identity-resource-group"), rg)
-    grants = grants_from_table(table, rg, cloud, top.get("via"))
+
+    def key(name: str) -> Any:
+        """A [setup] key, else the file's top-level one (which applies to every command)."""
+        value = top.get(name, doc.get(name))
+        if value is not None and not isinstance(value, str):
+            raise UsageError(f"{path}: {name} must be a string.", hint=f'{name} = "..."')
+        return config.text(value, f"{path}: {name}") if value is not None else None
+
+    identity = key("identity")
+    if identity is None:
+        raise UsageError(
+            f"{path}: no identity, in [setup] or at the top.", hint='identity = "<name>"'
+        )
+    rg = key("resource-group")
+    ref = config.identity_ref(identity, key("identity-resource-group"), rg)
+    grants = grants_from_table(table, rg, cloud, key("via"))
+    setting = key("setting") or DEFAULT_SETTING
+    location = key("location")
     return SetupSpec(
         identity=ref,
         grants=tuple(grants),
-        apps=tuple(apps_from_table(table, grants, rg, cloud)),
-        location=config.location(top["location"]) if "location" in top else None,
-        identity_arg=top["identity"],
+        apps=tuple(apps_from_table(table, grants, rg, cloud, config.setting_name(setting))),
+        location=config.location(location) if location else None,
+        identity_arg=identity,
     )
 
 

@@ -184,13 +184,47 @@ def _project_file(
 
 
 def main() -> None:
+    import os
     import signal
 
     def _terminated(*_: Any) -> None:
         raise KeyboardInterrupt  # said as "interrupted", exit 130, like Ctrl-C
 
     signal.signal(signal.SIGTERM, _terminated)
-    app(prog_name="kustomi")
+    import sys
+
+    from typer._click.exceptions import ClickException
+
+    try:
+        code = app(prog_name="kustomi", standalone_mode=False)
+    except ClickException as e:  # the command line itself is wrong (click found it)
+        e.show()
+        if _json_wanted(sys.argv[1:], os.environ):
+            from ..output import render_error
+
+            words = [
+                a for a in sys.argv[1:] if a in getattr(typer.main.get_command(app), "commands", {})
+            ]
+            name = words[0] if words else "kustomi"
+            help_ = f"kustomi {name} --help" if words else "kustomi --help"
+            render_error(name, UsageError(e.format_message(), hint=f"See `{help_}`."))
+        sys.exit(e.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _json_wanted(args: list[str], env: Any) -> bool:
+    """Whether stdout takes a JSON report: -o/--output json, else KUSTOMI_OUTPUT, else when
+    stdout is not a terminal (the default of -o)."""
+    import sys
+
+    for i, a in enumerate(args):
+        if a in ("-o", "--output") and i + 1 < len(args):
+            return args[i + 1] == "json"
+        if a.startswith(("--output=", "-o")) and a not in ("-o",):
+            return a.split("=", 1)[-1].removeprefix("-o") == "json"
+    if env.get("KUSTOMI_OUTPUT"):
+        return str(env["KUSTOMI_OUTPUT"]) == "json"
+    return sys.stdout is not None and not sys.stdout.isatty()
 
 
 # Explicit, in checklist order: each module holds its command function, name and epilog.

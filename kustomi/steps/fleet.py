@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from ..azure.errors import translate
@@ -55,9 +55,13 @@ class Plan:
         """The plan (dry_run) or, once applied, what was done: every step's changes in order,
         each app's outcome, and the errors of the apps that did not finish."""
         r = Report(self.command, dry_run=dry_run, data=self.describe(), notes=list(self.notes))
+        of_app = {id(s): a.label for a in self.apps for s in a.steps}
         for s in self.steps:
             r.changes.extend(s.report.changes)
-            r.findings.extend(s.report.findings)
+            label = of_app.get(id(s))  # an app's finding is named by its app, as verify's
+            r.findings.extend(
+                replace(f, check=f"{label} {f.check}") if label else f for f in s.report.findings
+            )
             r.notes.extend(n for n in s.report.notes if n not in r.notes)
         r.data["apps"] = [_outcome(a, dry_run) for a in self.apps]
         r.errors = [_error(a.label, a.error) for a in self.apps if a.error is not None]
@@ -209,8 +213,11 @@ def in_parallel(
 
 def _outcome(a: AppPlan, dry_run: bool) -> dict[str, Any]:
     changes = [c for s in a.steps for c in s.report.changes if c.kind != "none"]
+    blocked = [f for s in a.steps for f in s.report.findings if f.status != "ok"]
     if a.error is not None:
         status = "failed"
+    elif blocked:  # a finding (a setting that holds a secret) stops it: see the findings
+        status = "blocked"
     elif not changes:
         status = "unchanged"
     elif dry_run:

@@ -404,3 +404,24 @@ def test_a_closed_stdout_keeps_the_exit_code_and_shows_no_traceback(emu):
         )
         assert out.stderr.strip().splitlines()[-1] == str(code), out.stderr
         assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("setup",), "Missing option '--identity'"),
+        (("setup", "--identity", "x", "--parallel", "abc"), "'--parallel'"),
+        (("revoke", "--bogus"), "No such option: --bogus"),
+        (("nope",), "No such command 'nope'"),
+    ],
+)
+def test_a_command_line_click_refuses_is_a_json_error_report_on_stdout_too(args, message):
+    """Piped (so -o defaults to json), a script reads stdout and gets JSON even when the
+    command line itself is wrong; with -o table, stdout stays empty."""
+    r = subprocess.run([KUSTOMI, *args], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    doc = json.loads(r.stdout)
+    assert doc["ok"] is False and doc["error"]["exitCode"] == 2
+    assert message in doc["error"]["message"] and message in r.stderr
+    table = subprocess.run([KUSTOMI, "-o", "table", *args], capture_output=True, text=True)
+    assert table.returncode == 2 and table.stdout == ""

@@ -136,3 +136,17 @@ def test_a_grant_made_by_another_run_meanwhile_is_taken_as_done(emu_factory, kus
         report = k.apply(plan)
     role = next(c for c in report.changes if c.target.startswith("Viewer on"))
     assert role.kind == "none" and "made by another run" in role.detail
+
+
+def test_the_api_reads_the_files_the_cli_reads(emu_factory, tmp_path):
+    emu_factory(fleet_world(1))
+    path = tmp_path / "kustomi.toml"
+    path.write_text(
+        'identity = "id-func"\nresource-group = "rg-app"\n[setup]\nsetting = "KustoConn"\n'
+        'parallel = 4\n[[setup.grants]]\ncluster = "adxbusy"\n'
+        + 'cluster-resource-group = "rg-data"\ndatabase = "Sales"\nrole = "viewer"\n'
+        '[[setup.apps]]\napp = "func-00"\n[verify]\nrole = "viewer"\n'
+    )
+    with Kustomi() as k:
+        spec = k.spec_from_file(path)
+    assert spec.identity.name == "id-func" and spec.apps[0].setting == "KustoConn"

@@ -461,3 +461,17 @@ def test_a_fleet_under_heavy_throttling_still_finishes(emu_factory, kustomi):
     assert r.exit_code == 0, r.stderr[-2000:]
     assert len([q for q in world.requests() if q["status"] == 429]) >= 3
     assert "429 (throttled)" in r.stderr
+
+
+def test_a_setting_with_a_secret_blocks_its_app_and_the_finding_names_it(emu_factory, kustomi):
+    doc = fleet_world(2)
+    secret = "Data Source=https://x.kusto.windows.net;Application Key=abc;AppClientId=1"
+    doc["sites"][-1]["app_settings"]["KustoConnectionStringManagedIdentity"] = secret
+    emu_factory(doc)
+    r = kustomi("-o", "json", "--yes", "setup", *ONE, *_fleet(2))
+    assert r.exit_code == 6, r.stderr
+    [finding] = r.json()["findings"]
+    assert finding["check"] == "rg-app/func-01 existing_setting"
+    assert finding["status"] == "setting_has_secret" and "abc" not in r.stdout
+    status = {a["app"]: a["status"] for a in r.json()["data"]["apps"]}
+    assert status == {"rg-app/func-00": "done", "rg-app/func-01": "blocked"}
