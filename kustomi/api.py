@@ -30,7 +30,7 @@ from typing import Any
 from . import config
 from .azure.clients import Azure
 from .cloud import Cloud, from_environment
-from .errors import KustomiError, UsageError
+from .errors import ChecksFailed, KustomiError, UsageError
 from .model import Report
 from .names import DEFAULT_PARALLEL, DEFAULT_SETTING, MAX_PARALLEL
 from .spec import AppSpec, GrantSpec, SetupSpec, flag_apps, flag_grant, from_file
@@ -115,6 +115,10 @@ class Kustomi:
     ) -> SetupSpec:
         """One grant and the apps that use it, validated as the CLI validates its flags
         (config.UsageError, exit code 2, before any request)."""
+        if isinstance(apps, str):
+            raise UsageError(
+                f"apps is a list of app names, not the string {apps!r}.", hint=f"apps=[{apps!r}]"
+            )
         grant = flag_grant(
             cluster, database, role, resource_group, self.cloud, cluster_resource_group, via
         )
@@ -137,10 +141,18 @@ class Kustomi:
 
     def apply(self, plan: Plan, check: bool = True) -> Report:
         """Apply a plan. With `check`, an app that did not finish raises (after the others
-        finished); without it, the report's `errors` lists such apps."""
+        finished), and so does one a finding blocks (ChecksFailed, exit code 6); without it,
+        the report's `errors` and findings say so."""
         report = plan.apply(self.progress, self.parallel)
         if check and report.errors:
             raise unfinished(report)
+        if check and not report.ok:  # an app blocked by a finding (a setting with a secret)
+            bad = [f"{f.check}: {f.status}" for f in report.findings if f.status != "ok"]
+            raise ChecksFailed(
+                "Not every app is set up: " + "; ".join(bad) + ".",
+                hint="Each finding's hint says what to do (--force replaces a setting that "
+                "holds a secret: force=True).",
+            )
         return report
 
     def setup(self, spec: SetupSpec, force: bool = False, check: bool = True) -> Report:

@@ -45,7 +45,9 @@ def _reader_left() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-def render(report: Report, fmt: str, stream: IO[str] | None = None) -> None:
+def render(
+    report: Report, fmt: str, stream: IO[str] | None = None, title: str | None = None
+) -> None:
     stream = stream or sys.stdout
     if stream is None:  # started with stdout closed (`kustomi ... >&-`): the exit code tells
         return
@@ -58,7 +60,9 @@ def render(report: Report, fmt: str, stream: IO[str] | None = None) -> None:
         return
     console = _Console(file=stream, markup=False, highlight=False, soft_wrap=True)
     head = f"kustomi {report.command}"
-    if report.dry_run:
+    if title:
+        head += f"  ({title})"
+    elif report.dry_run:
         head += "  (dry run: nothing was changed)"
     console.print(head)
     if report.changes:

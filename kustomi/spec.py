@@ -71,6 +71,14 @@ class SetupSpec:
     identity_arg: str = ""  # as given, for the verify at the end
 
     def __post_init__(self) -> None:
+        grants: set[tuple[str, str, str]] = set()
+        for g in self.grants:
+            key = ((g.cluster.name or g.cluster.uri or "").lower(), g.database.lower(), g.role)
+            if key in grants:
+                raise UsageError(
+                    f"The grant {g.label} is listed twice.", hint="List each grant once."
+                )
+            grants.add(key)
         seen: set[tuple[str, str, str]] = set()
         for a in self.apps:
             key = (a.resource_group.lower(), a.app.lower(), (a.slot or "").lower())

@@ -53,6 +53,7 @@ def managed_identity_credential(client_id: str) -> Any:
 # after a 429, requests of a session wait for Retry-After and then go this far apart.
 THROTTLED_RETRIES = 30
 THROTTLED_SPACING = 0.05
+THROTTLED_NOTICE_SECONDS = 5.0
 
 # ARM actions that read (POST .../<action>); see _is_method_retryable below.
 READ_ACTIONS = ("/list", "/checkprincipalassignmentnameavailability", "/listprincipals")
@@ -61,6 +62,8 @@ READ_ACTIONS = ("/list", "/checkprincipalassignmentnameavailability", "/listprin
 def retry_policy(progress: Callable[[str], None] | None) -> Any:
     """azure-core's RetryPolicy with kustomi's limits, saying on each wait why it waits: a
     throttled CLI that sits silent for Retry-After seconds looks hung."""
+
+    said = [0.0]  # when the next throttling notice may be said
 
     class Announcing(tls_final_retry_policy()):  # type: ignore[misc]
         def _is_method_retryable(self, settings: Any, request: Any, response: Any = None) -> bool:
@@ -95,7 +98,11 @@ def retry_policy(progress: Callable[[str], None] | None) -> Any:
                 )
                 why = f"Azure answered {status}" if status else "the connection failed"
                 if status == 429:
-                    progress(f"Azure answered 429 (throttled); retrying in {delay:.0f}s")
+                    # Said once in a while, not for each of a fleet's throttled requests.
+                    now = time.monotonic()
+                    if now >= said[0]:
+                        said[0] = now + THROTTLED_NOTICE_SECONDS
+                        progress(f"Azure answered 429 (throttled); retrying in {delay:.0f}s")
                 else:
                     progress(
                         f"{why}; retrying in {delay:.0f}s (retry {attempt} of {self.total_retries})"

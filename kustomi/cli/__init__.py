@@ -114,7 +114,9 @@ def root(
         ),
     ] = False,
 ) -> None:
-    with reported():
+    # Known before the checks below, so that their error is a JSON report under -o json too.
+    ctx.obj = Settings(output=output)
+    with reported(ctx):
         if verbose < 0:
             raise UsageError(
                 f"-v/--verbose must be 0 or more, not {verbose}.", "KUSTOMI_VERBOSE is a count."

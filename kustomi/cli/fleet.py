@@ -180,7 +180,9 @@ def applied(
             _confirm(name, plan)
         from ..output import AppBoard
 
-        with AppBoard(reporter, [a.label for a in plan.apps if a.pending]) as board:
+        with AppBoard(
+            reporter, [a.label for a in plan.apps if a.pending and not a.blocked]
+        ) as board:
             report = plan.apply(reporter.progress, parallel, board.update)
     else:
         report = plan.report(dry_run=False)
@@ -196,7 +198,7 @@ def _terminal() -> bool:
 def _show(report: Report, s: Settings) -> None:
     from ..output import render
 
-    render(report, "table", sys.stderr)
+    render(report, "table", sys.stderr, title="the plan: nothing is changed yet")
 
 
 def _confirm(name: str, plan: Plan) -> None:

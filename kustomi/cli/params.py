@@ -47,3 +47,37 @@ class PlainFirstGroup(typer.core.TyperGroup):
 class PlainFirstCommand(typer.core.TyperCommand):
     def get_params(self, ctx: Any) -> list[Any]:
         return _plain_first(super().get_params(ctx))
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        from .frame import reported
+
+        with reported(ctx):
+            _once(self, ctx, args)
+        return list(super().parse_args(ctx, args))
+
+
+def _once(cmd: Any, ctx: Any, args: list[str]) -> None:
+    """An option that takes one value may be given once: `--role viewer --role admin` would
+    otherwise take the last one without a word."""
+    from ..errors import UsageError
+
+    for p in cmd.get_params(ctx):
+        if getattr(p, "multiple", False) or getattr(p, "count", False) or p.is_flag:
+            continue
+        opts = [o for o in p.opts if o.startswith("-")]
+        given = []
+        for i, a in enumerate(args):
+            if a == "--":
+                break
+            for o in opts:
+                if a == o and i + 1 < len(args):
+                    given.append(args[i + 1])
+                elif a.startswith(o + "=") and o.startswith("--"):
+                    given.append(a[len(o) + 1 :])
+        if len(given) > 1:
+            raise UsageError(
+                f"{'/'.join(opts)} is given {len(given)} times: "
+                + ", ".join(repr(g) for g in given)
+                + ".",
+                hint="Give it once.",
+            )

@@ -19,6 +19,7 @@ from ..names import DEFAULT_PARALLEL
 from . import Planned, Progress
 
 T = TypeVar("T")
+HELD_BACK = "not done: an app did not finish"
 U = TypeVar("U")
 
 
@@ -31,6 +32,11 @@ class AppPlan:
     @property
     def pending(self) -> bool:
         return any(s.pending for s in self.steps)
+
+    @property
+    def blocked(self) -> bool:
+        """A finding stops the app (a setting that holds a secret): none of its steps run."""
+        return any(f.status != "ok" for s in self.steps for f in s.report.findings)
 
 
 @dataclass
@@ -88,11 +94,7 @@ class Plan:
                 for s in self.after:
                     for c in s.report.changes:
                         if c.kind != "none":
-                            c.detail = (
-                                (c.detail + "; " if c.detail else "")
-                                + "not done: "
-                                + ("an app did not finish")
-                            )
+                            c.detail = (c.detail + "; " if c.detail else "") + HELD_BACK
                     s.write = None
             else:
                 for s in self.after:
@@ -142,7 +144,7 @@ def _apps(
 ) -> list[AppPlan]:
     """Apply each app's steps, `parallel` apps at a time; the apps that failed, each error
     saying what was done before it (the steps before the apps, and that app's own)."""
-    todo = [a for a in apps if a.pending]
+    todo = [a for a in apps if a.pending and not a.blocked]
     stop = threading.Event()
 
     def one(a: AppPlan) -> None:
@@ -213,10 +215,9 @@ def in_parallel(
 
 def _outcome(a: AppPlan, dry_run: bool) -> dict[str, Any]:
     changes = [c for s in a.steps for c in s.report.changes if c.kind != "none"]
-    blocked = [f for s in a.steps for f in s.report.findings if f.status != "ok"]
     if a.error is not None:
         status = "failed"
-    elif blocked:  # a finding (a setting that holds a secret) stops it: see the findings
+    elif a.blocked:  # a finding (a setting that holds a secret) stops it: see the findings
         status = "blocked"
     elif not changes:
         status = "unchanged"
@@ -247,9 +248,12 @@ def unfinished(report: Report) -> KustomiError:
     else 5 (a service error)."""
     names = ", ".join(e["app"] for e in report.errors)
     total = len(report.data.get("apps", []))
+    # The steps after the apps (revoke's roles and identity), held back by them.
+    held = [f"{c.kind} {c.target}" for c in report.changes if c.detail.endswith(HELD_BACK)]
     err = ServiceError(
         f"{len(report.errors)} of {total} app(s) did not finish: {names}. "
-        + " ".join(f"{e['app']}: {e['message']}" for e in report.errors),
+        + " ".join(f"{e['app']}: {e['message']}" for e in report.errors)
+        + (f" Held back until they do: {'; '.join(held)}." if held else ""),
         hint="Rerun the same command to finish them: it reads first and does only what is missing.",
     )
     codes = {e["exitCode"] for e in report.errors}
@@ -257,7 +261,7 @@ def unfinished(report: Report) -> KustomiError:
         err.exit_code = codes.pop()
     err.details.update(
         done=[f"{c.kind} {c.target}" for c in report.changes if c.applied],
-        not_done=[x for e in report.errors for x in e["notDone"]],
+        not_done=[x for e in report.errors for x in e["notDone"]] + held,
         unknown=[x for e in report.errors for x in e["unknown"]],
     )
     return err

@@ -39,7 +39,7 @@ def plan(
                 label(a),
                 [
                     set_connection.plan_remove(
-                        azure, a.resource_group, a.app, a.slot, uri, a.setting
+                        azure, a.resource_group, a.app, a.slot, uri, a.database, a.setting
                     ),
                     attach.plan_detach(azure, a.resource_group, a.app, a.slot, subject),
                 ],

@@ -110,7 +110,16 @@ def plan(
         change = Change("create", target, "added")
     report.changes.append(change)
     report.data["settingsKept"] = len([k for k in current if k != setting])
-    return Planned(report, lambda: _write(azure, rg, app, slot, setting, value, report, change))
+    # What the plan saw, to tell whether another writer changed the setting since (setup asks
+    # before it writes: minutes may pass between the plan and the write).
+    seen = old if not (replace or force) else _ANY
+
+    return Planned(
+        report, lambda: _write(azure, rg, app, slot, setting, value, report, change, seen)
+    )
+
+
+_ANY = object()  # replace whatever is there
 
 
 def _write(
@@ -122,6 +131,7 @@ def _write(
     value: str,
     report: Report,
     change: Change,
+    seen: object = _ANY,
 ) -> None:
     where = web.where(app, slot)
     for _ in range(MAX_WRITES):
@@ -129,6 +139,13 @@ def _write(
         # ETag), so the time between this read and the PUT is the window in which another
         # writer's change would be lost. Nothing else happens in it.
         latest = web.list_settings(azure, rg, app, slot)
+        now = latest.get(setting)
+        if seen is not _ANY and now != seen and now != value:
+            raise ServiceError(
+                f"{setting} on {where} was changed by another writer since the plan; it now "
+                "holds another value, which setup does not replace.",
+                hint="Rerun to see the new plan; --force replaces the value.",
+            )
         wanted = {**latest, setting: value}
         with writing(report, change):
             web.put_settings(azure, rg, app, slot, wanted)
@@ -166,22 +183,23 @@ def plan_remove(
     app: str,
     slot: str | None,
     cluster_uri: str,
+    database: str,
     setting: str,
 ) -> Planned:
-    """revoke: the connection setting off the app, every other setting kept. A setting that
-    points at another cluster is not kustomi's to remove: it is kept, and said."""
+    """revoke: the connection setting off the app, every other setting kept. Only the value
+    kustomi writes for this cluster and database is removed: any other value (another cluster,
+    another database, not a connection string) is not kustomi's to remove: kept, and said.
+    Checked again right before the write (the value may have changed since the plan)."""
     report = Report("revoke")
     where = web.where(app, slot)
     target = f"setting {setting} on {where}"
+    ours = connection_value(cluster_uri, database)
     current = web.list_settings(azure, rg, app, slot)
     if setting not in current:
         report.changes.append(Change("none", target, "not set"))
         return Planned(report)
-    points_at = (kusto_data.connection_target(current[setting]) or ("", ""))[0]
-    if points_at.rstrip("/").lower() != cluster_uri.rstrip("/").lower():
-        report.changes.append(
-            Change("none", target, f"kept: it points at {points_at or 'another cluster'}")
-        )
+    if current[setting] != ours:
+        report.changes.append(Change("none", target, "kept: " + _other(current[setting])))
         return Planned(report)
     change = Change("delete", target, f"removed; {len(current) - 1} other setting(s) kept")
     report.changes.append(change)
@@ -189,6 +207,12 @@ def plan_remove(
     def write() -> None:
         for _ in range(MAX_WRITES):
             latest = web.list_settings(azure, rg, app, slot)  # right before the PUT, as above
+            if latest.get(setting) != ours:  # gone, or changed by another writer meanwhile
+                change.kind = "none"
+                change.detail = "kept: " + (
+                    _other(latest[setting]) if setting in latest else "removed meanwhile"
+                )
+                return
             wanted = {k: v for k, v in latest.items() if k != setting}
             with writing(report, change):
                 web.put_settings(azure, rg, app, slot, wanted)
@@ -206,3 +230,10 @@ def plan_remove(
         )
 
     return Planned(report, write)
+
+
+def _other(value: str) -> str:
+    target = kusto_data.connection_target(value)
+    if target is None or not target[0]:
+        return "it holds another value (not a Kusto connection string)"
+    return f"it points at {target[0]}" + (f", database {target[1]}" if target[1] else "")

@@ -208,8 +208,7 @@ def _cp(kustomi, *extra):
         *CL,
         "--database",
         "Sales",
-        "--app",
-        "func-busy",
+        *(() if "--app" in extra else ("--app", "func-busy")),
         *extra,
     )
 

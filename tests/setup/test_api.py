@@ -150,3 +150,24 @@ def test_the_api_reads_the_files_the_cli_reads(emu_factory, tmp_path):
     with Kustomi() as k:
         spec = k.spec_from_file(path)
     assert spec.identity.name == "id-func" and spec.apps[0].setting == "KustoConn"
+
+
+def test_an_app_blocked_by_a_finding_raises_checks_failed(emu_factory):
+    from kustomi.errors import ChecksFailed
+
+    doc = fleet_world(2)
+    secret = "Data Source=https://x.kusto.windows.net;Application Key=abc;AppClientId=1"
+    doc["sites"][-1]["app_settings"]["KustoConnectionStringManagedIdentity"] = secret
+    emu_factory(doc)
+    with Kustomi() as k, pytest.raises(ChecksFailed) as blocked:
+        k.setup(_spec(k, "func-00", "func-01"))
+    assert "rg-app/func-01 existing_setting: setting_has_secret" in blocked.value.message
+    with Kustomi() as k, pytest.raises(UsageError):
+        k.spec(
+            identity="id",
+            resource_group="rg-app",
+            cluster="adxbusy",
+            database="Sales",
+            role="viewer",
+            apps="func-00",
+        )

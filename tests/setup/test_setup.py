@@ -475,3 +475,72 @@ def test_a_setting_with_a_secret_blocks_its_app_and_the_finding_names_it(emu_fac
     assert finding["status"] == "setting_has_secret" and "abc" not in r.stdout
     status = {a["app"]: a["status"] for a in r.json()["data"]["apps"]}
     assert status == {"rg-app/func-00": "done", "rg-app/func-01": "blocked"}
+
+
+def test_a_setting_changed_between_the_plan_and_the_write_is_not_replaced(emu_factory, kustomi):
+    world = emu_factory(fleet_world(1))
+    other = "Data Source=https://other.westeurope.kusto.windows.net;Database=Prod;"
+    # Another writer sets the value right after setup's plan read it (the second read is the
+    # one right before the write).
+    world.faults(
+        [
+            {
+                "route": "web.appsettings.list",
+                "kind": "concurrent_appsettings",
+                "set": {"KustoConnectionStringManagedIdentity": other},
+                "times": 1,
+            }
+        ]
+    )
+    r = kustomi("-o", "json", "--yes", "setup", *ONE, "--app", "func-00")
+    assert r.exit_code == 5, r.stderr
+    assert "changed by another writer since the plan" in r.stderr
+    settings = world.site("rg-app", "func-00")["app_settings"]
+    assert settings["KustoConnectionStringManagedIdentity"] == other
+
+
+def test_revoke_removes_only_the_value_kustomi_writes(emu_factory, kustomi):
+    world = emu_factory(fleet_world(1))
+    mine = ("set-connection", "--app", "func-00", *G, *CL, "--database", "Sales Archive-2.0")
+    assert kustomi("-o", "json", *mine).exit_code == 0  # same cluster, another database
+    r = kustomi("-o", "json", "--yes", "revoke", *ONE, "--app", "func-00")
+    assert r.exit_code == 0, r.stderr
+    first = r.json()["changes"][0]
+    assert first["kind"] == "none" and "database Sales Archive-2.0" in first["detail"]
+    assert "KustoConnectionStringManagedIdentity" in world.site("rg-app", "func-00")["app_settings"]
+
+
+def test_an_app_blocked_by_a_finding_gets_no_write(emu_factory, kustomi):
+    doc = fleet_world(1)
+    secret = "Data Source=https://x.kusto.windows.net;Application Key=abc;AppClientId=1"
+    doc["sites"][-1]["app_settings"]["KustoConnectionStringManagedIdentity"] = secret
+    world = emu_factory(doc)
+    r = kustomi("-o", "json", "--yes", "setup", *ONE, "--app", "func-00")
+    assert r.exit_code == 6, r.stderr
+    assert not [w for w in world.writes() if "/sites/func-00" in w["path"]]
+    assert "func-00: done" not in r.stderr
+
+
+def test_a_grant_listed_twice_is_refused(world, kustomi, tmp_path):
+    grant = (
+        '[[setup.grants]]\ncluster = "adxbusy"\ncluster-resource-group = "rg-data"\n'
+        'database = "{db}"\nrole = "viewer"\n'
+    )
+    (tmp_path / "kustomi.toml").write_text(
+        '[setup]\nidentity = "id-func"\n' + grant.format(db="Sales") + grant.format(db="sales")
+    )
+    r = kustomi("-o", "json", "--yes", "setup", "-g", "rg-app")
+    assert r.exit_code == 2 and "listed twice" in r.stderr
+    assert world.requests() == []
+
+
+def test_an_option_given_twice_is_refused_naming_both_values(world, kustomi):
+    r = kustomi("-o", "json", "--yes", *SETUP, "--role", "admin")
+    assert r.exit_code == 2
+    assert "--role is given 2 times: 'viewer', 'admin'" in r.stderr
+    assert r.json()["error"]["exitCode"] == 2 and world.requests() == []
+
+
+def test_a_root_option_error_is_a_json_report_too(world, kustomi):
+    r = kustomi("-o", "json", "-v", "-q", *SETUP)
+    assert r.exit_code == 2 and r.json()["error"]["message"].startswith("-v/--verbose and -q")
