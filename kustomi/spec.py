@@ -300,7 +300,7 @@ def _getter(
     for key in entry:
         if key not in keys:
             raise table.error(
-                array, index, key, "not a key of kustomi", "Known: " + ", ".join(keys)
+                array, index, key, "not a key of kustomi.", "Known: " + ", ".join(keys)
             )
 
     def get(key: str, check: Callable[[str], Any], default: Any = MISSING) -> Any:

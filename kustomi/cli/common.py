@@ -58,16 +58,12 @@ def azure(
     The subscription is the one given, else that of `identity`'s resource id, which must not
     name another. With a reporter, SDK retries (throttling, 5xx, dropped connections) are
     said on stderr."""
-    import os
 
     from ..azure.clients import Azure
     from ..cloud import from_environment
-    from ..config import ca_bundle, progress_seconds, retries
     from ..config import subscription as chosen
 
-    retries(os.environ.get("KUSTOMI_RETRIES"))  # refused here, before the first request
-    progress_seconds(os.environ.get("KUSTOMI_PROGRESS_SECONDS"))
-    ca_bundle(os.environ)
+    environment()
     session = Azure(
         from_environment(),
         chosen(subscription, identity),
@@ -76,6 +72,18 @@ def azure(
     )
     ctx.call_on_close(session.close)  # its HTTP connections end with the command
     return session
+
+
+def environment() -> None:
+    """The environment variables kustomi reads, checked before the first request (and before
+    any other refusal, so that a bad value is the one said)."""
+    import os
+
+    from ..config import ca_bundle, progress_seconds, retries
+
+    retries(os.environ.get("KUSTOMI_RETRIES"))
+    progress_seconds(os.environ.get("KUSTOMI_PROGRESS_SECONDS"))
+    ca_bundle(os.environ)
 
 
 def check_text(ctx: typer.Context) -> None:

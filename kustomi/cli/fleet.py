@@ -161,6 +161,7 @@ def applied(
 
     s = settings(ctx)
     name = ctx.command.name or "setup"
+    common.environment()
     if not s.dry_run and not s.yes and not _terminal():
         raise UsageError(
             f"{name} asks for confirmation before it writes, and there is no terminal to "

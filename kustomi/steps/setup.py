@@ -115,7 +115,7 @@ def plan_apps(
     if failed:
         first = failed[0][1]
         if len(spec.apps) > 1:
-            lines = "; ".join(f"{label(a)}: {e.message}" for a, e in failed)
+            lines = "; ".join(f"{label(a)}: {e.message.rstrip('.')}" for a, e in failed) + "."
             first.message = (
                 f"{len(failed)} app(s) cannot be set up as planned, so nothing was changed: {lines}"
             )

@@ -331,6 +331,12 @@ CATALOGUE = [
     case("setup-timeout-nan", w(SETUP, "--entra-timeout", "nan"), "--entra-timeout"),
     case("setup-no-terminal", SETUP[1:], "no terminal", "--yes", "nothing was sent"),
     case("revoke-no-terminal", REVOKE[1:], "no terminal", "--yes"),
+    case(
+        "setup-env-before-confirmation",
+        SETUP[1:],
+        "KUSTOMI_RETRIES",
+        env={"KUSTOMI_RETRIES": "99"},
+    ),
     case("revoke-role", w(REVOKE, "--role", "reader"), "Unknown role 'reader'"),
     case("revoke-db-quote", w(REVOKE, "--database", "Orders'"), "Kusto database name"),
     case("revoke-app-dot", w(REVOKE, "--app", "func.orders"), "function app name"),
