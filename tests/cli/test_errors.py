@@ -56,7 +56,7 @@ def test_throttling_is_retried_and_said(world, kustomi):
 
 def test_throttling_does_not_spend_the_retries_meant_for_errors(world, kustomi, monkeypatch):
     monkeypatch.setenv("KUSTOMI_RETRIES", "0")
-    world.faults([{"route": "web.sites.get", "status": 429, "retry_after": 0, "times": 3}])
+    world.faults([{"route": "web.sites.get", "status": 429, "retry_after": 0.05, "times": 3}])
     r = kustomi("-o", "json", "attach", "--app", "func-busy", *G, "--identity", "id-other")
     assert r.exit_code == 0, r.stderr
     statuses = [x["status"] for x in world.requests() if x["route"] == "web.sites.get"]
@@ -219,9 +219,12 @@ def test_an_unknown_subscription_is_said_as_such(emu, kustomi):
 
 
 @pytest.mark.parametrize("route", ["entra.openid", "entra.token"])
-def test_a_5xx_from_entra_is_a_service_error_not_a_sign_in_problem(emu, kustomi, route):
+def test_a_5xx_from_entra_is_a_service_error_not_a_sign_in_problem(
+    emu, kustomi, monkeypatch, route
+):
     """Whichever of Entra's requests fails (MSAL's authority metadata or the token itself), a
     500 is said as Entra's server error (exit 5), not as "run az login" (exit 4)."""
+    monkeypatch.setenv("KUSTOMI_RETRIES", "1")  # the sign-in's retries: one is enough here
     emu.faults([{"route": route, "status": 500}])
     r = kustomi("create-identity", "-g", "rg-demo", "-n", "id-entra")
     assert r.exit_code == 5, r.stderr
