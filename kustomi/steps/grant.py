@@ -234,16 +234,9 @@ def _put(
 def _via_kql(
     azure: Azure, req: GrantRequest, subject: Subject, report: Report, progress: Progress
 ) -> Write:
-    data = report.data
-    uri = req.cluster.uri or kusto_mgmt.resolve(azure, req.cluster).uri
-    data.update(clusterUri=uri)
-    client = azure.kusto_data(uri)
+    uri, client, rows = _principals(azure, req)
+    report.data.update(clusterUri=uri)
     target = f"{req.role} on {uri}/{req.database} for {subject.name}"
-    show = f".show database {kql.name(req.database)} principals"
-    try:
-        rows = kusto_data.mgmt(client, req.database, show)
-    except Exception as e:
-        raise _kusto_error(e, req, "reading the database principals") from None
     ident = subject.found
     if ident is not None and _held_rows(rows, ident, req.role):
         report.changes.append(Change("none", target, "already in .show database principals"))
@@ -345,14 +338,8 @@ def _drop_kql(
     report: Report,
     progress: Progress,
 ) -> Planned:
-    uri = req.cluster.uri or kusto_mgmt.resolve(azure, req.cluster).uri
-    client = azure.kusto_data(uri)
+    uri, client, rows = _principals(azure, req)
     target = f"{req.role} on {uri}/{req.database} for {ident.name}"
-    show = f".show database {kql.name(req.database)} principals"
-    try:
-        rows = kusto_data.mgmt(client, req.database, show)
-    except Exception as e:
-        raise _kusto_error(e, req, "reading the database principals") from None
     held = [str(r.get("PrincipalFQN", "")) for r in _held_rows(rows, ident, req.role)]
     if not held:
         report.changes.append(Change("none", target, "not in .show database principals"))
@@ -369,6 +356,18 @@ def _drop_kql(
                 raise _kusto_error(e, req, "dropping the principal") from None
 
     return Planned(report, write)
+
+
+def _principals(azure: Azure, req: GrantRequest) -> tuple[str, Any, list[dict[str, Any]]]:
+    """The cluster's URI, a data-plane client as the operator, and the database's
+    `.show database <db> principals` rows."""
+    uri = req.cluster.uri or kusto_mgmt.resolve(azure, req.cluster).uri
+    client = azure.kusto_data(uri)
+    show = f".show database {kql.name(req.database)} principals"
+    try:
+        return uri, client, kusto_data.mgmt(client, req.database, show)
+    except Exception as e:
+        raise _kusto_error(e, req, "reading the database principals") from None
 
 
 def _held_rows(
