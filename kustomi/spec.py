@@ -278,13 +278,21 @@ def apps_from_table(
                 "no database, and no grant on that cluster to take it from",
                 'Add database = "<db>" to this app.',
             )
+        name = get("app", config.app_name)
+        slot = get("slot", lambda v: config.app_name(v, "slot"), None)
+        if any(
+            (b.resource_group.lower(), b.app.lower(), (b.slot or "").lower())
+            == (rg.lower(), name.lower(), (slot or "").lower())
+            for b in apps
+        ):
+            raise table.error("apps", i, "app", f"{name} is listed twice", "List each app once.")
         apps.append(
             AppSpec(
                 resource_group=rg,
-                app=get("app", config.app_name),
+                app=name,
                 cluster=cluster,
                 database=database,
-                slot=get("slot", lambda v: config.app_name(v, "slot"), None),
+                slot=slot,
                 setting=get("setting", config.setting_name, setting),
             )
         )

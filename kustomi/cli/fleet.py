@@ -91,8 +91,9 @@ def build(
     from ..spec import SetupSpec, apps_from_table, flag_apps, flag_grant, grants_from_table
 
     if not 1 <= parallel <= MAX_PARALLEL:
+        where = "" if common.typed(ctx, "parallel") else " (parallel in kustomi.toml)"
         raise UsageError(
-            f"--parallel must be 1 to {MAX_PARALLEL}, not {parallel}.",
+            f"--parallel must be 1 to {MAX_PARALLEL}, not {parallel}{where}.",
             hint=f"The default is {DEFAULT_PARALLEL}.",
         )
     table = settings(ctx).setup_table

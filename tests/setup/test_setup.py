@@ -544,3 +544,18 @@ def test_an_option_given_twice_is_refused_naming_both_values(world, kustomi):
 def test_a_root_option_error_is_a_json_report_too(world, kustomi):
     r = kustomi("-o", "json", "-v", "-q", *SETUP)
     assert r.exit_code == 2 and r.json()["error"]["message"].startswith("-v/--verbose and -q")
+
+
+def test_an_app_listed_twice_in_the_table_names_the_line(world, kustomi, tmp_path):
+    (tmp_path / "kustomi.toml").write_text(
+        '[setup]\nidentity = "id-func"\nparallel = 4\n[[setup.grants]]\ncluster = "adxbusy"\n'
+        'cluster-resource-group = "rg-data"\ndatabase = "Sales"\nrole = "viewer"\n'
+        '[[setup.apps]]\napp = "func-busy"\n[[setup.apps]]\napp = "FUNC-busy"\n'
+    )
+    r = kustomi("--yes", "setup", "-g", "rg-app")
+    assert r.exit_code == 2
+    assert "kustomi.toml, line 12: [[setup.apps]] #2, app: FUNC-busy is listed twice" in r.stderr
+    (tmp_path / "kustomi.toml").write_text('[setup]\nidentity = "id-func"\nparallel = 99\n')
+    r = kustomi("--yes", "setup", "-g", "rg-app")
+    assert r.exit_code == 2 and "(parallel in kustomi.toml)" in r.stderr
+    assert world.requests() == []
