@@ -83,27 +83,8 @@ def add_user_assigned(
     App Service's PATCH is expected to merge userAssignedIdentities (UNCONFIRMED
     for App Service), so sending the full set keeps them under either semantics, and the
     system-assigned identity stays by keeping 'SystemAssigned' in the type."""
-    has_system = site.system_principal_id or "systemassigned" in site.identity_type.lower()
-    kinds = ["SystemAssigned"] if has_system else []
-    from azure.mgmt.web.models import (
-        ManagedServiceIdentity,
-        SitePatchResource,
-        UserAssignedIdentity,
-    )
-
-    ids = [*site.user_assigned, identity_id]
-    body = SitePatchResource(
-        identity=ManagedServiceIdentity(
-            type=", ".join([*kinds, "UserAssigned"]),
-            user_assigned_identities={k: UserAssignedIdentity() for k in ids},
-        )
-    )
-    try:
-        if slot:
-            return _site(azure.web.web_apps.update_slot(rg, app, slot, body))
-        return _site(azure.web.web_apps.update(rg, app, body))
-    except Exception as e:
-        raise translate(e, f"attaching the identity to {where(app, slot)}") from None
+    keep = [*site.user_assigned, identity_id]
+    return _patch_identities(azure, rg, app, slot, site, keep, [], "attaching the identity to")
 
 
 def remove_user_assigned(
@@ -113,6 +94,23 @@ def remove_user_assigned(
     (ARM's convention for identities,
     https://learn.microsoft.com/entra/identity/managed-identities-azure-resources/qs-configure-rest-vm),
     and the type keeps SystemAssigned and any other user-assigned identity."""
+    keep = [k for k in site.user_assigned if k.lower() != identity_id.lower()]
+    drop = [k for k in site.user_assigned if k.lower() == identity_id.lower()]
+    return _patch_identities(azure, rg, app, slot, site, keep, drop, "detaching the identity from")
+
+
+def _patch_identities(
+    azure: Azure,
+    rg: str,
+    app: str,
+    slot: str | None,
+    site: Site,
+    keep: list[str],
+    drop: list[str],
+    doing: str,
+) -> Site:
+    """One PATCH of the site's identity block: `keep` as its user-assigned identities, each
+    of `drop` as null, and the system-assigned identity kept if the site has one."""
     from azure.mgmt.web.models import (
         ManagedServiceIdentity,
         SitePatchResource,
@@ -120,11 +118,9 @@ def remove_user_assigned(
     )
 
     has_system = site.system_principal_id or "systemassigned" in site.identity_type.lower()
-    others = [k for k in site.user_assigned if k.lower() != identity_id.lower()]
-    kinds = (["SystemAssigned"] if has_system else []) + (["UserAssigned"] if others else [])
-    gone = [k for k in site.user_assigned if k.lower() == identity_id.lower()]
-    entries: dict[str, UserAssignedIdentity | None] = {k: UserAssignedIdentity() for k in others}
-    entries.update({k: None for k in gone})
+    kinds = (["SystemAssigned"] if has_system else []) + (["UserAssigned"] if keep else [])
+    entries: dict[str, UserAssignedIdentity | None] = {k: UserAssignedIdentity() for k in keep}
+    entries.update({k: None for k in drop})
     body = SitePatchResource(
         identity=ManagedServiceIdentity(
             type=", ".join(kinds) or "None",
@@ -136,7 +132,7 @@ def remove_user_assigned(
             return _site(azure.web.web_apps.update_slot(rg, app, slot, body))
         return _site(azure.web.web_apps.update(rg, app, body))
     except Exception as e:
-        raise translate(e, f"detaching the identity from {where(app, slot)}") from None
+        raise translate(e, f"{doing} {where(app, slot)}") from None
 
 
 def using_identity(azure: Azure, identity_id: str) -> list[str]:

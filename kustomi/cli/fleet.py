@@ -67,28 +67,25 @@ EntraTimeout = Annotated[
 ]
 
 
-def build(
-    ctx: typer.Context,
-    *,
-    identity: str,
-    resource_group: str | None,
-    identity_resource_group: str | None,
-    cluster: str | None,
-    cluster_resource_group: str | None,
-    database: str | None,
-    role: str | None,
-    apps: list[str] | None,
-    slot: str | None,
-    setting: str,
-    via: str,
-    parallel: int,
-    **extra: Any,
-) -> SetupSpec:
+def build(ctx: typer.Context, **extra: Any) -> SetupSpec:
     """The spec from flags, else from kustomi.toml's [setup] table (flags win). Everything is
-    validated here, before any request."""
+    validated here, before any request. The options are the command's (ctx.params: setup and
+    revoke share them); `extra` goes to the spec as is."""
     from .. import config
     from ..errors import UsageError
     from ..spec import SetupSpec, apps_from_table, flag_apps, flag_grant, grants_from_table
+
+    p = ctx.params
+    identity, resource_group, slot = p["identity"], p["resource_group"], p["slot"]
+    cluster, cluster_resource_group = p["cluster"], p["cluster_resource_group"]
+    database, role, apps, via, parallel = (
+        p["database"],
+        p["role"],
+        p["apps"],
+        p["via"],
+        p["parallel"],
+    )
+    setting = p["setting"]
 
     if not 1 <= parallel <= MAX_PARALLEL:
         where = "" if common.typed(ctx, "parallel") else " (parallel in kustomi.toml)"
@@ -97,7 +94,7 @@ def build(
             hint=f"The default is {DEFAULT_PARALLEL}.",
         )
     table = settings(ctx).setup_table
-    ref = common.identity(ctx, identity, identity_resource_group, resource_group)
+    ref = common.identity(ctx, identity, p["identity_resource_group"], resource_group)
     grant_typed = any(
         common.typed(ctx, n) for n in ("cluster", "database", "role", "cluster_resource_group")
     )

@@ -56,21 +56,7 @@ def command(
     def core(reporter: Reporter) -> Report:
         from ..steps import revoke as step
 
-        spec = fleet.build(
-            ctx,
-            identity=identity,
-            resource_group=resource_group,
-            identity_resource_group=identity_resource_group,
-            cluster=cluster,
-            cluster_resource_group=cluster_resource_group,
-            database=database,
-            role=role,
-            apps=apps,
-            slot=slot,
-            setting=setting,
-            via=via,
-            parallel=parallel,
-        )
+        spec = fleet.build(ctx)
         return fleet.applied(
             ctx,
             reporter,

@@ -76,18 +76,6 @@ def command(
             )
         spec = fleet.build(
             ctx,
-            identity=identity,
-            resource_group=resource_group,
-            identity_resource_group=identity_resource_group,
-            cluster=cluster,
-            cluster_resource_group=cluster_resource_group,
-            database=database,
-            role=role,
-            apps=apps,
-            slot=slot,
-            setting=setting,
-            via=via,
-            parallel=parallel,
             location=config.location(location) if location else None,
             note=note,
             entra_timeout=config.seconds(entra_timeout, "--entra-timeout"),

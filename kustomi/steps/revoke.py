@@ -59,7 +59,9 @@ def plan(
         parallel,
     )
     planned = {label(a) for a in spec.apps}
-    elsewhere = create_identity.attached_elsewhere(azure, subject, planned)
+    # Read only when it decides something: a role to remove, or the identity to delete.
+    needed = delete_identity or any(r.pending for r in roles)
+    elsewhere = create_identity.attached_elsewhere(azure, subject, planned) if needed else []
     if elsewhere:
         # Another app still has the identity: its bindings need the roles. Keep them.
         for r in roles:
