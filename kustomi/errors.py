@@ -47,6 +47,14 @@ class ServiceError(KustomiError):
     exit_code = 5
 
 
+UNREADABLE = "Azure answered something kustomi cannot read"
+
+
+class UnreadableAnswer(ServiceError):
+    """An answer of Azure whose body has a shape kustomi cannot read (a 200 with the wrong
+    body); what was sent before it may or may not have been done."""
+
+
 class ChecksFailed(KustomiError):
     """One or more checks did not pass."""
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..cloud import Cloud
-from ..errors import ServiceError, UsageError
+from ..errors import UNREADABLE, UnreadableAnswer, UsageError
 from .credentials import operator_credential, retry_settings, tls_final_retry_policy
 
 if TYPE_CHECKING:  # the SDKs are imported where a client is made, never at start-up
@@ -25,12 +25,39 @@ if TYPE_CHECKING:  # the SDKs are imported where a client is made, never at star
 def required(value: str | None, what: str) -> str:
     """A field every answer of Azure carries; an answer without it is refused as malformed
     (exit 5), rather than failing later in kustomi's own code."""
-    if not value:
-        raise ServiceError(
-            f"Azure's answer has no {what}.",
+    if not value or not isinstance(value, str):
+        sent = last_request()
+        raise UnreadableAnswer(
+            f"{UNREADABLE}: the answer has no {what}" + (f" [{sent}]." if sent else "."),
             hint="Retry; if it persists, the service answered with an incomplete resource.",
         )
     return value
+
+
+_sent = threading.local()
+
+
+def note_request(what: str) -> None:
+    """Remember the request this thread sends now, to name it if its answer cannot be read."""
+    _sent.request = what
+
+
+def last_request() -> str:
+    """The last request this thread sent ("GET <path>"), or ''."""
+    return str(getattr(_sent, "request", ""))
+
+
+def request_recorder() -> Any:
+    """A policy that notes each request a management client sends (method and path: no query
+    string, no header, so nothing secret)."""
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+    class Recorder(SansIOHTTPPolicy[Any, Any]):
+        def on_request(self, request: Any) -> None:
+            http = request.http_request
+            note_request(f"{http.method} {urlsplit(http.url).path}")
+
+    return Recorder()
 
 
 def text(value: Any) -> str:
@@ -224,7 +251,7 @@ class Azure:
             # Retry-After drives the poll interval; 1 s is the floor when a service sends none.
             "polling_interval": 1,
             "retry_policy": retry_policy(self._progress),
-            "per_retry_policies": [self.gate],
+            "per_retry_policies": [self.gate, request_recorder()],
             "transport": self._transport,
         }
 

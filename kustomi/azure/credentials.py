@@ -37,7 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..cloud import Cloud
-from ..errors import AuthError, KustomiError, ServiceError, UsageError
+from ..errors import UNREADABLE, AuthError, KustomiError, ServiceError, UnreadableAnswer, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -361,6 +361,12 @@ def _sign_in_error(name: str, exc: BaseException) -> KustomiError:
         return ServiceError(text, hint=TLS_HINT)
     if _server_error(exc):
         return ServiceError(text, hint="Entra answered with a server error; retry in a moment.")
+    if _malformed(exc):
+        return UnreadableAnswer(
+            f"{UNREADABLE} (signing in with {name}): {_first_line(exc)}",
+            hint="Entra (or a proxy in between) answered with a body of another shape; retry, "
+            "and check the sign-in endpoint (AZURE_AUTHORITY_HOST, KUSTOMI_CLOUD).",
+        )
     if _unreachable(exc):
         return ServiceError(
             text,
@@ -378,6 +384,24 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         seen.add(id(e))
         yield e
         e = e.__cause__ or e.__context__
+
+
+def _malformed(exc: BaseException) -> bool:
+    """An answer of Entra that could not be read: MSAL's KeyError on an OpenID document
+    without its endpoints, or a 2xx token answer with no token in it. azure-identity says the
+    latter as "Authentication failed: None": a result with neither `access_token` nor `error`
+    (azure/identity/_internal/client_credential_base.py, _request_token)."""
+    from .errors import READ_FAILURES
+
+    for e in _chain(exc):
+        if type(e) in READ_FAILURES:
+            return True
+        if str(e).endswith("failed: None"):
+            return True
+        status = getattr(getattr(e, "response", None), "status_code", None)
+        if isinstance(status, int) and 200 <= status < 300:
+            return True
+    return False
 
 
 def _server_error(exc: BaseException) -> bool:

@@ -1,9 +1,11 @@
 """The one table from the Azure SDKs' exceptions to kustomi's error family, by type.
 
-Only Azure and network errors are translated: anything else raised under an Azure call is a
-bug in kustomi, and `translate` raises it as it is, so that the CLI reports it as an internal
-error (exit 1) rather than as something Azure said. The SDK modules are imported when an error
-is being translated, never at start-up.
+Azure and network errors are translated by kind. An answer that cannot be read (a 200 whose
+body has the wrong shape: the SDK's DeserializationError, or a KeyError, TypeError... raised
+while its body is read) is `unreadable`: exit 5, naming the request, never "a bug in kustomi".
+Anything else raised under an Azure call is a bug in kustomi, and `translate` raises it as it
+is, so that the CLI reports it as an internal error (exit 1) rather than as something Azure
+said. The SDK modules are imported when an error is being translated, never at start-up.
 """
 
 from __future__ import annotations
@@ -11,7 +13,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..errors import AuthError, KustomiError, NotFoundError, ServiceError, UsageError
+from ..errors import (
+    UNREADABLE,
+    AuthError,
+    KustomiError,
+    NotFoundError,
+    ServiceError,
+    UnreadableAnswer,
+    UsageError,
+)
 
 SIGN_IN_HINT = (
     "Run `az login`, or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for a "
@@ -36,6 +46,8 @@ def translate(exc: BaseException, doing: str = "") -> KustomiError:
     from azure.kusto.data.exceptions import KustoError
 
     prefix = f"{doing}: " if doing else ""
+    if is_unreadable(exc):
+        return unreadable(exc, doing)
     if isinstance(exc, KustoError):
         return _kusto(exc, prefix)
     if isinstance(exc, AzureError):
@@ -44,6 +56,81 @@ def translate(exc: BaseException, doing: str = "") -> KustomiError:
         finally:
             _release(exc)
     raise exc
+
+
+# What reading a body of the wrong shape raises, in the SDKs (azure-core's
+# DeserializationError is a ValueError) or in kustomi's reading of what they return.
+READ_FAILURES: tuple[type[BaseException], ...] = (
+    KeyError,
+    IndexError,
+    TypeError,
+    AttributeError,
+    ValueError,
+)
+
+
+def is_unreadable(exc: BaseException, under_call: bool = True) -> bool:
+    """An answer whose body could not be read: the SDK's DeserializationError (its models read
+    their body lazily, so it may come from any attribute read), an SDK error caused by a read
+    failure (azure-identity wraps what MSAL raised on a malformed token answer; azure-core's
+    LRO poller raises BadResponse on a poll body without a status), or a read failure raised
+    in the SDKs' own code. `under_call`: raised under kustomi's wrapper of one SDK call and its
+    reading, where any read failure is one of the answer."""
+    from azure.core.exceptions import AzureError, DeserializationError
+
+    if isinstance(exc, DeserializationError):
+        return True
+    if isinstance(exc, AzureError):
+        inner = exc.__cause__ or exc.__context__
+        return inner is not None and (
+            type(inner) in READ_FAILURES or type(inner).__name__ == "BadResponse"
+        )
+    if not isinstance(exc, READ_FAILURES) or isinstance(exc, UnicodeError):
+        return False
+    return under_call or _raised_in_sdk(exc)
+
+
+def _raised_in_sdk(exc: BaseException) -> bool:
+    """Whether the innermost frame of the traceback is in an Azure SDK (or MSAL) module."""
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    module = str(tb.tb_frame.f_globals.get("__name__", ""))
+    return module.startswith(("azure.", "msal."))
+
+
+def classify(exc: BaseException) -> KustomiError | None:
+    """An error raised anywhere under a command, as kustomi's: an Azure error or an answer
+    that cannot be read; None for anything else (a bug in kustomi)."""
+    if isinstance(exc, KustomiError):
+        return exc
+    if is_azure_error(exc) or is_unreadable(exc, under_call=False):
+        return translate(exc)
+    return None
+
+
+def unreadable(exc: BaseException, doing: str = "") -> KustomiError:
+    """The one message for an answer kustomi cannot read: the request it answered (the last
+    one this thread sent, when known), and what was wrong with it."""
+    from .clients import last_request
+
+    sent = last_request()
+    what = doing or (f"the answer to {sent}" if sent else "")
+    inner = exc
+    while not str(inner) and (inner.__cause__ or inner.__context__) is not None:
+        inner = inner.__cause__ or inner.__context__  # type: ignore[assignment]
+    detail = f"{type(inner).__name__}: {_first_line(inner)}"
+    return UnreadableAnswer(
+        f"{UNREADABLE}"
+        + (f" ({what})" if what else "")
+        + f": {detail}"
+        + (f" [{sent}]" if sent and doing else "")
+        + ".",
+        hint="Retry; if it persists, the service (or a proxy in between) answers with a body "
+        "of another shape: --debug shows the request and where reading it failed.",
+    )
 
 
 def _release(exc: BaseException) -> None:
@@ -63,6 +150,10 @@ def write_refused(exc: BaseException) -> bool:
     from azure.core.exceptions import HttpResponseError
     from azure.kusto.data.exceptions import KustoNetworkError, KustoServiceError
 
+    if isinstance(exc, UnreadableAnswer):
+        return False  # an answer came: the write may well have been made
+    if is_unreadable(exc):
+        return False
     if isinstance(exc, KustomiError):
         cause = exc.__context__
         return cause is None or write_refused(cause)

@@ -128,7 +128,7 @@ def resource_group_location(azure: Azure, rg: str) -> str:
     from azure.core.exceptions import ResourceNotFoundError
 
     try:
-        return str(azure.resources.resource_groups.get(rg).location)
+        return required(azure.resources.resource_groups.get(rg).location, "location")
     except ResourceNotFoundError as e:
         check_subscription(e)
         raise NotFoundError(

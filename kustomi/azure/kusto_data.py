@@ -52,6 +52,8 @@ def connection_target(value: str) -> tuple[str, str] | None:
     Database is "" when the string names none (the builder's own default is NetDefaultDB)."""
     from azure.kusto.data import KustoConnectionStringBuilder
 
+    if "=" not in value and "://" not in value:
+        return None  # the builder reads any word as a Data Source: "python" is not a cluster
     try:
         kcsb = KustoConnectionStringBuilder(value.strip().rstrip(";"))
     except (KeyError, ValueError):
@@ -67,13 +69,29 @@ def mgmt(
 ) -> list[dict[str, Any]]:
     """A management command. Retried as the management SDKs retry: the commands kustomi sends
     (`.show`, `.add`, `.drop`) give the same result when sent twice."""
-    return rows(retried(lambda: client.execute_mgmt(db, csl), progress))
+    return _read(lambda: rows(retried(lambda: client.execute_mgmt(db, csl), progress)), csl)
 
 
 def query(
     client: KustoClient, db: str, csl: str, progress: Progress | None = None
 ) -> list[dict[str, Any]]:
-    return rows(retried(lambda: client.execute_query(db, csl), progress))
+    return _read(lambda: rows(retried(lambda: client.execute_query(db, csl), progress)), csl)
+
+
+def _read(call: Callable[[], Rows], csl: str) -> Rows:
+    """The rows of one request; an answer whose frames cannot be read (azure-kusto-data
+    raises KeyError 'Tables' on a v1 body without them) is said as such (exit 5)."""
+    from .clients import note_request
+    from .errors import is_unreadable, unreadable
+
+    endpoint = "/v1/rest/mgmt" if csl.startswith(".") else "/v2/rest/query"
+    note_request(f"POST {endpoint} ({' '.join(csl.split()[:3])})")
+    try:
+        return call()
+    except Exception as e:
+        if is_unreadable(e):
+            raise unreadable(e, "Kusto") from None
+        raise
 
 
 def retried(

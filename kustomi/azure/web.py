@@ -170,6 +170,7 @@ def list_settings(azure: Azure, rg: str, app: str, slot: str | None) -> dict[str
             r = azure.web.web_apps.list_application_settings_slot(rg, app, slot)
         else:
             r = azure.web.web_apps.list_application_settings(rg, app)
+        return _settings(r.properties)
     except ResourceNotFoundError as e:
         check_subscription(e)
         raise NotFoundError(
@@ -178,7 +179,19 @@ def list_settings(azure: Azure, rg: str, app: str, slot: str | None) -> dict[str
         ) from None
     except Exception as e:
         raise translate(e, f"reading app settings of {where(app, slot)}") from None
-    return dict(r.properties or {})
+
+
+def _settings(properties: object) -> dict[str, str]:
+    """A StringDictionary's properties; a body of another shape is an answer kustomi cannot
+    read (raised as such by `translate`), never read as "no settings", which a write would
+    then make true."""
+    if properties is None:
+        return {}
+    if not isinstance(properties, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in properties.items()
+    ):
+        raise TypeError(f"app settings as {type(properties).__name__}, not names and values")
+    return dict(properties)
 
 
 def put_settings(
@@ -194,6 +207,6 @@ def put_settings(
             r = azure.web.web_apps.update_application_settings_slot(rg, app, slot, body)
         else:
             r = azure.web.web_apps.update_application_settings(rg, app, body)
+        return _settings(r.properties)
     except Exception as e:
         raise translate(e, f"writing app settings of {where(app, slot)}") from None
-    return dict(r.properties or {})

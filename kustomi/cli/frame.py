@@ -72,17 +72,18 @@ def reported(
     except KustomiError as e:
         _fail(ctx, reporter, e)
     except Exception as e:
-        if "azure" in sys.modules:  # an SDK was used: was it one of its errors?
-            from ..azure.errors import is_azure_error, translate
-
-            if is_azure_error(e):
-                _fail(ctx, reporter, translate(e))
         if s.debug:
             import traceback
 
             from kustomi.logs import scrub
 
             sys.stderr.write(scrub("".join(traceback.format_exception(e))) + "\n")
+        if "azure" in sys.modules:  # an SDK was used: was it one of its errors?
+            from ..azure.errors import classify
+
+            known = classify(e)
+            if known is not None:
+                _fail(ctx, reporter, known)
         _fail(
             ctx,
             reporter,

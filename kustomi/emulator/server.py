@@ -100,7 +100,7 @@ class Emulator:
             if found is None:
                 raise self._no_route(req)
             req.params = found.params
-            resp = found.handler(req)
+            resp = self._mangled(name, req, found.handler(req))
         except HttpError as e:
             resp = e.response
         if not admin:
@@ -126,6 +126,17 @@ class Emulator:
             raise HttpError(json_response(int(rule.get("status", 200)), rule.get("body")))
         elif rule is not None:
             raise HttpError(self._fault_response(rule, route))
+
+    def _mangled(self, route: str, req: Request, resp: Response) -> Response:
+        """A `mangled` rule: the request was served (a write is made), and its answer's body
+        is replaced by the rule's, with the status and headers of the real answer."""
+        if resp.status >= 400 or resp.drop:
+            return resp
+        rule = faults.take(self.world, route, req.method, ("mangled",), req.path)
+        if rule is None:
+            return resp
+        headers = {k: v for k, v in resp.headers.items() if k.lower() != "content-type"}
+        return json_response(resp.status, rule.get("body"), headers)
 
     def _fault_response(self, rule: dict[str, Any], route: str) -> Response:
         if rule.get("kind") == "drop":

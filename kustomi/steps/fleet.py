@@ -158,7 +158,10 @@ def _apps(
             on_app(a.label, "done")
         except Interrupted:
             raise  # Ctrl-C (or SIGTERM) stops the whole run, not only this app
-        except KustomiError as e:
+        except Exception as raised:
+            # An SDK error not yet translated, or an answer that cannot be read, is said as
+            # kustomi's own; anything else is a bug, raised as it is (exit 1).
+            e = translate(raised)
             unknown = list(e.details.get("unknown", []))
             e.details.update(
                 done=done(a.steps),
@@ -172,9 +175,6 @@ def _apps(
             )
             a.error = e
             on_app(a.label, f"failed: {e.message}")
-        except Exception as e:  # an SDK error not yet translated, or a bug (exit 1)
-            a.error = translate(e)
-            on_app(a.label, f"failed: {a.error.message}")
 
     in_parallel(one, todo, parallel, stop)
     return [a for a in apps if a.error is not None]

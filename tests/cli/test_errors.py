@@ -175,13 +175,13 @@ def test_an_incomplete_answer_from_azure_is_a_service_error(emu, kustomi):
     emu.faults([{"route": "msi.identities.get", "kind": "body", "body": body}])
     r = kustomi("create-identity", "-g", "rg-demo", "-n", "id-bug")
     assert r.exit_code == 5, r.stderr
-    assert "Azure's answer has no clientId" in r.stderr
+    assert "Azure answered something kustomi cannot read: the answer has no clientId" in r.stderr
 
 
-def test_a_bug_in_kustomi_is_an_internal_error_not_an_azure_error(emu, kustomi):
-    """A Kusto table whose rows are shorter than its columns makes kustomi's own row reader
-    (zip(..., strict=True)) raise a ValueError: exit 1 asking for a bug report, never exit 5
-    "Azure refused"."""
+def test_a_kusto_answer_of_the_wrong_shape_is_unreadable_not_a_bug(emu, kustomi):
+    """A Kusto table whose rows are shorter than its columns: kustomi's row reader
+    (zip(..., strict=True)) cannot read it. That is Azure's answer, said as such (exit 5,
+    naming the request), never "a bug in kustomi" (exit 1)."""
     r = kustomi("create-identity", "-g", "rg-demo", "-n", "id-func")
     assert r.exit_code == 0, r.stderr
     columns = [{"ColumnName": n, "DataType": "String"} for n in ("Role", "PrincipalFQN")]
@@ -192,9 +192,28 @@ def test_a_bug_in_kustomi_is_an_internal_error_not_an_azure_error(emu, kustomi):
         "grant", "--role", "viewer", "--identity", "id-func", "-g", "rg-demo",
         "--cluster", uri, "--database", "Orders", "--via", "kql",
     )  # fmt: skip
-    assert r.exit_code == 1, r.stderr
-    assert "internal error: ValueError" in r.stderr
-    assert "bug in kustomi" in r.stderr and "Azure refused" not in r.stderr
+    assert r.exit_code == 5, r.stderr
+    assert "Azure answered something kustomi cannot read (Kusto)" in r.stderr
+    assert "/v1/rest/mgmt (.show database" in r.stderr
+    assert "bug in kustomi" not in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_read_failure_of_kustomi_own_code_is_a_bug_and_one_of_an_sdk_is_an_answer():
+    """The line between the two: a KeyError raised in kustomi's code, outside a wrapped SDK
+    call, is a bug (None: exit 1); the same raised inside an SDK module is its answer's."""
+    from kustomi.azure.errors import classify
+    from kustomi.errors import UnreadableAnswer
+
+    try:
+        {}["Tables"]
+    except KeyError as e:
+        assert classify(e) is None
+    namespace = {"__name__": "azure.kusto.data.response"}
+    exec("def read(doc):\n    return doc['Tables']", namespace)
+    try:
+        namespace["read"]({})  # type: ignore[operator]
+    except KeyError as e:
+        assert isinstance(classify(e), UnreadableAnswer)
 
 
 def test_an_untrusted_certificate_is_a_tls_error_not_a_sign_in_problem(emu, kustomi, monkeypatch):

@@ -67,6 +67,7 @@ TRANSIENT = {
 PERSISTENT = {
     "503-forever": {"status": 503},
     "drop-forever": {"kind": "drop"},
+    "malformed": {"kind": "mangled", "body": {"properties": "nope", "value": 5}},
 }
 # What a command whose request keeps failing may end with: a service error (5); verify makes
 # a finding of what it could not check (6). A sign-in whose requests keep failing (a 5xx from
