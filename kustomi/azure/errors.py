@@ -76,14 +76,22 @@ def is_unreadable(exc: BaseException, under_call: bool = True) -> bool:
     LRO poller raises BadResponse on a poll body without a status), or a read failure raised
     in the SDKs' own code. `under_call`: raised under kustomi's wrapper of one SDK call and its
     reading, where any read failure is one of the answer."""
-    from azure.core.exceptions import AzureError, DeserializationError
+    from azure.core.exceptions import (
+        AzureError,
+        DecodeError,
+        DeserializationError,
+        ServiceRequestError,
+        ServiceResponseError,
+    )
 
-    if isinstance(exc, DeserializationError):
+    if isinstance(exc, (DeserializationError, DecodeError)):  # DecodeError: not JSON at all
         return True
+    if isinstance(exc, (ServiceRequestError, ServiceResponseError)):
+        return False  # no answer came at all
     if isinstance(exc, AzureError):
         inner = exc.__cause__ or exc.__context__
         return inner is not None and (
-            type(inner) in READ_FAILURES or type(inner).__name__ == "BadResponse"
+            isinstance(inner, READ_FAILURES) or type(inner).__name__ == "BadResponse"
         )
     if not isinstance(exc, READ_FAILURES) or isinstance(exc, UnicodeError):
         return False

@@ -81,7 +81,10 @@ def find(azure: Azure, ref: IdentityRef) -> Identity | None:
             raise translate(e, "listing the subscription's identities") from None
         return None
     try:
-        x = azure.msi.user_assigned_identities.get(ref.resource_group, ref.name)
+        return _from_sdk(
+            azure.msi.user_assigned_identities.get(ref.resource_group, ref.name),
+            ref.resource_group,
+        )
     except ResourceNotFoundError as e:
         check_subscription(e)
         if rg_missing(e):
@@ -92,7 +95,6 @@ def find(azure: Azure, ref: IdentityRef) -> Identity | None:
         return None
     except Exception as e:
         raise translate(e, f"reading identity {ref.name}") from None
-    return _from_sdk(x, ref.resource_group)
 
 
 def get(azure: Azure, ref: IdentityRef) -> Identity:
@@ -119,9 +121,9 @@ def create(azure: Azure, ref: IdentityRef, location: str) -> Identity:
         x = azure.msi.user_assigned_identities.create_or_update(
             ref.resource_group, ref.name, MsiIdentity(location=location)
         )
+        return _from_sdk(x, ref.resource_group)
     except Exception as e:
         raise translate(e, f"creating identity {ref.name}") from None
-    return _from_sdk(x, ref.resource_group)
 
 
 def resource_group_location(azure: Azure, rg: str) -> str:

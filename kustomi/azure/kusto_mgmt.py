@@ -138,9 +138,11 @@ def name_available(azure: Azure, cluster: Cluster, db: str, name: str) -> bool:
         r = azure.kusto.database_principal_assignments.check_name_availability(
             cluster.resource_group, cluster.name, db, body
         )
+        if not isinstance(r.name_available, bool):
+            raise TypeError(f"nameAvailable is {type(r.name_available).__name__}, not a bool")
+        return r.name_available
     except Exception as e:
         raise translate(e, "checking the assignment name") from None
-    return bool(r.name_available)
 
 
 def create_assignment(

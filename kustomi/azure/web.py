@@ -185,8 +185,6 @@ def _settings(properties: object) -> dict[str, str]:
     """A StringDictionary's properties; a body of another shape is an answer kustomi cannot
     read (raised as such by `translate`), never read as "no settings", which a write would
     then make true."""
-    if properties is None:
-        return {}
     if not isinstance(properties, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in properties.items()
     ):

@@ -7,7 +7,8 @@ kinds: `status` (answer with that status and the service's error body), `drop` (
 connection without answering), `slow` (answer normally after `seconds`), `body` (answer
 `status`, default 200, with the JSON `body` as given, without serving the request: a
 malformed answer), `mangled` (serve the request, a write included, then answer its status and
-headers with the JSON `body` as given: a malformed answer to what was done), `lro_failed` (the
+headers with the JSON `body` as given, or with `text` as it is: a malformed answer to what was
+done), `lro_failed` (the
 next long-running operation on that route ends Failed), `concurrent_appsettings` (right
 after an app-settings read on that route, another writer adds `set` to the settings, as a
 deployment pipeline might), `stale_appsettings` (right after an app-settings PUT, another

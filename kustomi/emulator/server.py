@@ -136,6 +136,8 @@ class Emulator:
         if rule is None:
             return resp
         headers = {k: v for k, v in resp.headers.items() if k.lower() != "content-type"}
+        if "text" in rule:  # not JSON at all (a proxy's HTML page, say)
+            return Response(resp.status, str(rule["text"]).encode(), headers)
         return json_response(resp.status, rule.get("body"), headers)
 
     def _fault_response(self, rule: dict[str, Any], route: str) -> Response:
