@@ -1,3 +1,3 @@
-from kustomi.cli import main
+from kustomi.entry import main
 
 main()

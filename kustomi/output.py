@@ -51,6 +51,10 @@ def render(
     stream = stream or sys.stdout
     if stream is None:  # started with stdout closed (`kustomi ... >&-`): the exit code tells
         return
+    from . import interrupts
+
+    if stream is sys.stdout:  # the command's report (a plan shown on stderr is not)
+        interrupts.reported()
     if fmt == "json":
         try:
             stream.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
@@ -124,6 +128,9 @@ def render_error(command: str, err: KustomiError, stream: IO[str] | None = None)
             "unknown": list(err.details.get("unknown", [])),
         },
     }
+    from . import interrupts
+
+    interrupts.reported()
     try:
         stream.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
         stream.flush()

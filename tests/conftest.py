@@ -226,3 +226,46 @@ def kustomi(secret_scan: SecretScan) -> Any:
         return Result(r.exit_code, r.stdout, r.stderr)
 
     return run
+
+
+KUSTOMI_SCRIPT = str(Path(__import__("sys").executable).parent / "kustomi")
+
+
+@dataclass
+class Spawned:
+    """A `kustomi` process (the installed console script) whose output, once read, goes to
+    the session's secret scan like every in-process run's."""
+
+    proc: Any
+    scan: SecretScan
+
+    def finish(self, timeout: float = 30) -> Result:
+        out, err = self.proc.communicate(timeout=timeout)
+        self.scan.outputs.append((out or "") + "\n" + (err or ""))
+        return Result(self.proc.returncode, out or "", err or "")
+
+
+@pytest.fixture
+def spawn(secret_scan: SecretScan) -> Any:
+    """Start the console script with the test's environment: spawn(*args) -> Spawned."""
+    import subprocess
+
+    started: list[Any] = []
+
+    def start(*args: str, env: dict[str, str] | None = None) -> Spawned:
+        proc = subprocess.Popen(
+            [KUSTOMI_SCRIPT, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+        started.append(proc)
+        return Spawned(proc, secret_scan)
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

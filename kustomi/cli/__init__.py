@@ -116,6 +116,9 @@ def root(
 ) -> None:
     # Known before the checks below, so that their error is a JSON report under -o json too.
     ctx.obj = Settings(output=output)
+    from .. import interrupts
+
+    interrupts.reset()  # a new run (an in-process caller may run several)
     with reported(ctx):
         if verbose < 0:
             raise UsageError(
@@ -186,47 +189,43 @@ def _project_file(
 
 
 def main() -> None:
+    """The CLI, as the console script runs it (kustomi.entry installs the signal handler
+    first; here again for a caller that starts here)."""
     import os
-    import signal
-
-    def _terminated(*_: Any) -> None:
-        raise KeyboardInterrupt  # said as "interrupted", exit 130, like Ctrl-C
-
-    signal.signal(signal.SIGTERM, _terminated)
     import sys
 
     from typer._click.exceptions import ClickException
 
+    from .. import interrupts
+
+    interrupts.install()
+    args = sys.argv[1:]
     try:
         code = app(prog_name="kustomi", standalone_mode=False)
     except ClickException as e:  # the command line itself is wrong (click found it)
         e.show()
-        if _json_wanted(sys.argv[1:], os.environ):
+        if interrupts.json_wanted(args, os.environ):
             from ..output import render_error
 
-            words = [
-                a for a in sys.argv[1:] if a in getattr(typer.main.get_command(app), "commands", {})
-            ]
-            name = words[0] if words else "kustomi"
-            help_ = f"kustomi {name} --help" if words else "kustomi --help"
+            name = _command_word(args)
+            help_ = f"kustomi {name} --help" if name != "kustomi" else "kustomi --help"
             render_error(name, UsageError(e.format_message(), hint=f"See `{help_}`."))
         sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        interrupts.stop(args, _command_word(args))
+    if interrupts.received is not None and not interrupts.said:
+        # Outside a command's own error path: while the line was parsed (typer turns
+        # KeyboardInterrupt into a silent exit 130: typer/core.py, _main), or once the report
+        # was printed (the signal was only noted). Say it, and exit 130.
+        interrupts.stop(args, _command_word(args))
+    interrupts.quiet()
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def _json_wanted(args: list[str], env: Any) -> bool:
-    """Whether stdout takes a JSON report: -o/--output json, else KUSTOMI_OUTPUT, else when
-    stdout is not a terminal (the default of -o)."""
-    import sys
-
-    for i, a in enumerate(args):
-        if a in ("-o", "--output") and i + 1 < len(args):
-            return args[i + 1] == "json"
-        if a.startswith(("--output=", "-o")) and a not in ("-o",):
-            return a.split("=", 1)[-1].removeprefix("-o") == "json"
-    if env.get("KUSTOMI_OUTPUT"):
-        return str(env["KUSTOMI_OUTPUT"]) == "json"
-    return sys.stdout is not None and not sys.stdout.isatty()
+def _command_word(args: list[str]) -> str:
+    commands = getattr(typer.main.get_command(app), "commands", {})
+    words = [a for a in args if a in commands]
+    return words[0] if words else "kustomi"
 
 
 # Explicit, in checklist order: each module holds its command function, name and epilog.

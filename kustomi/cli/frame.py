@@ -59,17 +59,23 @@ def reported(
     try:
         yield reporter
     except KeyboardInterrupt:
+        from .. import interrupts
+
+        interrupts.quiet()  # what follows is said once, whatever comes next
+        interrupts.told()
         _fail(
             ctx,
             reporter,
-            Interrupted(
-                "interrupted.",
-                hint="Rerunning the same command is safe: it reads first and converges.",
-            ),
+            Interrupted(interrupts.line(), hint=interrupts.HINT, unknown=interrupts.in_flight()),
         )
     except typer.Exit:
         raise
     except KustomiError as e:
+        if isinstance(e, Interrupted):
+            from .. import interrupts
+
+            interrupts.quiet()
+            interrupts.told()
         _fail(ctx, reporter, e)
     except Exception as e:
         if s.debug:

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
+from .. import interrupts
 from ..azure.errors import translate, write_refused
 from ..errors import Interrupted
 from ..model import Change, Report
@@ -100,7 +101,8 @@ def writing(report: Report, change: Change) -> Iterator[None]:
     knows where it stopped."""
     this = f"{change.kind} {change.target}"
     try:
-        yield
+        with interrupts.sending(this):
+            yield
     except KeyboardInterrupt:
         raise Interrupted(
             f"interrupted while sending: {this}.",

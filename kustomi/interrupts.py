@@ -1,0 +1,186 @@
+"""Ctrl-C and SIGTERM, whenever they come: during start-up, while a command runs, or after its
+report was printed. The handler is installed by `kustomi.entry` before anything heavy is
+imported; both signals raise KeyboardInterrupt in the main thread, so that every layer that
+stops cleanly on Ctrl-C (no new write, the requests in flight finish) stops on SIGTERM too.
+
+What a run is sending is known here (`sending`, around every write), so that the one line an
+interrupt prints says whether a write may be in flight. This module imports nothing heavy.
+
+Exit code: 130 for both signals (README, Exit codes): a CI job's timeout reads the same as
+Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+TYPE_CHECKING = False  # not `from typing import ...`: typing imports re
+if TYPE_CHECKING:  # nothing more is imported before the handler is installed
+    from types import FrameType, TracebackType
+    from typing import Any
+
+EXIT_CODE = 130
+NAMES = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
+
+_lock = threading.Lock()
+_in_flight: list[str] = []  # writes being sent now, from any thread
+_sent = 0  # writes started by this run
+received: int | None = None  # the first signal received
+printed = False  # a report (or an error report) went to stdout
+_installed = False
+said = False  # the command's own error path said the interrupt
+
+
+def install() -> None:
+    """SIGINT and SIGTERM raise KeyboardInterrupt in the main thread (idempotent)."""
+    global _installed
+    if threading.current_thread() is not threading.main_thread():
+        return
+    signal.signal(signal.SIGINT, _raise)
+    signal.signal(signal.SIGTERM, _raise)
+    _installed = True
+
+
+def _raise(signum: int, _frame: FrameType | None) -> None:
+    global received
+    if received is None:
+        received = signum
+    if printed:
+        # The report is out: what is left is closing connections, where an exception would
+        # only be "ignored" in a finalizer. The run ends with exit 130 all the same.
+        return
+    raise KeyboardInterrupt
+
+
+def quiet() -> None:
+    """Once the run is ending: a second signal changes nothing any more (only where
+    `install` took the signals: an in-process caller keeps its own handlers)."""
+    if _installed and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+class sending:
+    """Around one write: while it runs, an interrupt says it may be in flight."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __enter__(self) -> None:
+        global _sent
+        with _lock:
+            _in_flight.append(self.what)
+            _sent += 1
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        with _lock:
+            _in_flight.remove(self.what)
+
+
+def in_flight() -> list[str]:
+    with _lock:
+        return list(_in_flight)
+
+
+def told() -> None:
+    """Called when the command's error path said the interrupt (no second line then)."""
+    global said
+    said = True
+
+
+def reported() -> None:
+    """Called when a report is written to stdout."""
+    global printed
+    printed = True
+
+
+def line() -> str:
+    """The one line an interrupt prints: by which signal, and whether a write may be in
+    flight."""
+    name = NAMES.get(signal.Signals(received or signal.SIGINT), "a signal")
+    flying = in_flight()
+    if flying:
+        return f"interrupted ({name}) while sending: {'; '.join(flying)}; its outcome is unknown."
+    if printed:
+        return f"interrupted ({name}) after the report was printed: the report stands."
+    if _sent:
+        return f"interrupted ({name}); no write was in flight."
+    return f"interrupted ({name}) before any write was sent: nothing was changed."
+
+
+def reset() -> None:
+    """A new run (an in-process caller may make several) starts with nothing sent."""
+    global printed, said, _sent
+    with _lock:
+        _in_flight.clear()
+        _sent = 0
+    printed = said = False
+
+
+HINT = "Rerun the same command: it reads first and finishes what is missing."
+
+
+def stop(args: list[str], command: str = "kustomi") -> None:
+    """The end of a run interrupted outside a command's own error path (start-up, parsing,
+    after the report): the line on stderr, a JSON report on stdout when one is wanted and
+    none was printed, exit 130."""
+    import os
+    import sys
+
+    quiet()
+    text = line()
+    try:
+        sys.stderr.write(f"Error: {text}\nHint: {HINT}\n")
+        sys.stderr.flush()
+        if json_wanted(args, os.environ) and not printed and sys.stdout is not None:
+            import json
+
+            from .model import SCHEMA
+
+            doc = {
+                "schema": SCHEMA,
+                "command": command,
+                "ok": False,
+                "error": {
+                    "exitCode": EXIT_CODE,
+                    "message": text,
+                    "hint": HINT,
+                    "done": [],
+                    "notDone": [],
+                    "unknown": in_flight(),
+                },
+            }
+            sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+            sys.stdout.flush()
+    except (BrokenPipeError, OSError, ValueError):
+        pass  # a reader gone, or a stream closed: the exit code still tells
+    raise SystemExit(EXIT_CODE)
+
+
+def json_wanted(args: list[str], env: Any) -> bool:
+    """Whether stdout takes a JSON report: -o/--output json, else KUSTOMI_OUTPUT, else when
+    stdout is not a terminal (the default of -o). A value that is neither (`-o xml`, which is
+    refused) leaves the default: a script reading stdout still gets its JSON error."""
+    import sys
+
+    chosen = None
+    for i, a in enumerate(args):
+        if a == "--":
+            break
+        if a in ("-o", "--output") and i + 1 < len(args):
+            chosen = args[i + 1]
+            break
+        if a.startswith(("--output=", "-o")):
+            chosen = a.split("=", 1)[-1] if a.startswith("--output=") else a[2:].lstrip("=")
+            break
+    if chosen not in ("json", "table"):
+        chosen = env.get("KUSTOMI_OUTPUT")
+    if chosen in ("json", "table"):
+        return chosen == "json"
+    return sys.stdout is not None and not sys.stdout.isatty()
