@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -149,7 +148,7 @@ class ArmContext:
         """Start an operation of `lro_seconds`; returns the Azure-AsyncOperation, Location and
         Retry-After headers that announce it."""
         op_id = str(uuid.uuid4())
-        now = time.time()
+        now = self.world.now()
         with self.op_lock:
             op = Operation(now, now + self.world.knobs.lro_seconds, on_done, fail)
             self.operations[op_id] = op
@@ -166,7 +165,7 @@ class ArmContext:
     def settle(self) -> None:
         """End every operation whose time has come. Called before each request is served, so
         no request can see an operation running past its end."""
-        now = time.time()
+        now = self.world.now()
         with self.op_lock:
             for op in self.operations.values():
                 op.settle(now)
@@ -189,7 +188,7 @@ class ArmContext:
             "name": op_id,
             "status": op.status,
             "startTime": _iso(op.started),
-            "percentComplete": min(1.0, (time.time() - op.started) / span) if running else 1.0,
+            "percentComplete": min(1.0, (self.world.now() - op.started) / span) if running else 1.0,
             "properties": {"operationKind": "PrincipalAssignment", "operationState": op.status},
         }
         if not running:

@@ -11,7 +11,6 @@ operation answered 201 with Azure-AsyncOperation; the role takes effect when it 
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 from . import faults
@@ -244,7 +243,7 @@ class Kusto(Provider):
                 existing.app_id, existing.object_id = known["app_id"], known["object_id"]
                 existing.principal_id = pid
                 if existing.provisioning != "Succeeded":  # a Failed one, sent again, is made
-                    existing.provisioning, existing.granted_at = "Succeeded", time.time()
+                    existing.provisioning, existing.granted_at = "Succeeded", w.now()
                 return json_response(200, self.pa_body(c, d, existing))
             p = DbPrincipal(
                 role=role,

@@ -9,7 +9,6 @@ lower-case `resourcegroups`, as the official examples do.
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 from .arm import Provider, paged, require_location, resource_not_found
@@ -86,7 +85,7 @@ class ManagedIdentities(Provider):
                     location=location,
                     client_id=new_guid(),
                     principal_id=new_guid(),
-                    created_at=time.time(),
+                    created_at=self.world.now(),
                 )
                 w.identities[self.key(req)] = ident
             elif location.replace(" ", "").lower() != ident.location.replace(" ", "").lower():

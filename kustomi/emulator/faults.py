@@ -8,8 +8,9 @@ connection without answering), `slow` (answer normally after `seconds`), `body` 
 `status`, default 200, with the JSON `body` as given, without serving the request: a
 malformed answer), `mangled` (serve the request, a write included, then answer its status and
 headers with the JSON `body` as given, or with `text` as it is: a malformed answer to what was
-done), `lro_failed` (the
-next long-running operation on that route ends Failed), `concurrent_appsettings` (right
+done), `tick` (once the request is served, the world's clock moves `seconds` on: with the
+clock frozen, an LRO or a propagation delay ends exactly after a given request), `lro_failed`
+(the next long-running operation on that route ends Failed), `concurrent_appsettings` (right
 after an app-settings read on that route, another writer adds `set` to the settings, as a
 deployment pipeline might), `stale_appsettings` (right after an app-settings PUT, another
 writer that read before it writes its stale copy back, adding STALE_WRITER: the PUT is lost).

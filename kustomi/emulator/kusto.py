@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 import uuid
 from typing import Any
 
@@ -302,6 +301,7 @@ class KustoDataPlane:
                             display_name=resolved["name"],
                             principal_id=resolved["app_id"],
                             notes=notes,
+                            granted_at=w.now(),
                         )
                     )
                 elif verb == "drop":
@@ -334,7 +334,7 @@ class KustoDataPlane:
         """The roles this caller holds on db now (granted and propagated)."""
         appid, oid = str(claims.get("appid", "")), str(claims.get("oid", ""))
         tid = str(claims.get("tid", ""))
-        horizon = time.time() - self.world.knobs.role_propagation_seconds
+        horizon = self.world.now() - self.world.knobs.role_propagation_seconds
         return {
             p.role
             for p in db.principals

@@ -129,7 +129,11 @@ class Emulator:
 
     def _mangled(self, route: str, req: Request, resp: Response) -> Response:
         """A `mangled` rule: the request was served (a write is made), and its answer's body
-        is replaced by the rule's, with the status and headers of the real answer."""
+        is replaced by the rule's, with the status and headers of the real answer. A `tick`
+        rule: once the request is served, the world's clock moves on."""
+        tick = faults.take(self.world, route, req.method, ("tick",), req.path)
+        if tick is not None:
+            self.world.clock.advance(float(tick.get("seconds", 1)))
         if resp.status >= 400 or resp.drop:
             return resp
         rule = faults.take(self.world, route, req.method, ("mangled",), req.path)
@@ -344,6 +348,22 @@ class _Server(ThreadingHTTPServer):
         except (ssl.SSLError, OSError):
             return
         super().finish_request(request, client_address)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-request (a killed process, a closed pool: ssl's
+        SSLEOFError, a reset) is no error of the emulator's: say nothing. socketserver's own
+        handle_error prints a traceback to the current sys.stderr, which, in a process that
+        runs commands in-process, is the command's captured stderr. Anything else goes to the
+        process's real stderr (the admin request log has every answered request)."""
+        import sys
+
+        kind = sys.exc_info()[0]
+        if kind is not None and issubclass(kind, (OSError, ValueError)):
+            return
+        import traceback
+
+        if sys.__stderr__ is not None:
+            traceback.print_exc(file=sys.__stderr__)
 
 
 class RunningEmulator:

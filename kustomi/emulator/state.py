@@ -145,6 +145,28 @@ class Knobs:
 
 
 @dataclass
+class Clock:
+    """The server's clock, for every timed state of the world (an LRO's end, Entra's and
+    Kusto's propagation delays): real time plus `offset`, or, once `freeze`d, a clock that
+    moves only when `advance`d (by a test, or a `tick` fault after a request), so that a test
+    of a timed state needs neither a real wait nor luck on a loaded machine. Tokens keep real
+    time: clients check their expiry against their own clock."""
+
+    offset: float = 0.0
+    frozen_at: float | None = None
+
+    def now(self) -> float:
+        return (self.frozen_at if self.frozen_at is not None else time.time()) + self.offset
+
+    def freeze(self) -> None:
+        if self.frozen_at is None:
+            self.frozen_at = time.time()
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@dataclass
 class World:
     tenant_id: str
     subscription_id: str
@@ -158,7 +180,12 @@ class World:
     directory: list[dict[str, str]] = field(default_factory=list)
     knobs: Knobs = field(default_factory=Knobs)
     faults: list[dict[str, Any]] = field(default_factory=list)
+    clock: Clock = field(default_factory=Clock)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def now(self) -> float:
+        """The server's clock (see Clock)."""
+        return self.clock.now()
 
     # --- lookups -------------------------------------------------------------------------
     def copy(self) -> World:
@@ -191,7 +218,7 @@ class World:
         pid = principal_id.lower()
         ident = self.identity_by_any_id(pid)
         if ident is not None:
-            if time.time() < ident.created_at + self.knobs.entra_propagation_seconds:
+            if self.now() < ident.created_at + self.knobs.entra_propagation_seconds:
                 return None
             return {
                 "app_id": ident.client_id,

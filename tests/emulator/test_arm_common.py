@@ -198,3 +198,20 @@ def test_every_api_version_the_specs_publish_is_served_and_others_get_arms_wordi
     )
     nested = raw("GET", assignments, api="2099-01-01").json()["error"]["message"]
     assert "for type 'clusters/databases/principalAssignments'" in nested
+
+
+def test_a_client_gone_mid_request_prints_nothing_where_commands_write(emu, capsys):
+    """The in-process emulator shares sys.stderr with the commands a test runs: a client that
+    went away (ssl's SSLEOFError, a reset) must not print a traceback into their stderr."""
+    import ssl
+
+    server = emu.running.server
+    for error in (
+        ssl.SSLEOFError(8, "EOF occurred in violation of protocol"),
+        ConnectionResetError(),
+    ):
+        try:
+            raise error
+        except OSError:
+            server.handle_error(None, ("127.0.0.1", 0))
+    assert capsys.readouterr().err == ""

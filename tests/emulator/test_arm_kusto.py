@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from azure.core.exceptions import HttpResponseError
 
@@ -122,12 +120,13 @@ def test_invalid_role_and_unknown_principal_are_400_with_service_codes(emu):
 
 
 def test_entra_propagation_delay_refuses_a_new_identity_for_a_while(emu):
+    emu.world.clock.freeze()
     emu.knobs(entra_propagation_seconds=0.4)
     ident = _identity()
     with pytest.raises(HttpResponseError) as early:
         _grant(ident)
     assert "not found in AAD tenant" in early.value.error.message
-    time.sleep(0.45)
+    emu.world.clock.advance(0.45)
     assert _grant(ident).provisioning_state == "Succeeded"
 
 
@@ -199,6 +198,7 @@ def test_failed_lro_raises_and_leaves_no_assignment(emu):
 
 def test_operation_status_matches_the_example(emu):
     ident = _identity()
+    emu.world.clock.freeze()
     emu.knobs(lro_seconds=0.3)
     put = raw(
         "PUT",
@@ -216,7 +216,7 @@ def test_operation_status_matches_the_example(emu):
     assert put.status_code == 201 and put.headers["Retry-After"] == "1"
     monitor = put.headers["Azure-AsyncOperation"].removeprefix(emu.url)
     running = raw("GET", monitor).json()
-    time.sleep(0.35)
+    emu.world.clock.advance(0.35)
     done = raw("GET", monitor).json()
     assert (running["status"], done["status"]) == ("Running", "Succeeded")
     ex = example(EX + "KustoOperationResultsGet.json")
@@ -269,6 +269,7 @@ def test_an_assignment_reads_deleting_until_its_delete_operation_ends(emu):
     Azure shows it Deleting (ProvisioningState in kusto.json), then it is gone."""
     ident = _identity()
     _grant(ident)
+    emu.world.clock.freeze()  # the delete runs until the clock is moved on
     emu.knobs(lro_seconds=0.3)
     path = f"/subscriptions/{sub()}{K}/databases/Orders/principalAssignments/pa1"
     assert raw("DELETE", path, api=API).status_code == 202
@@ -277,6 +278,6 @@ def test_an_assignment_reads_deleting_until_its_delete_operation_ends(emu):
     assert during.status_code == 200
     assert during.json()["properties"]["provisioningState"] == "Deleting"
     assert [a["properties"]["provisioningState"] for a in listed] == ["Deleting"]
-    time.sleep(0.35)
+    emu.world.clock.advance(0.35)
     assert raw("GET", path, api=API).status_code == 404
     assert raw("GET", path.rsplit("/", 1)[0], api=API).json()["value"] == []

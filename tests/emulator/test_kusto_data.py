@@ -4,7 +4,6 @@ tests/reference/kusto-samples (https://learn.microsoft.com/kusto/api/rest/respon
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 import requests
@@ -147,11 +146,12 @@ def test_kql_add_and_arm_share_one_state(emu, monkeypatch):
 
 
 def test_role_propagation_delay(emu, monkeypatch):
+    emu.world.clock.freeze()
     emu.knobs(role_propagation_seconds=0.6)
     _, kc = _identity_in_app(emu, monkeypatch)
     with pytest.raises(KustoApiError):
         kc.execute_query("Orders", "print 1")
-    time.sleep(0.65)
+    emu.world.clock.advance(0.65)
     assert kc.execute_query("Orders", "print 1").primary_results[0].rows[0][0] == 1
 
 
@@ -256,13 +256,14 @@ def _assignment_put_nobody_polls(ident):
 
 def test_an_assignment_takes_effect_after_its_operation_even_if_nobody_polls(emu, monkeypatch):
     """In Azure the operation runs on the server; polling only reads its status."""
+    emu.world.clock.freeze()
     emu.knobs(lro_seconds=0.4)
     ident, kc = _identity_in_app(emu, monkeypatch, role=None)
     path, put = _assignment_put_nobody_polls(ident)
     assert put.status_code == 201 and put.json()["properties"]["provisioningState"] == "Creating"
     with pytest.raises(KustoApiError):  # not enforced while the operation runs
         kc.execute_query("Orders", "print 1")
-    time.sleep(0.45)
+    emu.world.clock.advance(0.45)
     assert kc.execute_query("Orders", "print 1").primary_results[0].rows[0][0] == 1
     assert not any(r["route"] == "arm.operationResults" for r in emu.requests())
     got = raw("GET", path, api="2025-02-14").json()
@@ -273,11 +274,12 @@ def test_a_deleted_assignment_stops_being_enforced_once_the_delete_finished(emu,
     ident, kc = _identity_in_app(emu, monkeypatch, role=None)
     path, _ = _assignment_put_nobody_polls(ident)
     assert kc.execute_query("Orders", "print 1").primary_results[0].rows[0][0] == 1
+    emu.world.clock.freeze()
     emu.knobs(lro_seconds=0.4)
     deleted = raw("DELETE", path, api="2025-02-14")
     assert deleted.status_code == 202 and "Azure-AsyncOperation" in deleted.headers
     assert kc.execute_query("Orders", "print 1").primary_results[0].rows[0][0] == 1
-    time.sleep(0.45)
+    emu.world.clock.advance(0.45)
     with pytest.raises(KustoApiError):
         kc.execute_query("Orders", "print 1")
     assert raw("GET", path, api="2025-02-14").status_code == 404

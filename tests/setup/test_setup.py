@@ -292,8 +292,14 @@ def test_setup_verify_ends_with_a_control_plane_check_per_app(world, kustomi):
 
 
 def test_setup_json_is_one_document(world, kustomi):
+    """stdout is the report alone: the plan and the progress go to stderr."""
     r = kustomi("-o", "json", "--yes", *SETUP)
-    json.loads(r.stdout)
+    assert r.exit_code == 0, r.stderr
+    doc, end = json.JSONDecoder().raw_decode(r.stdout)
+    assert r.stdout[end:].strip() == ""  # nothing after the one document
+    assert doc["command"] == "setup" and doc["ok"] is True and doc["dry_run"] is False
+    assert [c["applied"] for c in doc["changes"]] == [True] * 4
+    assert "would create" not in r.stdout and "would create" in r.stderr
 
 
 def test_one_sign_in_for_a_whole_fleet(emu_factory, kustomi):
