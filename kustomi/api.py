@@ -53,6 +53,14 @@ class Kustomi:
         parallel: int = DEFAULT_PARALLEL,
         cloud: Cloud | None = None,
     ) -> None:
+        config.environment(os.environ)
+        config.typed("subscription", subscription, str, optional=True)
+        config.typed("parallel", parallel, int)
+        if progress is not None and not callable(progress):
+            raise UsageError(
+                f"progress must be a function of one string, not {progress!r}.",
+                hint="progress=print, for example.",
+            )
         if not 1 <= parallel <= MAX_PARALLEL:
             raise UsageError(
                 f"parallel must be 1 to {MAX_PARALLEL}, not {parallel}.",
@@ -61,8 +69,6 @@ class Kustomi:
         self.cloud = cloud or from_environment()
         self.progress = progress or (lambda _: None)
         self.parallel = parallel
-        config.retries(os.environ.get("KUSTOMI_RETRIES"))
-        config.ca_bundle(os.environ)
         self._subscription = config.subscription(
             subscription or os.environ.get("AZURE_SUBSCRIPTION_ID")
         )
@@ -115,10 +121,26 @@ class Kustomi:
     ) -> SetupSpec:
         """One grant and the apps that use it, validated as the CLI validates its flags
         (config.UsageError, exit code 2, before any request)."""
-        if isinstance(apps, str):
-            raise UsageError(
-                f"apps is a list of app names, not the string {apps!r}.", hint=f"apps=[{apps!r}]"
-            )
+        given: dict[str, object] = {
+            "identity": identity,
+            "cluster": cluster,
+            "database": database,
+            "role": role,
+            "setting": setting,
+            "via": via,
+        }
+        for name, value in given.items():
+            config.typed(name, value, str)
+        maybe: dict[str, object] = {
+            "resource_group": resource_group,
+            "cluster_resource_group": cluster_resource_group,
+            "identity_resource_group": identity_resource_group,
+            "slot": slot,
+            "location": location,
+        }
+        for name, value in maybe.items():
+            config.typed(name, value, str, optional=True)
+        config.typed_list("apps", apps)
         grant = flag_grant(
             cluster, database, role, resource_group, self.cloud, cluster_resource_group, via
         )
@@ -132,17 +154,24 @@ class Kustomi:
 
     def spec_from_file(self, path: str | Path = "kustomi.toml") -> SetupSpec:
         """The spec of a kustomi.toml's [setup] table."""
+        if not isinstance(path, (str, Path)):
+            raise UsageError(f"path must be a file path, not {path!r}.", hint='"kustomi.toml"')
         return from_file(Path(path), self.cloud)
 
     # --- setup ----------------------------------------------------------------------------
     def plan(self, spec: SetupSpec, force: bool = False) -> Plan:
         """Read everything; the plan's `report()` says what applying it would change."""
+        _spec(spec)
+        config.typed("force", force, bool)
         return setup_step.plan(self._session(spec), spec, self.progress, self.parallel, force)
 
     def apply(self, plan: Plan, check: bool = True) -> Report:
         """Apply a plan. With `check`, an app that did not finish raises (after the others
         finished), and so does one a finding blocks (ChecksFailed, exit code 6); without it,
         the report's `errors` and findings say so."""
+        if not isinstance(plan, Plan):
+            raise UsageError(f"plan must be a Plan, not {plan!r}.", hint="plan = k.plan(spec)")
+        config.typed("check", check, bool)
         report = plan.apply(self.progress, self.parallel)
         if check and report.errors:
             raise unfinished(report)
@@ -160,6 +189,8 @@ class Kustomi:
 
     # --- revoke ---------------------------------------------------------------------------
     def plan_revoke(self, spec: SetupSpec, delete_identity: bool = False) -> Plan:
+        _spec(spec)
+        config.typed("delete_identity", delete_identity, bool)
         return revoke_step.plan(
             self._session(spec), spec, self.progress, self.parallel, delete_identity
         )
@@ -171,6 +202,16 @@ class Kustomi:
     def verify(self, spec: SetupSpec, wait: float = 0.0) -> Report:
         """verify for each app of the spec (as the identity where a managed-identity endpoint
         is present, else from the control plane): one report, findings named by app."""
+        _spec(spec)
+        config.typed("wait", wait, float)
         return setup_step.verify(
-            self._session(spec), spec, self.progress, config.seconds(wait, "wait")
+            self._session(spec), spec, self.progress, config.seconds(float(wait), "wait")
+        )
+
+
+def _spec(spec: object) -> None:
+    if not isinstance(spec, SetupSpec):
+        raise UsageError(
+            f"spec must be a SetupSpec, not {spec!r}.",
+            hint="spec = k.spec(...) or k.spec_from_file('kustomi.toml')",
         )

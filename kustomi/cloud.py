@@ -25,10 +25,24 @@ HTTPS_URL_RE = re.compile(
 )
 
 
+def parse_https(value: str) -> re.Match[str] | None:
+    """The parts of an https URL (host, port, path), or None: the one rule for every URL
+    kustomi takes (endpoints, cluster URIs). A port is 1-65535; a path has no `.` or `..`
+    segment (also percent-encoded), which a server would resolve to another path than the
+    one the user reads."""
+    m = HTTPS_URL_RE.fullmatch(value)
+    if m is None or int(m["port"] or 443) > 65535:
+        return None
+    segments = (m["path"] or "").split("/")
+    if any(x.lower().replace("%2e", ".") in (".", "..") for x in segments):
+        return None
+    return m
+
+
 def https_url(value: str, variable: str) -> str:
     """The value of an endpoint variable, checked: an https URL and nothing else."""
-    m = HTTPS_URL_RE.fullmatch(value)
-    if not m or int(m["port"] or 443) > 65535:
+    m = parse_https(value)
+    if not m:
         raise UsageError(
             f"{variable} is not an https URL: {value!r}.",
             hint="Like https://management.example.com: https, a host, an optional port and "
@@ -97,6 +111,24 @@ def from_environment(env: dict[str, str] | None = None) -> Cloud:
             ("KUSTOMI_ARM_AUDIENCE", audience),
         )
     )
+    given = env.get("KUSTOMI_CLOUD", "")
+    if given and given.lower() not in KNOWN and given.lower() != "custom":
+        raise UsageError(
+            f"KUSTOMI_CLOUD names an unknown cloud, {given!r}.",
+            hint="Use AzureCloud, AzureChinaCloud or AzureUSGovernment, or set "
+            "KUSTOMI_ARM_ENDPOINT and AZURE_AUTHORITY_HOST for a custom one.",
+        )
+    if arm and given and given.lower() != "custom":
+        raise UsageError(
+            f"KUSTOMI_CLOUD={given} and KUSTOMI_ARM_ENDPOINT name two clouds.",
+            hint="Unset KUSTOMI_CLOUD to use the endpoint (a custom cloud, such as the "
+            "emulator), or unset KUSTOMI_ARM_ENDPOINT to use " + given + ".",
+        )
+    if given.lower() == "custom" and not arm:
+        raise UsageError(
+            "KUSTOMI_CLOUD=Custom needs KUSTOMI_ARM_ENDPOINT.",
+            hint="Set KUSTOMI_ARM_ENDPOINT (and AZURE_AUTHORITY_HOST) to the custom cloud's.",
+        )
     if arm:
         if not authority:
             # The ARM endpoint alone is enough: ARM's cloud metadata names the authority and
@@ -109,15 +141,7 @@ def from_environment(env: dict[str, str] | None = None) -> Cloud:
             )
         audience = audience or "https://management.azure.com/"
         return Cloud("Custom", arm.rstrip("/"), authority.rstrip("/"), audience, (), custom=True)
-    given = env.get("KUSTOMI_CLOUD", "") or "AzureCloud"
-    name = given.lower()
-    if name not in KNOWN:
-        raise UsageError(
-            f"KUSTOMI_CLOUD names an unknown cloud, {given!r}.",
-            hint="Use AzureCloud, AzureChinaCloud or AzureUSGovernment, or set "
-            "KUSTOMI_ARM_ENDPOINT and AZURE_AUTHORITY_HOST for a custom one.",
-        )
-    return KNOWN[name]
+    return KNOWN[(given or "AzureCloud").lower()]
 
 
 def _arm_metadata(arm: str) -> dict[str, Any]:

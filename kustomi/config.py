@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cloud import HTTPS_URL_RE, Cloud
+from .cloud import Cloud, parse_https
 from .errors import UsageError
 from .names import ROLE_HELP
 
@@ -70,6 +70,39 @@ def text(value: str, what: str) -> str:
     return value
 
 
+def typed(name: str, value: object, kind: type, optional: bool = False) -> None:
+    """A value given to the Python API, of the type its parameter says: the CLI's values come
+    typed from its parser, the API's from any caller. bool is not taken for a number (True is
+    an int to Python), nor a number for a bool; an empty string is not taken for "not given"."""
+    if value is None and optional:
+        return
+    if kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    elif kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
+        want = {str: "a string", int: "a whole number", float: "a number", bool: "True or False"}
+        raise UsageError(
+            f"{name} must be {want.get(kind, kind.__name__)}, not {value!r}.",
+            hint=f"Pass {name} as {want.get(kind, kind.__name__)}"
+            + (" (or None)." if optional else "."),
+        )
+    if isinstance(value, str) and not value.strip():
+        raise UsageError(f"{name} is empty.", hint=f"Pass a value for {name}, or leave it out.")
+
+
+def typed_list(name: str, value: object) -> None:
+    """A list of strings (a string alone is refused: it would be read letter by letter)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+        raise UsageError(
+            f"{name} must be a list of strings, not {value!r}.", hint=f"{name}=[{value!r}]"
+        )
+    for i, item in enumerate(value):
+        typed(f"{name}[{i}]", item, str)
+
+
 def conflict(first: str, second: str, hint: str) -> UsageError:
     return UsageError(f"{first} and {second} cannot be used together.", hint=hint)
 
@@ -126,6 +159,63 @@ def ca_bundle(env: Mapping[str, str]) -> None:
                 "(for the emulator: DIR/ca.pem), or unset it to use the system's CAs.",
             )
         return
+
+
+# azure-identity's own rule for a tenant: letters, digits, '-' and '.' (a GUID or a domain
+# such as contoso.onmicrosoft.com; azure/identity/_internal/utils.py, validate_tenant_id).
+TENANT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,255}")
+FLAGS = {"": False, "0": False, "false": False, "no": False, "1": True, "true": True, "yes": True}
+
+
+def environment(env: Mapping[str, str]) -> None:
+    """Every environment variable kustomi (or the SDKs it drives) reads, checked at once,
+    before any request: the CLI and the Python API call this when a session starts, so that a
+    bad value is a usage error (exit 2, nothing sent), never a failure half-way."""
+    from .cloud import from_environment
+
+    retries(env.get("KUSTOMI_RETRIES"))
+    progress_seconds(env.get("KUSTOMI_PROGRESS_SECONDS"))
+    signin_notice_seconds(env.get("KUSTOMI_SIGNIN_NOTICE_SECONDS"))
+    flag(env.get("KUSTOMI_MANAGED_IDENTITY"), "KUSTOMI_MANAGED_IDENTITY")
+    ca_bundle(env)
+    from_environment(dict(env))
+    tenant = env.get("AZURE_TENANT_ID")
+    if tenant and not TENANT_RE.fullmatch(tenant):
+        raise UsageError(
+            f"AZURE_TENANT_ID={tenant!r} is not a tenant id.",
+            hint="A tenant is a GUID (az account show --query tenantId -o tsv) or a domain "
+            "such as contoso.onmicrosoft.com.",
+        )
+    client = env.get("AZURE_CLIENT_ID")
+    if client:
+        guid(client.strip(), "The client id (AZURE_CLIENT_ID)")
+
+
+def flag(value: str | None, what: str) -> bool:
+    """A yes/no environment variable: 1, true, yes or 0, false, no (any case), or unset."""
+    v = (value or "").strip().lower()
+    if v not in FLAGS:
+        raise UsageError(
+            f"{what} must be 1, true or yes (or 0, false, no), not {value!r}.",
+            hint=f"Unset {what}, or set it to 1.",
+        )
+    return FLAGS[v]
+
+
+def signin_notice_seconds(value: str | None) -> float:
+    """KUSTOMI_SIGNIN_NOTICE_SECONDS: after how long a sign-in says what it waits on (1)."""
+    if value is None or value == "":
+        return 1.0
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not math.isfinite(number) or number < 0:
+        raise UsageError(
+            f"KUSTOMI_SIGNIN_NOTICE_SECONDS must be a number of seconds, 0 or more, not {value!r}.",
+            hint="Unset it for the default, 1.",
+        )
+    return number
 
 
 def progress_seconds(value: str | None) -> float:
@@ -348,12 +438,12 @@ def cluster_uri(value: str, cloud: Cloud) -> str:
             f"The cluster URI {value!r} is not https.",
             hint="Kusto clusters are reached over https only.",
         )
-    m = HTTPS_URL_RE.fullmatch(value)
+    m = parse_https(value)
     if not m:
         raise UsageError(
             f"{value!r} is not a cluster URI.",
             hint="Like https://<name>.<region>.kusto.windows.net: https, a host and a port "
-            "at most; no user name, query, fragment, spaces, ';' or '='.",
+            "(1-65535) at most; no user name, query, fragment, spaces, '..', ';' or '='.",
         )
     host, port, path = m["host"].lower(), m["port"], m["path"] or ""
     if cloud.kusto_suffixes and not host.endswith(cloud.kusto_suffixes):

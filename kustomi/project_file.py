@@ -98,6 +98,12 @@ def read_toml(path: Path) -> tuple[str, dict[str, Any]]:
         return text, tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise UsageError(f"{path} cannot be read: {e}", hint="It must be a TOML file.") from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise UsageError(
+            f"{path} cannot be read: its arrays or tables are nested too deeply.",
+            hint="kustomi.toml holds option values and [[setup.grants]] / [[setup.apps]] "
+            "tables; nothing in it is nested more than two levels.",
+        ) from None
 
 
 def _entries(path: Path, name: str, value: Any) -> list[dict[str, Any]]:

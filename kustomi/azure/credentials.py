@@ -37,6 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..cloud import Cloud
+from ..config import flag, retries
 from ..errors import UNREADABLE, AuthError, KustomiError, ServiceError, UnreadableAnswer, UsageError
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ def chosen_names(env: dict[str, str] | None = None) -> tuple[list[str], str]:
     if (
         env.get("IDENTITY_ENDPOINT")
         or env.get("MSI_ENDPOINT")
-        or env.get("KUSTOMI_MANAGED_IDENTITY", "").strip().lower() in ("1", "true", "yes")
+        or flag(env.get("KUSTOMI_MANAGED_IDENTITY"), "KUSTOMI_MANAGED_IDENTITY")
     ):
         names.append("ManagedIdentityCredential")
     names += DEV
@@ -101,8 +102,6 @@ def retry_settings() -> dict[str, int]:
     """KUSTOMI_RETRIES for azure-core's RetryPolicy, in every pipeline kustomi builds (the
     management clients, and the sign-in's requests to Entra, which would otherwise retry 10
     times with up to two minutes of backoff)."""
-    from ..config import retries
-
     n = retries(os.environ.get("KUSTOMI_RETRIES"))
     return dict.fromkeys(("retry_total", "retry_connect", "retry_read", "retry_status"), n)
 
@@ -178,10 +177,9 @@ def operator_credential(cloud: Cloud, progress: Callable[[str], None] | None = N
 
 
 def _notice_after() -> float:
-    try:
-        return float(os.environ.get("KUSTOMI_SIGNIN_NOTICE_SECONDS", "1"))
-    except ValueError:
-        return 1.0
+    from ..config import signin_notice_seconds
+
+    return signin_notice_seconds(os.environ.get("KUSTOMI_SIGNIN_NOTICE_SECONDS"))
 
 
 @contextlib.contextmanager

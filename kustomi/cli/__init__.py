@@ -177,15 +177,58 @@ def _project_file(
     defaults, root_values = load(path, options)
     for name, cmd in commands.items():  # a key such as `app` is one value of a repeatable option
         for param in getattr(cmd, "params", []):
-            value = defaults.get(name, {}).get(param.name)
+            if param.name not in defaults.get(name, {}):
+                continue
+            value = defaults[name][param.name]
+            _of_type(path, param, _kind(name, str(param.name)), value)
             if getattr(param, "multiple", False) and isinstance(value, str):
                 defaults[name][param.name] = [value]
+    if not isinstance(root_values.get("subscription", ""), str):
+        raise UsageError(f"{path}: subscription must be a string.", hint='subscription = "<GUID>"')
     ctx.default_map = defaults
     if verbose:
         from kustomi.output import Reporter
 
         Reporter(1).info(f"defaults from {path}")
     return subscription or root_values.get("subscription"), root_values.get("setup")
+
+
+def _kind(command: str, name: str) -> type:
+    """The Python type of a command's option, from the command function's own annotation
+    (bool, int, float or str; a repeatable option's items)."""
+    import types
+    import typing
+
+    fn = COMMANDS[command].command
+    hint = typing.get_type_hints(fn).get(name, str)
+    for arg in (*typing.get_args(hint), hint):  # X | None, list[X] | None
+        if isinstance(arg, type) and arg is not types.NoneType:
+            if arg is list:
+                continue
+            return arg
+        inner = [a for a in typing.get_args(arg) if isinstance(a, type) and a is not types.NoneType]
+        if typing.get_origin(arg) is list and inner:
+            return inner[0]
+    return str
+
+
+def _of_type(path: Any, param: Any, kind: type, value: Any) -> None:
+    """A kustomi.toml value of the option's own type: click would turn `app = true` into the
+    app "True", and `parallel = true` into 1."""
+    key = max(param.opts, key=len).lstrip("-")
+    if kind is bool:
+        ok, want, example = isinstance(value, bool), "true or false", f"{key} = true"
+    elif kind is int:
+        ok, want, example = type(value) is int, "a whole number", f"{key} = 4"
+    elif kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        want, example = "a number", f"{key} = 30"
+    else:
+        ok, want, example = isinstance(value, str), "a string", f'{key} = "..."'
+    if not ok:
+        raise UsageError(
+            f"{path}: {key} must be {want}, not {value!r}.", hint=f"For example {example}."
+        )
 
 
 def main() -> None:
@@ -229,16 +272,20 @@ def _command_word(args: list[str]) -> str:
 
 
 # Explicit, in checklist order: each module holds its command function, name and epilog.
-for _module in (
-    setup,
-    create_identity,
-    grant,
-    attach,
-    set_connection,
-    verify,
-    revoke,
-    doctor,
-    snippet,
-):
+COMMANDS: dict[str, Any] = {
+    m.NAME: m
+    for m in (
+        setup,
+        create_identity,
+        grant,
+        attach,
+        set_connection,
+        verify,
+        revoke,
+        doctor,
+        snippet,
+    )
+}
+for _module in COMMANDS.values():
     app.command(_module.NAME, epilog=_module.EPILOG, cls=PlainFirstCommand)(_module.command)
 app.add_typer(emulator.app, name="emulator")

@@ -79,11 +79,9 @@ def environment() -> None:
     any other refusal, so that a bad value is the one said)."""
     import os
 
-    from ..config import ca_bundle, progress_seconds, retries
+    from ..config import environment as check
 
-    retries(os.environ.get("KUSTOMI_RETRIES"))
-    progress_seconds(os.environ.get("KUSTOMI_PROGRESS_SECONDS"))
-    ca_bundle(os.environ)
+    check(os.environ)
 
 
 def check_text(ctx: typer.Context) -> None:
@@ -97,6 +95,29 @@ def check_text(ctx: typer.Context) -> None:
             for one in value if isinstance(value, (list, tuple)) else [value]:
                 if isinstance(one, str):  # a repeatable option (--app) has each value checked
                     text(one, "/".join(param.opts))
+                    if not one.strip() and _given(c, param):
+                        raise _empty(c, param)
+
+
+def _empty(ctx: Any, param: Any) -> Exception:
+    """An empty value is refused, never read as "not given": `--slot ""` from a script whose
+    variable is unset would otherwise mean production."""
+    from ..errors import UsageError
+
+    opt = max(param.opts, key=len)
+    source = ctx.get_parameter_source(param.name or "")
+    where = {"ENVIRONMENT": f"{param.envvar}", "DEFAULT_MAP": "kustomi.toml"}
+    origin = where.get(source.name if source else "", "")
+    what = opt.lstrip("-").replace("-", " ")
+    return UsageError(
+        f"The {what} ({opt}{', from ' + origin if origin else ''}) is empty.",
+        hint=f"Give {opt} a value, or leave the option out.",
+    )
+
+
+def _given(ctx: Any, param: Any) -> bool:
+    source = ctx.get_parameter_source(param.name or "")
+    return source is not None and source.name != "DEFAULT"
 
 
 def typed(ctx: typer.Context, name: str) -> bool:

@@ -73,6 +73,12 @@ def command(
         tbl = step.table(table, dir_)
         db = config.database(database)
         name = config.setting_name(setting)
+        if client_id and identity and common.typed(ctx, "identity"):
+            raise config.conflict(
+                "--client-id",
+                "--identity",
+                hint="Pass one of them: --client-id needs no lookup, --identity is looked up.",
+            )
         if client_id:
             cid = config.guid(client_id, "The client id")
         elif identity:

@@ -72,6 +72,85 @@ def test_bad_input_raises_the_cli_error_family_before_any_request(emu_factory):
     assert world.requests() == []
 
 
+SPEC = dict(
+    identity="id-func",
+    resource_group="rg-app",
+    cluster="adxbusy",
+    cluster_resource_group="rg-data",
+    database="Sales",
+    role="viewer",
+    apps=["func-00"],
+)
+
+
+@pytest.mark.parametrize(
+    ("where", "values"),
+    [
+        ("session", {"parallel": "4"}),
+        ("session", {"parallel": True}),
+        ("session", {"parallel": 1.5}),
+        ("session", {"subscription": 5}),
+        ("session", {"progress": "stderr"}),
+        ("spec", {"apps": [5]}),
+        ("spec", {"apps": "func-00"}),
+        ("spec", {"apps": ["func-00", ""]}),
+        ("spec", {"database": 5}),
+        ("spec", {"role": None}),
+        ("spec", {"slot": ""}),
+        ("spec", {"resource_group": ["rg-app"]}),
+        ("spec", {"via": True}),
+        ("verify", {"wait": "10"}),
+        ("verify", {"wait": True}),
+        ("revoke", {"delete_identity": "yes"}),
+        ("revoke", {"delete_identity": 1}),
+        ("plan", {"force": "no"}),
+        ("plan", {"spec": {"identity": "id-func"}}),
+    ],
+    ids=lambda v: v if isinstance(v, str) else repr(v),
+)
+def test_a_value_of_another_type_is_a_usage_error_before_any_request(emu_factory, where, values):
+    """Whatever a caller passes, the API answers with kustomi's error family (exit code 2),
+    never a TypeError from deep inside, and sends nothing."""
+    world = emu_factory(fleet_world(1))
+    with pytest.raises(UsageError) as bad:
+        if where == "session":
+            Kustomi(**values)
+        else:
+            with Kustomi() as k:
+                spec = k.spec(**{**SPEC, **(values if where == "spec" else {})})
+                if where == "verify":
+                    k.verify(spec, **values)
+                elif where == "revoke":
+                    k.plan_revoke(spec, **values)
+                elif where == "plan":
+                    k.plan(values.get("spec", spec), force=values.get("force", False))
+    assert bad.value.exit_code == 2 and bad.value.hint
+    assert world.requests() == []
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("KUSTOMI_PROGRESS_SECONDS", "abc"),
+        ("KUSTOMI_RETRIES", "many"),
+        ("KUSTOMI_SIGNIN_NOTICE_SECONDS", "nan"),
+        ("KUSTOMI_MANAGED_IDENTITY", "banana"),
+        ("AZURE_TENANT_ID", "bad/../tenant"),
+    ],
+)
+def test_a_bad_environment_is_refused_when_the_session_starts(
+    emu_factory, monkeypatch, variable, value
+):
+    """Not after the identity and the role were written: the session checks every variable
+    kustomi reads before it sends anything."""
+    world = emu_factory(fleet_world(1))
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(UsageError) as bad, Kustomi() as k:
+        k.setup(k.spec(**SPEC))
+    assert variable in bad.value.message
+    assert world.requests() == []
+
+
 def test_a_missing_app_is_a_not_found_error_and_nothing_is_written(emu_factory):
     world = emu_factory(fleet_world(1))
     with Kustomi() as k, pytest.raises(NotFoundError) as missing:
