@@ -93,6 +93,7 @@ class Emulator:
         found = self.router.match(req.method, req.path)
         name = found.name if found else "unknown"
         admin = name.startswith(ADMIN)
+        started = time.time()
         self.arm.settle()
         try:
             if not admin:
@@ -104,7 +105,7 @@ class Emulator:
         except HttpError as e:
             resp = e.response
         if not admin:
-            self._record(req, resp, name)
+            self._record(req, resp, name, started)
         return resp
 
     def _no_route(self, req: Request) -> HttpError:
@@ -172,17 +173,23 @@ class Emulator:
         resp.headers.update(headers)
         return resp
 
-    def _record(self, req: Request, resp: Response, route: str) -> None:
+    def _record(self, req: Request, resp: Response, route: str, started: float) -> None:
         entry: dict[str, Any] = {
             "method": req.method,
             "path": req.path,
             "route": route,
             "status": resp.status if not resp.drop else None,
+            "start": started,  # when it arrived, before any delay: "time" is when it ended
             "time": time.time(),
         }
         if route in ("kusto.data.mgmt", "kusto.data.query"):
             with contextlib.suppress(ValueError):
                 entry["csl"] = (req.json() or {}).get("csl")
+        elif route in ("web.sites.patch", "web.slots.patch"):
+            # The identity block as sent (resource ids only, no secret): the emulator merges
+            # user-assigned identities, so only the request tells what a client sent.
+            with contextlib.suppress(ValueError, AttributeError):
+                entry["identity"] = (req.json() or {}).get("identity")
         with self.log_lock:
             self.log.append(entry)
 
