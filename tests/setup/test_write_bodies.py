@@ -153,3 +153,22 @@ def test_revoke_holds_the_role_back_while_an_app_did_not_finish(emu_factory, kus
     held = world.database("adxbusy", "Sales")["principals"]
     assert [p["role"] for p in held if p["app_id"] == client_id] == ["Viewer"]
     assert "Held back until they do: delete Viewer on adxbusy/Sales" in out.stderr
+
+
+def test_an_answer_that_lost_another_identity_is_an_error_naming_it(world, kustomi):
+    """Whether App Service's PATCH merges is UNCONFIRMED (azure/web.py): should its answer
+    lack an identity that was there, attach says so rather than report success."""
+    from tests.emulator.helpers import raw, sub
+
+    ident = kustomi("-o", "json", "create-identity", *G, "-n", "id-func").json()["data"]
+    site = f"/subscriptions/{sub()}/resourceGroups/rg-app/providers/Microsoft.Web/sites/func-busy"
+    answer = raw("GET", site, api="2025-05-01").json()
+    uais = answer["identity"]["userAssignedIdentities"]
+    assert [k.rsplit("/", 1)[-1] for k in uais] == ["id-other"]
+    answer["identity"]["userAssignedIdentities"] = {
+        ident["resourceId"]: {"clientId": ident["clientId"], "principalId": ident["principalId"]}
+    }
+    world.faults([{"route": "web.sites.patch", "kind": "body", "status": 200, "body": answer}])
+    r = kustomi("-o", "json", "attach", "--app", "func-busy", *G, "--identity", "id-func")
+    assert r.exit_code == 5, r.stderr
+    assert "After the update func-busy lacks" in r.stderr and "/id-other" in r.stderr
