@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test test-live lint demo bench bench-setup bench-signin az-compat clean
+.PHONY: install test test-live lint demo bench bench-setup bench-signin mutation az-compat clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ bench-setup: $(STAMP)  ## setup against the four step commands; a 50-app fleet i
 
 bench-signin: $(STAMP)  ## wall time per command, service principal against `az login`
 	$(BIN)/python bench/signin.py
+
+# Not part of `make test`: each named mutation runs (a part of) the suite on a mutated copy.
+mutation: $(STAMP)  ## named mutations of the rules and write paths; fails below 90% killed
+	$(BIN)/python tools/mutation.py
 
 # azure-cli is a large install, in its own venv: az-compat is opt-in, not part of `make test`.
 AZ_VENV  := .venv-az

@@ -90,9 +90,10 @@ class Emulator:
 
     # --- the whole request path ----------------------------------------------------------
     def handle(self, req: Request) -> Response:
-        found = self.router.match(req.method, req.path)
+        world, found = self.world, self.router.match(req.method, req.path)
         name = found.name if found else "unknown"
         admin = name.startswith(ADMIN)
+        started = time.time()
         self.arm.settle()
         try:
             if not admin:
@@ -103,8 +104,10 @@ class Emulator:
             resp = self._mangled(name, req, found.handler(req))
         except HttpError as e:
             resp = e.response
-        if not admin:
-            self._record(req, resp, name)
+        # A request that outlived its world (a slow one, when a test loads the next world) is
+        # not logged as a request of the new one.
+        if not admin and self.world is world:
+            self._record(req, resp, name, started)
         return resp
 
     def _no_route(self, req: Request) -> HttpError:
@@ -189,17 +192,23 @@ class Emulator:
         resp.headers.update(headers)
         return resp
 
-    def _record(self, req: Request, resp: Response, route: str) -> None:
+    def _record(self, req: Request, resp: Response, route: str, started: float) -> None:
         entry: dict[str, Any] = {
             "method": req.method,
             "path": req.path,
             "route": route,
             "status": resp.status if not resp.drop else None,
+            "start": started,  # when it arrived, before any delay: "time" is when it ended
             "time": time.time(),
         }
         if route in ("kusto.data.mgmt", "kusto.data.query"):
             with contextlib.suppress(ValueError):
                 entry["csl"] = (req.json() or {}).get("csl")
+        elif route in ("web.sites.patch", "web.slots.patch"):
+            # The identity block as sent (resource ids only, no secret): the emulator merges
+            # user-assigned identities, so only the request tells what a client sent.
+            with contextlib.suppress(ValueError, AttributeError):
+                entry["identity"] = (req.json() or {}).get("identity")
         with self.log_lock:
             self.log.append(entry)
 
