@@ -86,11 +86,25 @@ class Report:
     # setup and revoke: each app that did not finish, with its exit code, message, hint and
     # what of it was done / not done / sent with an outcome unknown.
     errors: list[dict[str, Any]] = field(default_factory=list)
+    # Why the command exits non-zero (exitCode, message, hint, done, notDone, unknown), as an
+    # error report has it: set by the CLI on every report of a failed run, so that a script
+    # reads `.error.exitCode` whatever failed (an app of a fleet, a check, --check pending).
+    error: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
-        """Every finding ok, and (setup, revoke) every app finished."""
-        return not self.errors and all(f.status == "ok" for f in self.findings)
+        """Every finding ok, (setup, revoke) every app finished, and nothing else makes the
+        run fail (changes pending under --check)."""
+        return (
+            self.error is None and not self.errors and all(f.status == "ok" for f in self.findings)
+        )
+
+    @property
+    def findings_failed(self) -> bool:
+        return any(f.status != "ok" for f in self.findings)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema": SCHEMA, **asdict(self), "ok": self.ok}
+        doc = {"schema": SCHEMA, **asdict(self), "ok": self.ok}
+        if doc["error"] is None:
+            del doc["error"]
+        return doc

@@ -115,19 +115,7 @@ def render_error(command: str, err: KustomiError, stream: IO[str] | None = None)
     stream = stream or sys.stdout
     if stream is None:
         return
-    doc = {
-        "schema": SCHEMA,
-        "command": command,
-        "ok": False,
-        "error": {
-            "exitCode": err.exit_code,
-            "message": scrub(err.message),
-            "hint": scrub(err.hint or ""),
-            "done": list(err.details.get("done", [])),
-            "notDone": list(err.details.get("not_done", [])),
-            "unknown": list(err.details.get("unknown", [])),
-        },
-    }
+    doc = {"schema": SCHEMA, "command": command, "ok": False, "error": error_dict(err)}
     from . import interrupts
 
     interrupts.reported()
@@ -136,6 +124,18 @@ def render_error(command: str, err: KustomiError, stream: IO[str] | None = None)
         stream.flush()
     except BrokenPipeError:
         _reader_left()
+
+
+def error_dict(err: KustomiError) -> dict[str, Any]:
+    """The `error` of a JSON report: one shape for every failure."""
+    return {
+        "exitCode": err.exit_code,
+        "message": scrub(err.message),
+        "hint": scrub(err.hint or ""),
+        "done": list(err.details.get("done", [])),
+        "notDone": list(err.details.get("not_done", [])),
+        "unknown": list(err.details.get("unknown", [])),
+    }
 
 
 def _scalar(v: Any) -> str:

@@ -71,6 +71,19 @@ def main(argv: list[str]) -> int:
     return code
 
 
+def _barrier(n: int) -> None:
+    """With `barrier`: wait (at most 10 s) until `n` runs have started, so that a test can
+    tell runs made at the same time from runs made one after another, whatever the load."""
+    if n <= 0:
+        return
+    marks = Path(__file__).with_name("az-started")
+    marks.mkdir(exist_ok=True)
+    (marks / str(os.getpid())).touch()
+    deadline = time.monotonic() + 10
+    while len(list(marks.iterdir())) < n and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def run(argv: list[str]) -> int:
     config = json.loads(Path(__file__).with_name("az.json").read_text())
     if argv[:2] != ["account", "get-access-token"]:
@@ -80,6 +93,7 @@ def run(argv: list[str]) -> int:
     resource = args.get("--resource", "")
     tenant = args.get("--tenant", config["tenant"])
     time.sleep(float(config.get("delay", 0)))
+    _barrier(int(config.get("barrier", 0)))
     if not config.get("logged_in", True):
         sys.stderr.write("ERROR: Please run 'az login' to setup account.\n")
         return 1

@@ -136,19 +136,39 @@ def run(ctx: typer.Context, fn: Callable[[Reporter], Report]) -> None:
 
         check_text(ctx)
         report = fn(reporter)
+    err = _failure(report, s.check)
+    if err is not None:
+        from kustomi.output import error_dict
+
+        report.error = error_dict(err)
     render(report, s.format)
+    if err is None:
+        return
     if report.errors:  # the report (stdout) holds each app's error; stderr says it once
+        reporter.error(err.message, err.hint)
+    elif s.check and not report.findings_failed:
+        reporter.progress(f"check: {err.message}")
+    raise typer.Exit(err.exit_code)
+
+
+def _failure(report: Report, check: bool) -> KustomiError | None:
+    """Why a report's run exits non-zero, if it does: an app that did not finish (its exit
+    code), a check that failed, or changes pending under --check (6)."""
+    if report.errors:
         from ..steps.fleet import unfinished
 
-        err = unfinished(report)
-        reporter.error(err.message, err.hint)
-        raise typer.Exit(err.exit_code)
+        return unfinished(report)
     if report.findings and not report.ok:
-        raise typer.Exit(ChecksFailed.exit_code)
-    pending = [c for c in report.changes if c.kind != "none"]
-    if s.check and pending:
-        reporter.progress(
-            f"check: {len(pending)} change(s) pending, nothing sent; "
-            "run the same command without --check to apply them."
+        bad = [f"{f.check} {f.status}" for f in report.findings if f.status != "ok"]
+        return ChecksFailed(
+            f"{len(bad)} check(s) failed: " + "; ".join(bad) + ".",
+            hint="Each finding's hint says how to fix it.",
         )
-        raise typer.Exit(ChecksFailed.exit_code)
+    pending = [c for c in report.changes if c.kind != "none"]
+    if check and pending:
+        return ChecksFailed(
+            f"{len(pending)} change(s) pending, nothing sent; "
+            "run the same command without --check to apply them.",
+            hint="Run the same command without --check to apply them.",
+        )
+    return None

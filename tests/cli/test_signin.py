@@ -123,7 +123,9 @@ def test_az_login_signs_in_without_a_managed_identity_probe(
 def test_each_audience_is_fetched_once_and_at_the_same_time(
     kustomi: Any, world: Any, az: Az
 ) -> None:
-    az.set(delay=0.3)
+    # Each run waits for the other to start: run one after the other, the first would wait
+    # out the barrier's 10 s alone, and end before the second starts.
+    az.set(barrier=2)
     r = kustomi("-o", "json", *grant_kql(world))
     assert r.exit_code == 0, r.stderr
     assert r.json()["changes"][0]["kind"] == "create"
