@@ -104,6 +104,8 @@ class Emulator:
             resp = self._mangled(name, req, found.handler(req))
         except HttpError as e:
             resp = e.response
+            if found is not None and not admin:
+                self._tick(name, req)
         # A request that outlived its world (a slow one, when a test loads the next world) is
         # not logged as a request of the new one.
         if not admin and self.world is world:
@@ -134,9 +136,7 @@ class Emulator:
         """A `mangled` rule: the request was served (a write is made), and its answer's body
         is replaced by the rule's, with the status and headers of the real answer. A `tick`
         rule: once the request is served, the world's clock moves on."""
-        tick = faults.take(self.world, route, req.method, ("tick",), req.path)
-        if tick is not None:
-            self.world.clock.advance(float(tick.get("seconds", 1)))
+        self._tick(route, req)
         if resp.status >= 400 or resp.drop:
             return resp
         rule = faults.take(self.world, route, req.method, ("mangled",), req.path)
@@ -146,6 +146,12 @@ class Emulator:
         if "text" in rule:  # not JSON at all (a proxy's HTML page, say)
             return Response(resp.status, str(rule["text"]).encode(), headers)
         return json_response(resp.status, rule.get("body"), headers)
+
+    def _tick(self, route: str, req: Request) -> None:
+        """A `tick` rule: once the request is served (whatever its answer), the clock moves."""
+        tick = faults.take(self.world, route, req.method, ("tick",), req.path)
+        if tick is not None:
+            self.world.clock.advance(float(tick.get("seconds", 1)))
 
     def _fault_response(self, rule: dict[str, Any], route: str) -> Response:
         if rule.get("kind") == "drop":

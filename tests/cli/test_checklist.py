@@ -177,7 +177,11 @@ def test_grant_says_it_waits_for_a_slow_principal_assignment(world, kustomi, mon
     """The assignment is an LRO polled every Retry-After (0.1 s here): past the progress
     interval (KUSTOMI_PROGRESS_SECONDS, 5 s unless set), a line says so."""
     monkeypatch.setenv("KUSTOMI_PROGRESS_SECONDS", "0.5")
+    # The operation's clock moves 0.1 s a poll: it ends after eight polls, however slow the
+    # machine, and the half second of real time before the line always passes first.
+    world.world.clock.freeze()
     world.knobs(lro_seconds=0.8, lro_retry_after=0.1)
+    world.faults([{"route": "arm.operationResults", "kind": "tick", "seconds": 0.1}])
     _identity(kustomi)
     r = kustomi("-o", "json", *GRANT_VIEWER)
     assert r.exit_code == 0, r.stderr
@@ -188,7 +192,10 @@ def test_grant_says_it_waits_for_a_slow_principal_assignment(world, kustomi, mon
 
 
 def test_grant_retries_while_entra_does_not_know_the_identity(world, kustomi):
+    # Entra's clock moves 0.5 s with each refused PUT: the first is always refused.
+    world.world.clock.freeze()
     world.knobs(entra_propagation_seconds=0.8)
+    world.faults([{"route": "kusto.principalAssignments.put", "kind": "tick", "seconds": 0.5}])
     _identity(kustomi)
     r = kustomi(
         "-o",
@@ -553,8 +560,12 @@ def test_grant_waits_for_an_assignment_still_being_made(world, kustomi):
     """An assignment still Creating is not a grant yet: grant waits for it to end, then
     counts it (no second assignment, no write)."""
     ident = _identity(kustomi)
+    # The operation's clock moves only with each read of the assignments: the first read
+    # always sees it Creating, the second sees it done.
+    world.world.clock.freeze()
     world.knobs(lro_seconds=1.2)
     _assignment_by_hand(ident)
+    world.faults([{"route": "kusto.principalAssignments.list", "kind": "tick", "seconds": 0.7}])
     world.clear_log()
     r = kustomi("-o", "json", *GRANT_VIEWER)
     assert r.exit_code == 0, r.stderr
