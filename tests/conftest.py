@@ -226,3 +226,13 @@ def kustomi(secret_scan: SecretScan) -> Any:
         return Result(r.exit_code, r.stdout, r.stderr)
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _no_settle_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The settings read-back does not wait after the PUT, nor before writing again (the
+    emulator's writers are in-process: the tests that race them set their own waits)."""
+    from kustomi.steps import set_connection
+
+    monkeypatch.setattr(set_connection, "SETTLE_SECONDS", 0.0)
+    monkeypatch.setattr(set_connection, "BACKOFF_SECONDS", 0.0)
