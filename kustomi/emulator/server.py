@@ -9,6 +9,7 @@ import json
 import shlex
 import socket
 import ssl
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -331,6 +332,13 @@ class _Server(ThreadingHTTPServer):
         except (ssl.SSLError, OSError):
             return
         super().finish_request(request, client_address)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that went away mid-answer (a killed process, say, while a `slow` fault held
+        # its request) is not the emulator's error: nothing is printed for it.
+        if isinstance(sys.exc_info()[1], ConnectionError | ssl.SSLError):
+            return
+        super().handle_error(request, client_address)
 
 
 class RunningEmulator:
