@@ -269,3 +269,13 @@ def spawn(secret_scan: SecretScan) -> Any:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(autouse=True)
+def _no_settle_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The settings read-back does not wait after the PUT, nor before writing again (the
+    emulator's writers are in-process: the tests that race them set their own waits)."""
+    from kustomi.steps import set_connection
+
+    monkeypatch.setattr(set_connection, "SETTLE_SECONDS", 0.0)
+    monkeypatch.setattr(set_connection, "BACKOFF_SECONDS", 0.0)

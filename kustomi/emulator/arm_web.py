@@ -23,6 +23,7 @@ specification/web/resource-manager/Microsoft.Web/AppService/stable/2025-05-01 an
 
 from __future__ import annotations
 
+import threading
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -399,11 +400,25 @@ class Web(Provider):
             before = dict(s.app_settings)
             s.app_settings = dict(props)  # full replacement, as in Azure
             body = self.config_body(s, "appsettings", dict(s.app_settings))
-            if faults.take(self.world, "web.appsettings.put", "PUT", ("stale_appsettings",)):
-                # Another writer that read before this PUT writes its stale copy right after
-                # it: this PUT's changes are lost (App Service has no ETag for app settings).
-                s.app_settings = {**before, **race_keys(before)}
+            stale = faults.take(self.world, "web.appsettings.put", "PUT", ("stale_appsettings",))
+            if stale is not None:
+                # Another writer that read before this PUT writes its stale copy after it: this
+                # PUT's changes are lost (App Service has no ETag for app settings). At once, or
+                # `seconds` later, after this PUT has answered (a writer whose PUT was slower).
+                self._stale_write(s, {**before, **race_keys(before)}, stale.get("seconds", 0))
         return json_response(200, body)
+
+    def _stale_write(self, s: Site, copy: dict[str, str], seconds: float) -> None:
+        def land() -> None:
+            with self.world.lock:
+                s.app_settings = copy
+
+        if float(seconds) <= 0:
+            land()
+            return
+        timer = threading.Timer(float(seconds), land)
+        timer.daemon = True
+        timer.start()
 
     def list_connstrings(self, req: Request) -> Response:
         s = self.find(req)

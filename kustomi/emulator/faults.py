@@ -13,7 +13,9 @@ clock frozen, an LRO or a propagation delay ends exactly after a given request),
 (the next long-running operation on that route ends Failed), `concurrent_appsettings` (right
 after an app-settings read on that route, another writer adds `set` to the settings, as a
 deployment pipeline might), `stale_appsettings` (right after an app-settings PUT, another
-writer that read before it writes its stale copy back, adding STALE_WRITER: the PUT is lost).
+writer that read before it writes its stale copy back, adding STALE_WRITER: the PUT is lost;
+with `seconds`, that copy lands that long after the PUT has answered, as a slower writer's
+would).
 `path` limits a rule to requests whose path contains it (case-insensitive: one app of a
 fleet, say "/sites/func-07"). `after` lets that many matching requests through first (to hit,
 say, the second read of a route); `times` counts down; a rule without it applies forever.

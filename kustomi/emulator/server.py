@@ -9,6 +9,7 @@ import json
 import shlex
 import socket
 import ssl
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -370,8 +371,6 @@ class _Server(ThreadingHTTPServer):
         handle_error prints a traceback to the current sys.stderr, which, in a process that
         runs commands in-process, is the command's captured stderr. Anything else goes to the
         process's real stderr (the admin request log has every answered request)."""
-        import sys
-
         kind = sys.exc_info()[0]
         if kind is not None and issubclass(kind, (OSError, ValueError)):
             return

@@ -3,12 +3,17 @@
 ARM replaces the whole settings list on write (UpdateAppSettings.json in azure-rest-api-specs
 specification/web/resource-manager/Microsoft.Web/AppService), so this reads all settings
 to plan, then reads them again right before writing (to merge into another writer's latest
-change), writes all, and reads back. If another writer's stale copy replaced the write, it
-merges and writes again. No client can close the window between the last read and the write:
-App Service has no conditional write for app settings.
+change), writes all, and reads back a moment later. If another writer's stale copy replaced
+the write, it reads, merges and writes again, and after the last try fails (exit 5) rather
+than report a setting the read-back does not hold. No client can close the window between the
+last read and the write: App Service has no conditional write for app settings.
 """
 
 from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
 
 from ..azure import kusto_data, kusto_mgmt, web
 from ..azure.clients import Azure
@@ -17,7 +22,7 @@ from ..errors import ServiceError, UsageError
 from ..model import Change, Finding, Report
 from . import Planned, after_writing, writing
 
-MAX_WRITES = 3
+MAX_WRITES = 5
 
 
 def run(
@@ -134,11 +139,8 @@ def _write(
     seen: object = _ANY,
 ) -> None:
     where = web.where(app, slot)
-    for _ in range(MAX_WRITES):
-        # Read right before writing: App Service has no conditional write for app settings (no
-        # ETag), so the time between this read and the PUT is the window in which another
-        # writer's change would be lost. Nothing else happens in it.
-        latest = web.list_settings(azure, rg, app, slot)
+
+    def merged(latest: dict[str, str]) -> dict[str, str]:
         now = latest.get(setting)
         if seen is not _ANY and now != seen and now != value:
             raise ServiceError(
@@ -146,27 +148,81 @@ def _write(
                 "holds another value, which setup does not replace.",
                 hint="Rerun to see the new plan; --force replaces the value.",
             )
-        wanted = {**latest, setting: value}
+        return {**latest, setting: value}
+
+    wanted = _write_until_kept(
+        azure, rg, app, slot, setting, report, change, merged, lambda s: s.get(setting) == value
+    )
+    if wanted is not None:
+        report.data["settingsKept"] = len(wanted) - 1
+
+
+# A write's read-back waits this long after the PUT: another writer that read the settings
+# before our PUT and writes its copy after it (its PUT still on its way, or slower than ours)
+# replaces ours, and a read-back at once would not see it yet. A writer slower than this can
+# still replace ours unseen: App Service gives no way to know.
+SETTLE_SECONDS = 1.0
+# After a lost write, a random wait of up to BACKOFF_SECONDS * 2**(attempt - 1) before the next
+# read and write, so that writers racing each other do not keep writing in step.
+BACKOFF_SECONDS = 0.25
+
+
+def _pause(seconds: float) -> None:
+    if seconds > 0:
+        time.sleep(seconds)
+
+
+def _write_until_kept(
+    azure: Azure,
+    rg: str,
+    app: str,
+    slot: str | None,
+    setting: str,
+    report: Report,
+    change: Change,
+    merged: Callable[[dict[str, str]], dict[str, str] | None],
+    kept: Callable[[dict[str, str]], bool],
+) -> dict[str, str] | None:
+    """Read, merge, PUT, and read back after SETTLE_SECONDS, until the read-back holds our
+    change (`kept`); at most MAX_WRITES writes, each merged into the freshest read. `merged`
+    gives the whole list to write (None: nothing to write any more). Returns what was written.
+
+    App Service has no conditional write for app settings (no ETag), so the time between the
+    read and the PUT is the window in which another writer's change would be lost: nothing
+    else happens in it. A race lost (another writer's PUT replaced ours) is written again;
+    never reported done."""
+    where = web.where(app, slot)
+    for attempt in range(MAX_WRITES):
+        if attempt:
+            _pause(random.uniform(0, BACKOFF_SECONDS * 2 ** (attempt - 1)))
+        wanted = merged(web.list_settings(azure, rg, app, slot))
+        if wanted is None:
+            return None
         with writing(report, change):
             web.put_settings(azure, rg, app, slot, wanted)
+        _pause(SETTLE_SECONDS)
         with after_writing(report):
             after = web.list_settings(azure, rg, app, slot)
-        if after.get(setting) == value:
-            break
+        if kept(after):
+            return wanted
         # Another writer that read before our PUT wrote its copy after it: ours is lost.
+        change.applied = False
         report.notes.append(
-            f"another writer replaced the settings of {where} right after kustomi wrote "
-            f"{setting}; kustomi merged into theirs and wrote again"
+            f"another writer replaced the settings of {where} right after kustomi's "
+            f"{change.kind} of {setting}; kustomi read them again and wrote again"
         )
-    else:
-        raise ServiceError(
-            f"{setting} did not stay on {where}: another writer replaced the settings each "
-            f"of {MAX_WRITES} times kustomi wrote it.",
-            hint="Another deployment is writing settings; rerun when it is done.",
-            done=[],
-            not_done=[f"{change.kind} {change.target}"],
-        )
-    report.data["settingsKept"] = len(wanted) - 1
+    raise ServiceError(
+        f"{setting} on {where} was not {_DONE[change.kind]}: another writer changed the app's "
+        f"settings at the same time (a race), and its write replaced kustomi's each of "
+        f"{MAX_WRITES} times.",
+        hint="Another deployment is writing this app's settings; rerun when it is done.",
+        done=[f"{c.kind} {c.target}" for c in report.changes if c.applied],
+        not_done=[f"{change.kind} {change.target}"],
+        unknown=[],
+    )
+
+
+_DONE = {"create": "set", "update": "set", "delete": "removed"}
 
 
 def _what_changed(old: str, new: str) -> str:
@@ -204,29 +260,18 @@ def plan_remove(
     change = Change("delete", target, f"removed; {len(current) - 1} other setting(s) kept")
     report.changes.append(change)
 
-    def write() -> None:
-        for _ in range(MAX_WRITES):
-            latest = web.list_settings(azure, rg, app, slot)  # right before the PUT, as above
-            if latest.get(setting) != ours:  # gone, or changed by another writer meanwhile
-                change.kind = "none"
-                change.detail = "kept: " + (
-                    _other(latest[setting]) if setting in latest else "removed meanwhile"
-                )
-                return
-            wanted = {k: v for k, v in latest.items() if k != setting}
-            with writing(report, change):
-                web.put_settings(azure, rg, app, slot, wanted)
-            with after_writing(report):
-                after = web.list_settings(azure, rg, app, slot)
-            if setting not in after:
-                return
-            report.notes.append(
-                f"another writer put {setting} back on {where} right after kustomi removed "
-                "it; kustomi removed it again"
+    def merged(latest: dict[str, str]) -> dict[str, str] | None:
+        if latest.get(setting) != ours:  # gone, or changed by another writer meanwhile
+            change.kind = "none"
+            change.detail = "kept: " + (
+                _other(latest[setting]) if setting in latest else "removed meanwhile"
             )
-        raise ServiceError(
-            f"{setting} came back on {where} each of {MAX_WRITES} times kustomi removed it.",
-            hint="Another deployment is writing settings; rerun when it is done.",
+            return None
+        return {k: v for k, v in latest.items() if k != setting}
+
+    def write() -> None:
+        _write_until_kept(
+            azure, rg, app, slot, setting, report, change, merged, lambda s: setting not in s
         )
 
     return Planned(report, write)

@@ -356,10 +356,14 @@ def test_sigterm_stops_the_fleet_and_says_what_was_done_and_what_was_not(emu_fac
         text=True,
         env=dict(os.environ),
     )
+
+    def func00_read_back() -> bool:  # the read after func-00's PUT (it waits a moment first)
+        routes = [q["route"] for q in world.requests() if "/func-00/" in q["path"]]
+        put = "web.appsettings.put"
+        return put in routes and "web.appsettings.list" in routes[routes.index(put) + 1 :]
+
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not any(
-        q["route"] == "web.appsettings.put" and "/func-00/" in q["path"] for q in world.requests()
-    ):
+    while time.monotonic() < deadline and not func00_read_back():
         time.sleep(0.05)
     time.sleep(0.5)  # func-01's PATCH is now waiting on the slow answer
     proc.send_signal(signal.SIGTERM)
