@@ -34,6 +34,25 @@ def required(value: str | None, what: str) -> str:
     return value
 
 
+def listed(response: Any) -> None:
+    """A `raw_response_hook` for ARM list calls: a list answer is {"value": [...]} (ARM's
+    resource list envelope). The SDKs' pagers read a body without `value` as an empty page,
+    which kustomi would take for "none there" (no role held, no app using an identity):
+    refused here as an answer kustomi cannot read."""
+    http = response.http_response
+    if not 200 <= http.status_code < 300:
+        return
+    try:
+        body = http.json() if hasattr(http, "json") else None
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("value"), list):
+        raise ValueError("a list answer without its `value` array")
+
+
+# Keyword arguments for every ARM list call.
+LIST: dict[str, Any] = {"raw_response_hook": listed}
+
 _sent = threading.local()
 
 

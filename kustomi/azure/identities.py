@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..config import IdentityRef
 from ..errors import NotFoundError
-from .clients import Azure, required
+from .clients import LIST, Azure, required
 
 if TYPE_CHECKING:
     from azure.mgmt.msi.models import Identity as MsiIdentity
@@ -55,6 +55,13 @@ def _from_sdk(x: MsiIdentity, rg: str) -> Identity:
     )
 
 
+def _named(ident: Identity, name: str) -> Identity:
+    """The identity asked for: an answer about another one is not read as it."""
+    if ident.name.lower() != name.lower():
+        raise TypeError(f"the answer describes identity {ident.name!r}, not {name!r}")
+    return ident
+
+
 def rg_missing(exc: BaseException) -> bool:
     err = getattr(exc, "error", None)
     return getattr(err, "code", "") == "ResourceGroupNotFound"
@@ -74,16 +81,19 @@ def find(azure: Azure, ref: IdentityRef) -> Identity | None:
 
     if ref.client_id:
         try:
-            for x in azure.msi.user_assigned_identities.list_by_subscription():
+            for x in azure.msi.user_assigned_identities.list_by_subscription(**LIST):
                 if (x.client_id or "").lower() == ref.client_id:
                     return _from_sdk(x, _rg_of(x.id))
         except Exception as e:
             raise translate(e, "listing the subscription's identities") from None
         return None
     try:
-        return _from_sdk(
-            azure.msi.user_assigned_identities.get(ref.resource_group, ref.name),
-            ref.resource_group,
+        return _named(
+            _from_sdk(
+                azure.msi.user_assigned_identities.get(ref.resource_group, ref.name),
+                ref.resource_group,
+            ),
+            ref.name,
         )
     except ResourceNotFoundError as e:
         check_subscription(e)
@@ -121,7 +131,7 @@ def create(azure: Azure, ref: IdentityRef, location: str) -> Identity:
         x = azure.msi.user_assigned_identities.create_or_update(
             ref.resource_group, ref.name, MsiIdentity(location=location)
         )
-        return _from_sdk(x, ref.resource_group)
+        return _named(_from_sdk(x, ref.resource_group), ref.name)
     except Exception as e:
         raise translate(e, f"creating identity {ref.name}") from None
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import ClusterRef, progress_seconds
 from ..errors import NotFoundError
-from .clients import Azure, required, text
+from .clients import LIST, Azure, required, text
 
 if TYPE_CHECKING:
     from azure.mgmt.kusto.models import DatabasePrincipalAssignment
@@ -80,8 +80,11 @@ def resolve(azure: Azure, ref: ClusterRef) -> Cluster:
                     hint="Check the name, or pass the cluster URI instead.",
                 ) from None
             uri = required(c.uri, "cluster uri").rstrip("/")
-            return Cluster(required(c.name, "cluster name"), ref.resource_group, uri, c.location)
-        for c in azure.kusto.clusters.list():
+            name = required(c.name, "cluster name")
+            if name.lower() != ref.name.lower():
+                raise TypeError(f"the answer describes cluster {name!r}, not {ref.name!r}")
+            return Cluster(name, ref.resource_group, uri, c.location)
+        for c in azure.kusto.clusters.list(**LIST):
             if c.uri and _norm(c.uri) == _norm(ref.uri or ""):
                 rg = _rg_of(required(c.id, "cluster id"))
                 return Cluster(required(c.name, "cluster name"), rg, c.uri.rstrip("/"), c.location)
@@ -114,7 +117,7 @@ def list_assignments(azure: Azure, cluster: Cluster, db: str) -> list[Assignment
         return [
             _assignment(x)
             for x in azure.kusto.database_principal_assignments.list(
-                cluster.resource_group, cluster.name, db
+                cluster.resource_group, cluster.name, db, **LIST
             )
         ]
     except ResourceNotFoundError as e:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import NotFoundError
-from .clients import Azure, required, text
+from .clients import LIST, Azure, required, text
 
 if TYPE_CHECKING:
     from azure.mgmt.web.models import Site as SdkSite
@@ -49,6 +49,15 @@ def _site(x: SdkSite) -> Site:
     )
 
 
+def _this(site: Site, app: str, slot: str | None) -> Site:
+    """The site asked for: an answer about another resource (or with no resource id) is not
+    read as this app's, whose identities a write would then replace."""
+    tail = f"/sites/{app}" + (f"/slots/{slot}" if slot else "")
+    if not site.id.lower().rstrip("/").endswith(tail.lower()):
+        raise TypeError(f"the answer describes {site.id!r}, not {tail.lstrip('/')}")
+    return site
+
+
 def where(app: str, slot: str | None) -> str:
     return f"{app} (slot {slot})" if slot else app
 
@@ -58,8 +67,8 @@ def get_site(azure: Azure, rg: str, app: str, slot: str | None) -> Site:
 
     try:
         if slot:
-            return _site(azure.web.web_apps.get_slot(rg, app, slot))
-        return _site(azure.web.web_apps.get(rg, app))
+            return _this(_site(azure.web.web_apps.get_slot(rg, app, slot)), app, slot)
+        return _this(_site(azure.web.web_apps.get(rg, app)), app, slot)
     except ResourceNotFoundError as e:
         check_subscription(e)
         code = getattr(getattr(e, "error", None), "code", "")
@@ -129,8 +138,8 @@ def _patch_identities(
     )
     try:
         if slot:
-            return _site(azure.web.web_apps.update_slot(rg, app, slot, body))
-        return _site(azure.web.web_apps.update(rg, app, body))
+            return _this(_site(azure.web.web_apps.update_slot(rg, app, slot, body)), app, slot)
+        return _this(_site(azure.web.web_apps.update(rg, app, body)), app, slot)
     except Exception as e:
         raise translate(e, f"{doing} {where(app, slot)}") from None
 
@@ -146,12 +155,12 @@ def using_identity(azure: Azure, identity_id: str) -> list[str]:
 
     found: list[str] = []
     try:
-        for x in azure.web.web_apps.list():
+        for x in azure.web.web_apps.list(**LIST):
             site = _site(x)
             rg = group(site.id)
             if site.has_user_assigned(identity_id):
                 found.append(f"{rg}/{site.name}")
-            for y in azure.web.web_apps.list_slots(rg, site.name):
+            for y in azure.web.web_apps.list_slots(rg, site.name, **LIST):
                 slot = _site(y)
                 if slot.has_user_assigned(identity_id):
                     found.append(f"{rg}/{where(site.name, slot.name.split('/')[-1])}")
