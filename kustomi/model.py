@@ -47,6 +47,7 @@ VerifyStatus = Literal[
 DoctorStatus = Literal[
     "ok",
     "no_bindings",
+    "file_unreadable",
     "connection_missing",
     "unknown_property",
     "identity_missing",

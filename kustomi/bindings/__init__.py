@@ -92,5 +92,5 @@ class LocalSetting:
 class Project:
     bindings: list[Binding] = field(default_factory=list)
     local_settings: list[LocalSetting] = field(default_factory=list)
-    unreadable: list[str] = field(default_factory=list)  # "file: why"
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
     files_read: int = 0

@@ -27,27 +27,44 @@ SUFFIXES = {
 MAX_BYTES = 2_000_000
 
 
-def files(root: Path) -> list[Path]:
+# What reading or parsing one hostile file may raise: bad syntax or encoding, a file gone or
+# locked, nesting deep enough to exhaust a recursive parser (json, ast, the tree walkers).
+UNREADABLE = (SyntaxError, ValueError, UnicodeDecodeError, OSError, RecursionError, MemoryError)
+
+
+def files(root: Path, unreadable: list[tuple[str, str]] | None = None) -> list[Path]:
+    """The files doctor reads, in a stable order. A folder that cannot be listed (gone during
+    the walk, no permission) goes to `unreadable`; the walk goes on."""
+    import os
+
     out = []
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).parts
-        if any(p in SKIP_DIRS for p in rel[:-1]) or not path.is_file():
-            continue
-        if path.name.lower() in ("function.json", "local.settings.json") or (
-            path.suffix.lower() in SUFFIXES and not path.name.endswith(".d.ts")
-        ):
-            out.append(path)
-    return out
+
+    def failed(e: OSError) -> None:
+        if unreadable is not None and e.filename:
+            rel = Path(e.filename).relative_to(root).as_posix() if e.filename != str(root) else "."
+            unreadable.append((rel, e.strerror or type(e).__name__))
+
+    for top, dirs, names in os.walk(root, onerror=failed):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+        for name in sorted(names):
+            path = Path(top, name)
+            if name.lower() in ("function.json", "local.settings.json") or (
+                path.suffix.lower() in SUFFIXES and not name.endswith(".d.ts")
+            ):
+                out.append(path)
+    return sorted(out, key=lambda p: p.relative_to(root).parts)
 
 
 def scan(root: Path) -> Project:
     project = Project()
-    for path in files(root):
+    for path in files(root, project.unreadable):
         rel = path.relative_to(root).as_posix()
         try:
+            if not path.is_file():
+                continue  # a folder named like a file, a broken link
             source = path.read_bytes()[:MAX_BYTES]
         except OSError as e:
-            project.unreadable.append(f"{rel}: {e.strerror}")
+            project.unreadable.append((rel, e.strerror or type(e).__name__))
             continue
         project.files_read += 1
         # A file that never says "kusto" holds no Kusto binding: not worth a parse.
@@ -60,8 +77,10 @@ def scan(root: Path) -> Project:
                 project.local_settings += local_settings(source, rel)
             else:
                 project.bindings += read(source, rel, path)
-        except (SyntaxError, ValueError, UnicodeDecodeError) as e:
-            project.unreadable.append(f"{rel}: {type(e).__name__}: {e}")
+        except RecursionError:
+            project.unreadable.append((rel, "nested too deeply to parse"))
+        except UNREADABLE as e:
+            project.unreadable.append((rel, f"{type(e).__name__}: {str(e)[:200]}"))
     project.bindings.sort(key=lambda b: (b.file, b.line))
     return project
 

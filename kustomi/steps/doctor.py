@@ -47,7 +47,17 @@ def run(req: DoctorRequest, azure: Callable[[], Any] | None = None) -> Report:
         "filesRead": project.files_read,
         "bindings": len(project.bindings),
     }
-    report.notes += [f"not read: {u}" for u in project.unreadable]
+    report.findings += [
+        Finding(
+            "file",
+            "file_unreadable",
+            f"not read ({why}): its bindings were not checked",
+            "fix the file (or the folder's permissions) and run doctor again",
+            file=rel,
+            line=1,
+        )
+        for rel, why in project.unreadable
+    ]
     if not project.bindings:
         report.findings.append(
             Finding(
