@@ -235,6 +235,7 @@ class Emulator:
             ("POST", a + "/scenario", self.post_scenario, ADMIN + "scenario"),
             ("POST", a + "/knobs", self.post_knobs, ADMIN + "knobs"),
             ("POST", a + "/faults", self.post_faults, ADMIN + "faults"),
+            ("POST", a + "/clock", self.post_clock, ADMIN + "clock"),
             ("GET", a + "/app-env", self.app_env, ADMIN + "app-env"),
             # Anything else under /_emulator/ is the admin API's own 404, not ARM's.
             ("GET", a + "/{unknown}", self.admin_not_found, ADMIN + "unknown"),
@@ -259,6 +260,21 @@ class Emulator:
         with w.lock:
             w.knobs = Knobs(**{**vars(w.knobs), **(req.json() or {})})
         return json_response(200, vars(w.knobs))
+
+    def post_clock(self, req: Request) -> Response:
+        """{"freeze": true} stops the world's clock; {"advance": seconds} moves it on."""
+        doc = req.json() or {}
+        if not isinstance(doc, dict):
+            raise HttpError(json_response(400, {"error": "a JSON object is expected"}))
+        clock = self.world.clock
+        with self.world.lock:
+            if doc.get("freeze"):
+                clock.freeze()
+            step = doc.get("advance", 0)
+            if not isinstance(step, (int, float)) or isinstance(step, bool) or step < 0:
+                raise HttpError(json_response(400, {"error": "advance is seconds, 0 or more"}))
+            clock.advance(float(step))
+        return json_response(200, {"now": clock.now(), "frozen": clock.frozen_at is not None})
 
     def post_faults(self, req: Request) -> Response:
         w = self.world

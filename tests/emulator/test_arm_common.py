@@ -215,3 +215,12 @@ def test_a_client_gone_mid_request_prints_nothing_where_commands_write(emu, caps
         except OSError:
             server.handle_error(None, ("127.0.0.1", 0))
     assert capsys.readouterr().err == ""
+
+
+def test_the_clock_freezes_and_advances_through_the_admin_api(emu):
+    """A client that is not in-process (the az CLI, a script) drives the clock too."""
+    emu.knobs(lro_seconds=5)
+    frozen = emu.admin("/_emulator/clock", "POST", {"freeze": True})
+    assert frozen["frozen"] is True
+    moved = emu.admin("/_emulator/clock", "POST", {"advance": 10})
+    assert moved["now"] - frozen["now"] == 10
