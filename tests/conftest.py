@@ -57,11 +57,33 @@ class SecretScan:
         return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def secret_scan() -> Iterator[SecretScan]:
-    """Fails the session (an error at teardown) if any CLI run printed a token or a secret."""
+    """Fails the session (an error at teardown) if any CLI run printed a token or a secret:
+    the in-process runs, and every kustomi process a test starts (what its communicate()
+    returns, subprocess.run included)."""
+    import subprocess
+
     scan = SecretScan()
-    yield scan
+    real = subprocess.Popen.communicate
+
+    def communicate(self: Any, *args: Any, **kwargs: Any) -> Any:
+        out, err = real(self, *args, **kwargs)
+        argv = self.args if isinstance(self.args, (list, tuple)) else [str(self.args)]
+        words = [str(a) for a in argv]
+        ours = any(w.endswith("/kustomi") or w == "kustomi" for w in words[:3])
+        if ours and "emulator" not in words:  # `emulator env|app-env` print its secrets
+            text = [
+                x.decode(errors="replace") if isinstance(x, bytes) else x or "" for x in (out, err)
+            ]
+            scan.outputs.append("\n".join(text))
+        return out, err
+
+    subprocess.Popen.communicate = communicate  # type: ignore[method-assign]
+    try:
+        yield scan
+    finally:
+        subprocess.Popen.communicate = real  # type: ignore[method-assign]
     leaks = scan.leaks()
     assert not leaks, f"{len(leaks)} leak(s): " + "; ".join(leaks[:10])
 
@@ -240,8 +262,7 @@ class Spawned:
     scan: SecretScan
 
     def finish(self, timeout: float = 30) -> Result:
-        out, err = self.proc.communicate(timeout=timeout)
-        self.scan.outputs.append((out or "") + "\n" + (err or ""))
+        out, err = self.proc.communicate(timeout=timeout)  # scanned (secret_scan)
         return Result(self.proc.returncode, out or "", err or "")
 
 

@@ -71,3 +71,16 @@ def test_the_scan_finds_a_token_and_a_secret():
     scan = SecretScan(secrets={"TopSecretValue42"})
     scan.outputs += ["fine", "Authorization: Bearer eyJhbGciOi.eyJhdWQiOi.sig", "TopSecretValue42"]
     assert scan.leaks() == ["run 1: a JWT", "run 2: a secret of the emulator"]
+
+
+def test_the_scan_covers_kustomi_processes_too(secret_scan):
+    """What a kustomi process prints (subprocess.run or Popen.communicate) is scanned as an
+    in-process run's is."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    first = len(secret_scan.outputs)
+    script = str(Path(sys.executable).parent / "kustomi")
+    subprocess.run([script, "--version"], capture_output=True, text=True, check=True)
+    assert secret_scan.outputs[first:] and "kustomi " in secret_scan.outputs[first]
