@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..config import IdentityRef
 from ..errors import NotFoundError
+from ..rules import resource_group_of
 from .clients import LIST, Azure, required
 
 if TYPE_CHECKING:
@@ -67,11 +68,6 @@ def rg_missing(exc: BaseException) -> bool:
     return getattr(err, "code", "") == "ResourceGroupNotFound"
 
 
-def _rg_of(resource_id: str) -> str:
-    parts = resource_id.split("/")
-    return next(parts[i + 1] for i, p in enumerate(parts) if p.lower() == "resourcegroups")
-
-
 def find(azure: Azure, ref: IdentityRef) -> Identity | None:
     """The identity, or None. A missing resource group is an error (exit 3).
 
@@ -83,7 +79,7 @@ def find(azure: Azure, ref: IdentityRef) -> Identity | None:
         try:
             for x in azure.msi.user_assigned_identities.list_by_subscription(**LIST):
                 if (x.client_id or "").lower() == ref.client_id:
-                    return _from_sdk(x, _rg_of(x.id))
+                    return _from_sdk(x, required(resource_group_of(x.id or ""), "resource group"))
         except Exception as e:
             raise translate(e, "listing the subscription's identities") from None
         return None

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import ClusterRef, progress_seconds
 from ..errors import NotFoundError
+from ..rules import resource_group_of
 from .clients import LIST, Azure, required, text
 
 if TYPE_CHECKING:
@@ -55,11 +56,6 @@ class Assignment:
         return bool(ids & {client_id.lower(), object_id.lower()})
 
 
-def _rg_of(resource_id: str) -> str:
-    parts = resource_id.split("/")
-    return parts[parts.index(next(p for p in parts if p.lower() == "resourcegroups")) + 1]
-
-
 def _norm(uri: str) -> str:
     return uri.rstrip("/").lower()
 
@@ -86,7 +82,7 @@ def resolve(azure: Azure, ref: ClusterRef) -> Cluster:
             return Cluster(name, ref.resource_group, uri, c.location)
         for c in azure.kusto.clusters.list(**LIST):
             if c.uri and _norm(c.uri) == _norm(ref.uri or ""):
-                rg = _rg_of(required(c.id, "cluster id"))
+                rg = required(resource_group_of(required(c.id, "cluster id")), "resource group")
                 return Cluster(required(c.name, "cluster name"), rg, c.uri.rstrip("/"), c.location)
     except NotFoundError:
         raise

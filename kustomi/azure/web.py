@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import NotFoundError
+from ..rules import resource_group_of
 from .clients import LIST, Azure, required, text
 
 if TYPE_CHECKING:
@@ -149,15 +150,11 @@ def using_identity(azure: Azure, identity_id: str) -> list[str]:
     "<rg>/<app>" or "<rg>/<app> (slot <slot>)". One list of the subscription's sites
     (WebApps_List), then the slots of each."""
 
-    def group(resource_id: str) -> str:
-        parts = resource_id.split("/")
-        return next(parts[i + 1] for i, p in enumerate(parts) if p.lower() == "resourcegroups")
-
     found: list[str] = []
     try:
         for x in azure.web.web_apps.list(**LIST):
             site = _site(x)
-            rg = group(site.id)
+            rg = required(resource_group_of(site.id), "resource group")
             if site.has_user_assigned(identity_id):
                 found.append(f"{rg}/{site.name}")
             for y in azure.web.web_apps.list_slots(rg, site.name, **LIST):

@@ -12,18 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args
 
+from .. import rules
 from ..config import ClusterRef, IdentityRef, secret_keys_in
 from ..errors import KustomiError
 from ..model import DoctorStatus, Finding, Report, Status
 from . import Flag, fix_command
 
 STATUSES: tuple[str, ...] = get_args(DoctorStatus)
-
-# The roles a binding's direction needs on its database, ARM's names
-# (https://learn.microsoft.com/azure/azure-functions/functions-bindings-azure-data-explorer,
-# "Considerations": input needs Viewer, output needs Ingestor).
-NEEDS = {"in": {"Viewer", "User", "Admin"}, "out": {"Ingestor", "Admin"}}
-GRANT_ROLE = {"in": "viewer", "out": "ingestor"}
 
 
 @dataclass(frozen=True)
@@ -268,7 +263,9 @@ def _identity_check(
         if ids.get("clientId", "").lower() == wanted:
             f.append(Finding("attached", "ok", f"{rid.rsplit('/', 1)[-1]} is on {app.req.app}"))
             name = rid.rsplit("/", 1)[-1]
-            return _Principal(name, wanted, ids.get("principalId", "").lower(), _rg(rid))
+            return _Principal(
+                name, wanted, ids.get("principalId", "").lower(), rules.resource_group_of(rid)
+            )
         if ids.get("principalId", "").lower() == wanted:
             f.append(
                 Finding(
@@ -307,11 +304,6 @@ def _identity_check(
         )
     )  # fmt: skip
     return None
-
-
-def _rg(resource_id: str) -> str:
-    parts = resource_id.split("/")
-    return next((parts[i + 1] for i, p in enumerate(parts) if p.lower() == "resourcegroups"), "")
 
 
 def _role_check(
@@ -384,9 +376,9 @@ def _role_check(
         )
         return
     held |= _kql_roles(app, cluster.uri, db, who)
-    need = NEEDS[b.direction]
-    purpose = "an input binding" if b.direction == "in" else "an output binding"
-    if held & need or "AllDatabasesAdmin" in held:
+    need = rules.needs(b.direction)
+    purpose = rules.PURPOSE[rules.NEEDED_ROLE[b.direction]]
+    if rules.satisfied(held, rules.NEEDED_ROLE[b.direction]):
         f.append(
             Finding(
                 "role", "ok",
@@ -394,7 +386,7 @@ def _role_check(
             )
         )  # fmt: skip
         return
-    role = GRANT_ROLE[b.direction]
+    role = rules.NEEDED_ROLE[b.direction].lower()
     if who.client_id:
         hint = fix_command(
             "grant",

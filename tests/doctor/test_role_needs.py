@@ -36,7 +36,7 @@ def test_an_input_binding_is_not_served_by_ingestor(world, kustomi, tmp_path):
     assert r.exit_code == 6
     role = next(f for f in r.json()["findings"] if f["check"] == "role")
     assert role["status"] == "role_mismatch", role
-    assert "an input binding needs Admin or User or Viewer" in role["detail"]
+    assert "an input binding needs Admin or UnrestrictedViewer or User or Viewer" in role["detail"]
     assert role["hint"].startswith(f"kustomi grant --role viewer --identity {client_id}")
 
 

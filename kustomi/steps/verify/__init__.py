@@ -23,19 +23,8 @@ from ...config import (
 from ...errors import AuthError, KustomiError, NotFoundError
 from ...model import Finding, Report, Status
 from ...names import DEFAULT_SETTING
+from ...rules import CLUSTER_ADMIN, PURPOSE, READ, SATISFIES, satisfied
 from .. import Flag, Progress, fix_command
-
-READ = {"Viewer", "User", "Admin", "UnrestrictedViewer"}
-# Which held roles satisfy an expected role (AllDatabasesAdmin satisfies all).
-SATISFIES = {
-    "Viewer": READ,
-    "User": {"User", "Admin"},
-    "UnrestrictedViewer": {"UnrestrictedViewer", "Admin"},
-    "Ingestor": {"Ingestor", "Admin"},
-    "Monitor": {"Monitor", "Viewer", "User", "Admin"},
-    "Admin": {"Admin"},
-}
-PURPOSE = {"Viewer": "an input binding", "Ingestor": "an output binding"}
 
 
 @dataclass(frozen=True)
@@ -171,8 +160,8 @@ def _role_finding(
 
 
 def _held_finding(req: VerifyRequest, held: set[str], where: str) -> Finding:
-    if "AllDatabasesAdmin" in held:
-        return Finding("role", "ok", f"holds AllDatabasesAdmin on the cluster ({where})")
+    if CLUSTER_ADMIN in held:
+        return Finding("role", "ok", f"holds {CLUSTER_ADMIN} on the cluster ({where})")
     if not held:
         return Finding(
             "role",
@@ -180,7 +169,7 @@ def _held_finding(req: VerifyRequest, held: set[str], where: str) -> Finding:
             f"holds no role on database {req.database} ({where})",
             f"grant one: {grant_command(req)}",
         )
-    if req.role and not held & SATISFIES[req.role]:
+    if req.role and not satisfied(held, req.role):
         need = PURPOSE.get(req.role, f"the {req.role} role")
         return Finding(
             "role",

@@ -12,10 +12,9 @@ from ...azure import identities, kusto_data, kusto_mgmt, web
 from ...azure.clients import Azure, managed_identity_credential
 from ...errors import AuthError, KustomiError
 from ...model import Finding, Report, Status
+from ...rules import reads, satisfied
 from .. import Progress, retry_while
 from . import (
-    READ,
-    SATISFIES,
     VerifyRequest,
     _not_found,
     _role_finding,
@@ -206,7 +205,7 @@ def _refused_finding(
     seen = _seen_principal(detail) or f"aadapp={client_id}"
     if req.wait > 0:
         held = _control_plane_roles(azure, req, ident)
-        if held and (not req.role or held & SATISFIES[req.role]):
+        if held and (not req.role or satisfied(held, req.role)):
             return Finding(
                 "role",
                 "not_propagated",
@@ -253,8 +252,8 @@ def _control_plane_roles(
 
 def _probe_query(client: KustoClient, req: VerifyRequest, held: set[str], report: Report) -> None:
     """A read as the identity. An Ingestor may not query: that refusal is expected."""
-    reads = bool(held & READ) or "AllDatabasesAdmin" in held
-    if not reads and "Ingestor" not in held:
+    can_read = reads(held)
+    if not can_read and "Ingestor" not in held:
         report.notes.append("no query was run: the roles held do not allow reading")
         return
     try:
@@ -269,7 +268,7 @@ def _probe_query(client: KustoClient, req: VerifyRequest, held: set[str], report
         )
     except Exception as e:
         status, detail = _classify(e)
-        if not reads and status == "not_authorized":
+        if not can_read and status == "not_authorized":
             report.findings.append(
                 Finding(
                     "query",
