@@ -61,6 +61,11 @@ class Kustomi:
                 f"progress must be a function of one string, not {progress!r}.",
                 hint="progress=print, for example.",
             )
+        if cloud is not None and not isinstance(cloud, Cloud):
+            raise UsageError(
+                f"cloud must be a kustomi.cloud.Cloud, not {cloud!r}.",
+                hint="Leave it out to take the cloud from the environment (KUSTOMI_CLOUD).",
+            )
         if not 1 <= parallel <= MAX_PARALLEL:
             raise UsageError(
                 f"parallel must be 1 to {MAX_PARALLEL}, not {parallel}.",

@@ -91,6 +91,7 @@ SPEC = dict(
         ("session", {"parallel": 1.5}),
         ("session", {"subscription": 5}),
         ("session", {"progress": "stderr"}),
+        ("session", {"cloud": "AzureCloud"}),
         ("spec", {"apps": [5]}),
         ("spec", {"apps": "func-00"}),
         ("spec", {"apps": ["func-00", ""]}),
