@@ -139,10 +139,10 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     M(
         "verify-all-databases-admin-ignored",
-        "steps/verify/__init__.py",
-        '    if CLUSTER_ADMIN in held:\n        return Finding("role", "ok"',
-        '    if False:\n        return Finding("role", "ok"',
-        RULES,
+        "rules.py",
+        'CLUSTER_ADMIN = "AllDatabasesAdmin"',
+        'CLUSTER_ADMIN = "AllDatabaseAdmin"',
+        (*RULES, "tests/unit/test_rules.py"),
     ),
     M(
         "verify-role-first-word",
