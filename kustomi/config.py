@@ -204,34 +204,30 @@ def flag(value: str | None, what: str) -> bool:
 
 def signin_notice_seconds(value: str | None) -> float:
     """KUSTOMI_SIGNIN_NOTICE_SECONDS: after how long a sign-in says what it waits on (1)."""
-    if value is None or value == "":
-        return 1.0
-    try:
-        number = float(value)
-    except ValueError:
-        number = -1.0
-    if not math.isfinite(number) or number < 0:
-        raise UsageError(
-            f"KUSTOMI_SIGNIN_NOTICE_SECONDS must be a number of seconds, 0 or more, not {value!r}.",
-            hint="Unset it for the default, 1.",
-        )
-    return number
+    return _seconds_variable("KUSTOMI_SIGNIN_NOTICE_SECONDS", value, 1.0, zero=True)
 
 
 def progress_seconds(value: str | None) -> float:
     """KUSTOMI_PROGRESS_SECONDS: how often a long wait says it is still waiting (default 5)."""
+    return _seconds_variable("KUSTOMI_PROGRESS_SECONDS", value, 5.0, zero=False)
+
+
+def _seconds_variable(name: str, value: str | None, default: float, zero: bool) -> float:
+    """A duration from the environment: finite, above 0 (or 0 and more with `zero`); unset
+    or empty is the default. float() takes 'nan' and 'inf': both are refused."""
     if value is None or value == "":
-        return 5.0
+        return default
     try:
-        seconds = float(value)
+        number = float(value)
     except ValueError:
-        seconds = -1.0
-    if not math.isfinite(seconds) or seconds <= 0:
+        number = -1.0
+    if not math.isfinite(number) or number < 0 or (number == 0 and not zero):
+        floor = "0 or more" if zero else "above 0"
         raise UsageError(
-            f"KUSTOMI_PROGRESS_SECONDS must be a number of seconds above 0, not {value!r}.",
-            hint="Unset it for the default, 5.",
+            f"{name} must be a number of seconds, {floor}, not {value!r}.",
+            hint=f"Unset it for the default, {default:g}.",
         )
-    return seconds
+    return number
 
 
 def subscription(given: str | None, identity: IdentityRef | None = None) -> str | None:

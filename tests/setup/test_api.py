@@ -8,17 +8,19 @@ from kustomi.api import Kustomi
 from kustomi.errors import KustomiError, NotFoundError, UsageError
 from tests.setup.worlds import fleet_world, wiring
 
+SPEC = dict(
+    identity="id-func",
+    resource_group="rg-app",
+    cluster="adxbusy",
+    cluster_resource_group="rg-data",
+    database="Sales",
+    role="viewer",
+    apps=["func-00"],
+)
+
 
 def _spec(k: Kustomi, *apps: str):
-    return k.spec(
-        identity="id-func",
-        resource_group="rg-app",
-        cluster="adxbusy",
-        cluster_resource_group="rg-data",
-        database="Sales",
-        role="viewer",
-        apps=list(apps),
-    )
+    return k.spec(**{**SPEC, "apps": list(apps)})
 
 
 def test_plan_apply_verify_revoke(emu_factory):
@@ -70,17 +72,6 @@ def test_bad_input_raises_the_cli_error_family_before_any_request(emu_factory):
         with pytest.raises(UsageError):
             _spec(k, "func 00")
     assert world.requests() == []
-
-
-SPEC = dict(
-    identity="id-func",
-    resource_group="rg-app",
-    cluster="adxbusy",
-    cluster_resource_group="rg-data",
-    database="Sales",
-    role="viewer",
-    apps=["func-00"],
-)
 
 
 @pytest.mark.parametrize(
