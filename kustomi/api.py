@@ -53,7 +53,7 @@ class Kustomi:
         parallel: int = DEFAULT_PARALLEL,
         cloud: Cloud | None = None,
     ) -> None:
-        config.environment(os.environ)
+        self.env = config.environment(os.environ)
         config.typed("subscription", subscription, str, optional=True)
         config.typed("parallel", parallel, int)
         if progress is not None and not callable(progress):
@@ -71,11 +71,11 @@ class Kustomi:
                 f"parallel must be 1 to {MAX_PARALLEL}, not {parallel}.",
                 hint=f"The default is {DEFAULT_PARALLEL}.",
             )
-        self.cloud = cloud or from_environment()
+        self.cloud = cloud or from_environment(dict(self.env.values))
         self.progress = progress or (lambda _: None)
         self.parallel = parallel
         self._subscription = config.subscription(
-            subscription or os.environ.get("AZURE_SUBSCRIPTION_ID")
+            subscription or self.env.get("AZURE_SUBSCRIPTION_ID")
         )
         self._credential = credential
         self._azure: Azure | None = None
@@ -101,6 +101,7 @@ class Kustomi:
             self._azure = Azure(
                 self.cloud,
                 config.subscription(self._subscription, spec.identity if spec else None),
+                self.env,
                 credential=self._credential,
                 progress=self.progress,
                 connections=self.parallel + 2,

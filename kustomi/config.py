@@ -7,7 +7,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cloud import Cloud, parse_https
@@ -167,16 +167,35 @@ TENANT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,255}")
 FLAGS = {"": False, "0": False, "false": False, "no": False, "1": True, "true": True, "yes": True}
 
 
-def environment(env: Mapping[str, str]) -> None:
+@dataclass(frozen=True)
+class Environment:
+    """The environment as a session read it, every value checked (`environment`): the code
+    below the session (steps, the Azure layer) takes its settings from here and never reads
+    os.environ itself."""
+
+    values: Mapping[str, str] = field(default_factory=dict)
+    retries: int = DEFAULT_RETRIES
+    progress_seconds: float = 5.0
+    signin_notice_seconds: float = 1.0
+    managed_identity: bool = False
+
+    def get(self, name: str) -> str | None:
+        return self.values.get(name)
+
+
+def environment(env: Mapping[str, str]) -> Environment:
     """Every environment variable kustomi (or the SDKs it drives) reads, checked at once,
     before any request: the CLI and the Python API call this when a session starts, so that a
     bad value is a usage error (exit 2, nothing sent), never a failure half-way."""
     from .cloud import from_environment
 
-    retries(env.get("KUSTOMI_RETRIES"))
-    progress_seconds(env.get("KUSTOMI_PROGRESS_SECONDS"))
-    signin_notice_seconds(env.get("KUSTOMI_SIGNIN_NOTICE_SECONDS"))
-    flag(env.get("KUSTOMI_MANAGED_IDENTITY"), "KUSTOMI_MANAGED_IDENTITY")
+    checked = Environment(
+        values=dict(env),
+        retries=retries(env.get("KUSTOMI_RETRIES")),
+        progress_seconds=progress_seconds(env.get("KUSTOMI_PROGRESS_SECONDS")),
+        signin_notice_seconds=signin_notice_seconds(env.get("KUSTOMI_SIGNIN_NOTICE_SECONDS")),
+        managed_identity=flag(env.get("KUSTOMI_MANAGED_IDENTITY"), "KUSTOMI_MANAGED_IDENTITY"),
+    )
     ca_bundle(env)
     from_environment(dict(env))
     tenant = env.get("AZURE_TENANT_ID")
@@ -189,6 +208,7 @@ def environment(env: Mapping[str, str]) -> None:
     client = env.get("AZURE_CLIENT_ID")
     if client:
         guid(client.strip(), "The client id (AZURE_CLIENT_ID)")
+    return checked
 
 
 def flag(value: str | None, what: str) -> bool:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..cloud import Cloud
+from ..config import Environment
 from ..errors import UNREADABLE, UnreadableAnswer, UsageError
 from .credentials import operator_credential, retry_settings, tls_final_retry_policy
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:  # the SDKs are imported where a client is made, never at star
     from azure.mgmt.msi import ManagedServiceIdentityClient
     from azure.mgmt.resource.resources import ResourceManagementClient
     from azure.mgmt.web import WebSiteManagementClient
+
+    from .kusto_data import DataClient
 
 
 def required(value: str | None, what: str) -> str:
@@ -105,7 +108,7 @@ THROTTLED_NOTICE_SECONDS = 5.0
 READ_ACTIONS = ("/list", "/checkprincipalassignmentnameavailability", "/listprincipals")
 
 
-def retry_policy(progress: Callable[[str], None] | None) -> Any:
+def retry_policy(progress: Callable[[str], None] | None, retries: int) -> Any:
     """azure-core's RetryPolicy with kustomi's limits, saying on each wait why it waits: a
     throttled CLI that sits silent for Retry-After seconds looks hung."""
 
@@ -158,7 +161,7 @@ def retry_policy(progress: Callable[[str], None] | None) -> Any:
     return Announcing(
         # Fewer, shorter retries than azure-core's default of 10 with up to 120 s backoff:
         # a CLI should fail in seconds, and Retry-After is still honoured.
-        **retry_settings(),
+        **retry_settings(retries),
         retry_backoff_factor=0.5,
         retry_backoff_max=8,
     )
@@ -236,11 +239,13 @@ class Azure:
         self,
         cloud: Cloud,
         subscription_id: str | None,
+        env: Environment,
         credential: Any = None,
         progress: Callable[[str], None] | None = None,
         connections: int = 10,
     ) -> None:
         self.cloud = cloud
+        self.env = env
         self._subscription_id = subscription_id
         self._credential = credential
         self._progress = progress
@@ -250,7 +255,7 @@ class Azure:
     @cached_property
     def credential(self) -> TokenCredential:
         chosen: TokenCredential = self._credential or operator_credential(
-            self.cloud, self._progress
+            self.cloud, self.env, self._progress
         )
         return chosen
 
@@ -269,7 +274,7 @@ class Azure:
             "credential_scopes": [self.cloud.arm_scope],
             # Retry-After drives the poll interval; 1 s is the floor when a service sends none.
             "polling_interval": 1,
-            "retry_policy": retry_policy(self._progress),
+            "retry_policy": retry_policy(self._progress, self.env.retries),
             "per_retry_policies": [self.gate, request_recorder()],
             "transport": self._transport,
         }
@@ -306,16 +311,18 @@ class Azure:
 
         return ResourceManagementClient(self.credential, self.subscription_id, **self._kwargs)
 
-    def kusto_data(self, cluster_uri: str, credential: Any = None) -> KustoClient:
+    def kusto_data(self, cluster_uri: str, credential: Any = None) -> DataClient:
         """A data-plane client for one cluster, signed in as the operator or `credential`."""
         from azure.kusto.data import KustoClient, KustoConnectionStringBuilder
+
+        from .kusto_data import DataClient
 
         kcsb = KustoConnectionStringBuilder.with_azure_token_credential(
             cluster_uri, credential or self.credential
         )
         client = KustoClient(kcsb)
         self._data_clients.append(client)
-        return client
+        return DataClient(client, self.env.retries)
 
     def close(self) -> None:
         """Close every client this session made, and so their connections."""

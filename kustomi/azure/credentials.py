@@ -28,16 +28,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..cloud import Cloud
-from ..config import flag, retries
+from ..config import Environment, flag
 from ..errors import UNREADABLE, AuthError, KustomiError, ServiceError, UnreadableAnswer, UsageError
 
 log = logging.getLogger(__name__)
@@ -68,10 +67,9 @@ PROD = ("EnvironmentCredential", "WorkloadIdentityCredential", "ManagedIdentityC
 REFRESH_MARGIN = 300
 
 
-def chosen_names(env: dict[str, str] | None = None) -> tuple[list[str], str]:
+def chosen_names(env: Mapping[str, str]) -> tuple[list[str], str]:
     """The credentials to try, in order, and why (for messages): from AZURE_TOKEN_CREDENTIALS,
     else kustomi's default chain. A value azure-identity would refuse is a usage error."""
-    env = dict(os.environ) if env is None else env
     value = env.get("AZURE_TOKEN_CREDENTIALS", "").strip().lower()
     if value == "dev":
         return list(DEV), "AZURE_TOKEN_CREDENTIALS=dev"
@@ -98,11 +96,10 @@ def chosen_names(env: dict[str, str] | None = None) -> tuple[list[str], str]:
     return names, "the default chain"
 
 
-def retry_settings() -> dict[str, int]:
-    """KUSTOMI_RETRIES for azure-core's RetryPolicy, in every pipeline kustomi builds (the
-    management clients, and the sign-in's requests to Entra, which would otherwise retry 10
-    times with up to two minutes of backoff)."""
-    n = retries(os.environ.get("KUSTOMI_RETRIES"))
+def retry_settings(n: int) -> dict[str, int]:
+    """KUSTOMI_RETRIES (`n`) for azure-core's RetryPolicy, in every pipeline kustomi builds
+    (the management clients, and the sign-in's requests to Entra, which would otherwise retry
+    10 times with up to two minutes of backoff)."""
     return dict.fromkeys(("retry_total", "retry_connect", "retry_read", "retry_status"), n)
 
 
@@ -124,7 +121,7 @@ def tls_final_retry_policy() -> Any:
     return TlsFinal
 
 
-def _build(name: str, cloud: Cloud) -> Any:
+def _build(name: str, cloud: Cloud, env: Environment) -> Any:
     import azure.identity as identity
 
     # MSAL-based credentials sign in at the cloud's authority; MSAL would ask the public cloud
@@ -132,7 +129,7 @@ def _build(name: str, cloud: Cloud) -> Any:
     msal: dict[str, Any] = {
         "authority": cloud.authority_host,
         "retry_policy_class": tls_final_retry_policy(),
-        **retry_settings(),
+        **retry_settings(env.retries),
     }
     if cloud.custom:
         msal["disable_instance_discovery"] = True
@@ -142,7 +139,7 @@ def _build(name: str, cloud: Cloud) -> Any:
         return identity.WorkloadIdentityCredential(**msal)
     if name == "ManagedIdentityCredential":
         # As DefaultAzureCredential: AZURE_CLIENT_ID names a user-assigned identity.
-        return identity.ManagedIdentityCredential(client_id=os.environ.get("AZURE_CLIENT_ID"))
+        return identity.ManagedIdentityCredential(client_id=env.get("AZURE_CLIENT_ID"))
     if name == "InteractiveBrowserCredential":
         return identity.InteractiveBrowserCredential(**msal)
     # The developer sign-ins run their own tool, which knows its cloud.
@@ -164,22 +161,18 @@ class _Unavailable:
         pass
 
 
-def operator_credential(cloud: Cloud, progress: Callable[[str], None] | None = None) -> Any:
+def operator_credential(
+    cloud: Cloud, env: Environment, progress: Callable[[str], None] | None = None
+) -> Any:
     """The operator's sign-in: the chain above, each token kept for the process."""
-    names, why = chosen_names()
+    names, why = chosen_names(env.values)
     chain: list[tuple[str, Any]] = []
     for name in names:
         try:
-            chain.append((name, _build(name, cloud)))
+            chain.append((name, _build(name, cloud, env)))
         except ValueError as e:  # azure-identity checks a credential's settings when built
             chain.append((name, _Unavailable(str(e))))
-    return OperatorCredential(chain, why, progress)
-
-
-def _notice_after() -> float:
-    from ..config import signin_notice_seconds
-
-    return signin_notice_seconds(os.environ.get("KUSTOMI_SIGNIN_NOTICE_SECONDS"))
+    return OperatorCredential(chain, why, progress, env.signin_notice_seconds)
 
 
 @contextlib.contextmanager
@@ -212,10 +205,12 @@ class OperatorCredential:
         chain: list[tuple[str, Any]],
         why: str = "the default chain",
         progress: Callable[[str], None] | None = None,
+        notice_after: float = 1.0,
     ) -> None:
         self.chain = chain
         self.why = why
         self.progress = progress
+        self.notice_after = notice_after  # KUSTOMI_SIGNIN_NOTICE_SECONDS
         self.signed_in_with: str | None = None
         self._tokens: dict[tuple[Any, ...], Any] = {}
         self._errors: dict[tuple[Any, ...], KustomiError] = {}
@@ -328,7 +323,7 @@ class OperatorCredential:
                 self._announced.add(name)
             progress(f"signing in: waiting on {WAITING_ON.get(name, name)} ({name})")
 
-        timer = threading.Timer(_notice_after(), say)
+        timer = threading.Timer(self.notice_after, say)
         timer.daemon = True
         timer.start()
         try:

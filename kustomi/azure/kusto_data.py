@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from azure.kusto.data import KustoClient
     from azure.kusto.data.response import KustoResponseDataSet
+
+
+@dataclass(frozen=True)
+class DataClient:
+    """A data-plane client of one cluster, and how many times its requests are retried
+    (KUSTOMI_RETRIES, as the session read it)."""
+
+    client: KustoClient
+    retries: int
+
 
 # What azure-kusto-data falls back to when a cluster serves no metadata (1.4, 4.5).
 DEFAULT_RESOURCE = "https://kusto.kusto.windows.net"
@@ -65,17 +75,23 @@ def connection_target(value: str) -> tuple[str, str] | None:
 
 
 def mgmt(
-    client: KustoClient, db: str, csl: str, progress: Progress | None = None
+    data: DataClient, db: str, csl: str, progress: Progress | None = None
 ) -> list[dict[str, Any]]:
     """A management command. Retried as the management SDKs retry: the commands kustomi sends
     (`.show`, `.add`, `.drop`) give the same result when sent twice."""
-    return _read(lambda: rows(retried(lambda: client.execute_mgmt(db, csl), progress)), csl)
+    return _read(
+        lambda: rows(retried(lambda: data.client.execute_mgmt(db, csl), progress, data.retries)),
+        csl,
+    )
 
 
 def query(
-    client: KustoClient, db: str, csl: str, progress: Progress | None = None
+    data: DataClient, db: str, csl: str, progress: Progress | None = None
 ) -> list[dict[str, Any]]:
-    return _read(lambda: rows(retried(lambda: client.execute_query(db, csl), progress)), csl)
+    return _read(
+        lambda: rows(retried(lambda: data.client.execute_query(db, csl), progress, data.retries)),
+        csl,
+    )
 
 
 def _read(call: Callable[[], Rows], csl: str) -> Rows:
@@ -97,13 +113,12 @@ def _read(call: Callable[[], Rows], csl: str) -> Rows:
 def retried(
     call: Callable[[], KustoResponseDataSet],
     progress: Progress | None,
+    total: int,
     sleep: Callable[[float], None] = time.sleep,
 ) -> KustoResponseDataSet:
     """azure-kusto-data retries nothing: a 429, a 5xx or a dropped connection is retried here
-    KUSTOMI_RETRIES times, honouring Retry-After, with azure-core's backoff (0, 1, 2, 4 s...)."""
-    from ..config import retries
-
-    total = retries(os.environ.get("KUSTOMI_RETRIES"))
+    `total` (KUSTOMI_RETRIES) times, honouring Retry-After, with azure-core's backoff (0, 1, 2,
+    4 s...)."""
     attempt = 0
     while True:
         try:

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..config import ClusterRef, progress_seconds
+from ..config import ClusterRef
 from ..errors import NotFoundError
 from ..rules import resource_group_of
 from .clients import LIST, Azure, required, text
@@ -172,7 +171,14 @@ def create_assignment(
             }
         },
     )
-    return _assignment(_wait(poller, f"finish principal assignment {name}", progress, every))
+    return _assignment(
+        _wait(
+            poller,
+            f"finish principal assignment {name}",
+            progress,
+            azure.env.progress_seconds if every is None else every,
+        )
+    )
 
 
 def wait_assignment(
@@ -206,16 +212,12 @@ def delete_assignment(
     poller = azure.kusto.database_principal_assignments.begin_delete(
         cluster.resource_group, cluster.name, db, name
     )
-    _wait(poller, f"delete principal assignment {name}", progress)
+    _wait(poller, f"delete principal assignment {name}", progress, azure.env.progress_seconds)
 
 
-def _wait(
-    poller: Any, doing: str, progress: Callable[[str], None], every: float | None = None
-) -> Any:
+def _wait(poller: Any, doing: str, progress: Callable[[str], None], every: float) -> Any:
     """An LRO's result, saying every `every` seconds (KUSTOMI_PROGRESS_SECONDS) that Azure is
     still at it: a CLI silent for a minute looks hung."""
-    if every is None:
-        every = progress_seconds(os.environ.get("KUSTOMI_PROGRESS_SECONDS"))
     start = time.monotonic()
     while not poller.done():
         poller.wait(every)

@@ -63,10 +63,11 @@ def azure(
     from ..cloud import from_environment
     from ..config import subscription as chosen
 
-    environment()
+    env = environment()
     session = Azure(
         from_environment(),
         chosen(subscription, identity),
+        env,
         progress=reporter.progress if reporter is not None else None,
         connections=connections,
     )
@@ -74,14 +75,14 @@ def azure(
     return session
 
 
-def environment() -> None:
+def environment() -> Any:
     """The environment variables kustomi reads, checked before the first request (and before
-    any other refusal, so that a bad value is the one said)."""
+    any other refusal, so that a bad value is the one said): a config.Environment."""
     import os
 
     from ..config import environment as check
 
-    check(os.environ)
+    return check(os.environ)
 
 
 def check_text(ctx: typer.Context) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
@@ -102,8 +101,6 @@ def command(
             mode=mode,
             wait=wait,
         )
-        return step.run(
-            common.azure(ctx, s.subscription, reporter, ref), req, os.environ, reporter.progress
-        )
+        return step.run(common.azure(ctx, s.subscription, reporter, ref), req, reporter.progress)
 
     run(ctx, core)

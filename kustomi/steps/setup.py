@@ -162,7 +162,6 @@ def subject_data(subject: Subject) -> dict[str, Any]:
 def verify(azure: Azure, spec: SetupSpec, progress: Progress, wait: float = 0.0) -> Report:
     """verify for each app of the spec (as the identity where a managed-identity endpoint is
     present, else from the control plane): one report, its findings named by app."""
-    import os
     from dataclasses import replace
 
     from . import verify as step
@@ -182,7 +181,7 @@ def verify(azure: Azure, spec: SetupSpec, progress: Progress, wait: float = 0.0)
             setting=a.setting,
             wait=wait,
         )
-        one = step.run(azure, req, os.environ, progress)
+        one = step.run(azure, req, progress)
         out.findings += [replace(f, check=f"{label(a)} {f.check}") for f in one.findings]
         out.notes += [n for n in one.notes if n not in out.notes]
     return out

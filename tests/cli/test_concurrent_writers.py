@@ -63,7 +63,9 @@ def test_a_race_lost_every_time_is_exit_5_naming_the_setting_and_the_app(world, 
 def _azure() -> Azure:
     import os
 
-    return Azure(from_environment(), os.environ["AZURE_SUBSCRIPTION_ID"])
+    from kustomi.config import environment
+
+    return Azure(from_environment(), os.environ["AZURE_SUBSCRIPTION_ID"], environment(os.environ))
 
 
 @pytest.mark.parametrize("lost", [1, set_connection.MAX_WRITES])

@@ -133,9 +133,12 @@ def test_bad_cloud_settings_are_usage_errors(env):
 
 
 def test_custom_cloud_signs_in_without_instance_discovery(emu):
-    from kustomi.azure.clients import Azure
+    import os
 
-    azure = Azure(from_environment(), emu.env["AZURE_SUBSCRIPTION_ID"])
+    from kustomi.azure.clients import Azure
+    from kustomi.config import environment
+
+    azure = Azure(from_environment(), emu.env["AZURE_SUBSCRIPTION_ID"], environment(os.environ))
     site = azure.web.web_apps.get("rg-demo", "func-orders")
     assert site.name == "func-orders"
     # Every request went to the emulator; none to a public Entra host (it would have failed).

@@ -4,6 +4,7 @@ principal, AZURE_TOKEN_CREDENTIALS, and no managed-identity probe outside an app
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -294,14 +295,14 @@ def test_azure_token_credentials_values_are_azure_identitys(
     for value in ["dev", "prod", *credentials.NAMES.values()]:
         monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", value)
         DefaultAzureCredential()  # raises ValueError for a value it does not know
-        names, why = credentials.chosen_names()
+        names, why = credentials.chosen_names(os.environ)
         assert names and value.lower() in why.lower()
         assert f"`{value}`" in section
     monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "SharedTokenCacheCredential")
     with pytest.raises(ValueError):
         DefaultAzureCredential()
     with pytest.raises(KustomiError) as e:
-        credentials.chosen_names()
+        credentials.chosen_names(os.environ)
     assert e.value.exit_code == 2
 
 

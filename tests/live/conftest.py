@@ -124,8 +124,11 @@ def sdk() -> Iterator[Any]:
     the tests call directly: sdk.web, sdk.kusto, sdk.msi, sdk.resources."""
     from kustomi.azure.clients import Azure
     from kustomi.cloud import from_environment
+    from kustomi.config import environment
 
-    session = Azure(from_environment(), os.environ["AZURE_SUBSCRIPTION_ID"].strip())
+    session = Azure(
+        from_environment(), os.environ["AZURE_SUBSCRIPTION_ID"].strip(), environment(os.environ)
+    )
     yield session
     session.close()
 

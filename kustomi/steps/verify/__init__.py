@@ -76,11 +76,12 @@ def choose_mode(requested: Mode, env: Mapping[str, str]) -> tuple[Mode, str]:
     )
 
 
-def run(azure: Azure, req: VerifyRequest, env: Mapping[str, str], progress: Progress) -> Report:
-    """Verify in the mode asked for, or in the best one this machine allows."""
+def run(azure: Azure, req: VerifyRequest, progress: Progress) -> Report:
+    """Verify in the mode asked for, or in the best one this machine allows (the session's
+    environment says whether a managed-identity endpoint is present)."""
     from . import control_plane, identity
 
-    chosen, why = choose_mode(req.mode, env)
+    chosen, why = choose_mode(req.mode, azure.env.values)
     progress(f"verify: {chosen} mode, because {why}")
     if chosen == "identity":
         return identity.by_identity(azure, req, why, progress)

@@ -3,7 +3,6 @@ probe of the database as the identity itself."""
 
 from __future__ import annotations
 
-import os
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +25,7 @@ from . import (
 )
 
 if TYPE_CHECKING:
-    from azure.kusto.data import KustoClient
+    from ...azure.kusto_data import DataClient
 
 
 # --- identity mode ---------------------------------------------------------------------------
@@ -151,7 +150,7 @@ def by_identity(azure: Azure, req: VerifyRequest, reason: str, progress: Progres
     f.append(Finding("cluster", "ok", f"{uri} answered as the identity"))
     f.append(_role_finding(req, held, "as the cluster reports it"))
     _probe_query(client, req, held, report)
-    _check_local_setting(req, uri, report)
+    _check_local_setting(azure, req, uri, report)
     return report
 
 
@@ -250,7 +249,7 @@ def _control_plane_roles(
         return set()
 
 
-def _probe_query(client: KustoClient, req: VerifyRequest, held: set[str], report: Report) -> None:
+def _probe_query(client: DataClient, req: VerifyRequest, held: set[str], report: Report) -> None:
     """A read as the identity. An Ingestor may not query: that refusal is expected."""
     can_read = reads(held)
     if not can_read and "Ingestor" not in held:
@@ -285,9 +284,9 @@ def _probe_query(client: KustoClient, req: VerifyRequest, held: set[str], report
         )
 
 
-def _check_local_setting(req: VerifyRequest, uri: str, report: Report) -> None:
+def _check_local_setting(azure: Azure, req: VerifyRequest, uri: str, report: Report) -> None:
     """Inside the app, app settings are environment variables: check the binding's one."""
-    value = os.environ.get(req.setting)
+    value = azure.env.get(req.setting)
     if value is not None:
         report.findings.append(_setting_finding(req, value, uri))
 
