@@ -13,12 +13,15 @@ Ctrl-C.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 
 TYPE_CHECKING = False  # not `from typing import ...`: typing imports re
 if TYPE_CHECKING:  # nothing more is imported before the handler is installed
     from types import FrameType, TracebackType
     from typing import Any
+else:
+    Any = object
 
 EXIT_CODE = 130
 NAMES = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
@@ -39,7 +42,27 @@ def install() -> None:
         return
     signal.signal(signal.SIGINT, _raise)
     signal.signal(signal.SIGTERM, _raise)
+    if sys.unraisablehook is not _unraisable:
+        _hooks.append(sys.unraisablehook)
+        sys.unraisablehook = _unraisable
     _installed = True
+
+
+_hooks: list[Any] = []  # the unraisable hook before ours
+
+
+def _unraisable(unraisable: Any) -> None:
+    """The KeyboardInterrupt of a signal that came while Python ran a weakref callback, a
+    finalizer or a GC callback (importlib's module locks have one) cannot leave it: Python
+    prints "Exception ignored in ..." with a traceback and goes on, and the signal would be
+    lost. It is delivered again a moment later instead, to the main thread, where the run
+    stops as on any other interrupt."""
+    if unraisable.exc_type is KeyboardInterrupt and received is not None:
+        again = threading.Timer(0.01, signal.raise_signal, (received,))
+        again.daemon = True
+        again.start()
+        return
+    (_hooks[0] if _hooks else sys.__unraisablehook__)(unraisable)
 
 
 def _raise(signum: int, _frame: FrameType | None) -> None:

@@ -109,3 +109,36 @@ def test_a_signal_once_the_report_is_printed_keeps_that_one_report(emu, spawn):
         assert "interrupted (Ctrl-C) after the report was printed: the report stands" in r.stderr
     else:
         assert r.exit_code == 0
+
+
+INSIDE_A_CALLBACK = """
+import signal, sys, time, weakref
+from kustomi import interrupts
+interrupts.install()
+class Thing: pass
+thing = Thing()
+def gone(_ref):
+    signal.raise_signal(signal.SIGINT)  # the handler runs here, inside the weakref callback
+    for _ in range(1000): pass
+ref = weakref.ref(thing, gone)
+try:
+    del thing
+    time.sleep(2)
+    print("not interrupted")
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+
+
+def test_a_signal_inside_a_weakref_callback_is_not_lost_nor_a_traceback():
+    """A KeyboardInterrupt raised where Python cannot pass it on (a weakref callback, as
+    importlib's module locks have; a finalizer) is "Exception ignored" with a traceback:
+    the interrupt is delivered again to the main thread instead."""
+    import subprocess
+    import sys
+
+    r = subprocess.run(
+        [sys.executable, "-c", INSIDE_A_CALLBACK], capture_output=True, text=True, timeout=30
+    )
+    assert "Traceback" not in r.stderr and "Exception ignored" not in r.stderr, r.stderr
+    assert r.stdout.strip() == "interrupted", (r.stdout, r.stderr)

@@ -227,7 +227,9 @@ def test_an_app_blocked_by_a_finding_raises_checks_failed(emu_factory):
     from kustomi.errors import ChecksFailed
 
     doc = fleet_world(2)
-    secret = "Data Source=https://x.kusto.windows.net;Application Key=abc;AppClientId=1"
+    secret = (
+        "Data Source=https://x.kusto.windows.net;Application Key=NotForPrinting-Zq9;AppClientId=1"
+    )
     doc["sites"][-1]["app_settings"]["KustoConnectionStringManagedIdentity"] = secret
     emu_factory(doc)
     with Kustomi() as k, pytest.raises(ChecksFailed) as blocked:

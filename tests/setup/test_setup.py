@@ -475,14 +475,16 @@ def test_a_fleet_under_heavy_throttling_still_finishes(emu_factory, kustomi):
 
 def test_a_setting_with_a_secret_blocks_its_app_and_the_finding_names_it(emu_factory, kustomi):
     doc = fleet_world(2)
-    secret = "Data Source=https://x.kusto.windows.net;Application Key=abc;AppClientId=1"
+    secret = (
+        "Data Source=https://x.kusto.windows.net;Application Key=NotForPrinting-Zq9;AppClientId=1"
+    )
     doc["sites"][-1]["app_settings"]["KustoConnectionStringManagedIdentity"] = secret
     emu_factory(doc)
     r = kustomi("-o", "json", "--yes", "setup", *ONE, *_fleet(2))
     assert r.exit_code == 6, r.stderr
     [finding] = r.json()["findings"]
     assert finding["check"] == "rg-app/func-01 existing_setting"
-    assert finding["status"] == "setting_has_secret" and "abc" not in r.stdout
+    assert finding["status"] == "setting_has_secret" and "NotForPrinting" not in r.stdout + r.stderr
     status = {a["app"]: a["status"] for a in r.json()["data"]["apps"]}
     assert status == {"rg-app/func-00": "done", "rg-app/func-01": "blocked"}
 
@@ -522,7 +524,9 @@ def test_revoke_removes_only_the_value_kustomi_writes(emu_factory, kustomi):
 
 def test_an_app_blocked_by_a_finding_gets_no_write(emu_factory, kustomi):
     doc = fleet_world(1)
-    secret = "Data Source=https://x.kusto.windows.net;Application Key=abc;AppClientId=1"
+    secret = (
+        "Data Source=https://x.kusto.windows.net;Application Key=NotForPrinting-Zq9;AppClientId=1"
+    )
     doc["sites"][-1]["app_settings"]["KustoConnectionStringManagedIdentity"] = secret
     world = emu_factory(doc)
     r = kustomi("-o", "json", "--yes", "setup", *ONE, "--app", "func-00")
