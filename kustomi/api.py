@@ -1,31 +1,47 @@
-"""kustomi as a library, for automation that is not a shell (deployment hooks, pipelines).
+"""kustomi as a library, for automation that is not a shell (deployment hooks, pipelines):
+every command of the CLI is a method here, and the CLI is these methods and its rendering.
 
     from kustomi.api import Kustomi
 
     with Kustomi(subscription="<sub>") as k:
+        k.create_identity("id-orders", "rg-orders")
+        k.grant(identity="id-orders", resource_group="rg-orders", cluster="adxorders",
+                cluster_resource_group="rg-data", database="Orders", role="viewer")
+        k.attach(identity="id-orders", app="func-orders", resource_group="rg-orders")
+        k.set_connection(app="func-orders", resource_group="rg-orders", cluster="adxorders",
+                         cluster_resource_group="rg-data", database="Orders")
+        k.verify(identity="id-orders", resource_group="rg-orders", cluster="adxorders",
+                 cluster_resource_group="rg-data", database="Orders", app="func-orders")
+
         spec = k.spec(identity="id-orders", resource_group="rg-orders", cluster="adxorders",
                       cluster_resource_group="rg-data", database="Orders", role="viewer",
-                      apps=["func-a", "func-b"])
+                      apps=["func-a", "func-b"])     # or k.spec_from_file("kustomi.toml")
         plan = k.plan(spec)                 # reads only
         print(plan.report().changes)        # what it would do
         report = k.apply(plan)              # raises if an app did not finish
         k.verify(spec)                      # findings per app
         k.revoke(spec, delete_identity=True)
 
+        k.doctor("path/to/project", app="func-orders", resource_group="rg-orders")
+        print(k.snippet(lang="python", direction="input", database="Orders",
+                        client_id="<client id>").data["code"])
+
 Every method returns the Report the CLI renders (kustomi.model.Report; `to_dict()` is the
 CLI's JSON) and raises the CLI's error family (kustomi.errors.KustomiError: `exit_code`,
-`message`, `hint`, and `details` with done / not_done / unknown). Nothing is printed; progress
-goes to the `progress` callback. Sign-in is kustomi's (the environment, a service principal,
-`az login`) unless a `credential` (any azure-core TokenCredential) is given.
+`message`, `hint`, and `details` with done / not_done / unknown). Every argument is checked
+before any request (a UsageError, exit code 2, otherwise). Nothing is printed; progress goes to
+the `progress` callback. Sign-in is kustomi's (the environment, a service principal, `az
+login`) unless a `credential` (any azure-core TokenCredential) is given. A step method's
+`dry_run=True` is the CLI's --dry-run: the report says what it would change; nothing is written.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from . import config
 from .azure.clients import Azure
@@ -33,17 +49,19 @@ from .cloud import Cloud, from_environment
 from .errors import ChecksFailed, KustomiError, UsageError
 from .model import Report
 from .names import DEFAULT_PARALLEL, DEFAULT_SETTING, MAX_PARALLEL
-from .spec import AppSpec, GrantSpec, SetupSpec, flag_apps, flag_grant, from_file
-from .steps import revoke as revoke_step
-from .steps import setup as setup_step
+from .spec import AppSpec, GrantSpec, SetupSpec, flag_values, from_file, resolve
 from .steps.fleet import Plan, unfinished
 
 __all__ = ["AppSpec", "GrantSpec", "Kustomi", "KustomiError", "Plan", "Report", "SetupSpec"]
 
+Mode = Literal["auto", "identity", "control-plane"]
+
 
 class Kustomi:
-    """One session: one sign-in, one token per audience, one pool of connections. Close it
-    (or use it as a context manager) to end its connections."""
+    """One session: one sign-in, one token per audience, one pool of connections, and the
+    environment read once (`environ`, default os.environ; every KUSTOMI_* and AZURE_* value is
+    checked here, before any request). Close it (or use it as a context manager) to end its
+    connections."""
 
     def __init__(
         self,
@@ -52,8 +70,9 @@ class Kustomi:
         progress: Callable[[str], None] | None = None,
         parallel: int = DEFAULT_PARALLEL,
         cloud: Cloud | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
-        self.env = config.environment(os.environ)
+        self.env = config.environment(os.environ if environ is None else environ)
         config.typed("subscription", subscription, str, optional=True)
         config.typed("parallel", parallel, int)
         if progress is not None and not callable(progress):
@@ -96,11 +115,14 @@ class Kustomi:
             self._azure.close()
             self._azure = None
 
-    def _session(self, spec: SetupSpec | None = None) -> Azure:
+    def _session(self, identity: config.IdentityRef | None = None) -> Azure:
+        """The Azure clients, made on first use; no request is sent until then. The
+        subscription is the one given, else that of the identity's resource id (which must not
+        name another)."""
         if self._azure is None:
             self._azure = Azure(
                 self.cloud,
-                config.subscription(self._subscription, spec.identity if spec else None),
+                config.subscription(self._subscription, identity),
                 self.env,
                 credential=self._credential,
                 progress=self.progress,
@@ -108,7 +130,223 @@ class Kustomi:
             )
         return self._azure
 
-    # --- what to do -----------------------------------------------------------------------
+    # --- the checklist, one step at a time -------------------------------------------------
+    def create_identity(
+        self,
+        name: str,
+        resource_group: str,
+        *,
+        location: str | None = None,
+        dry_run: bool = False,
+    ) -> Report:
+        """Create a user-assigned managed identity, or reuse the one of that name.
+
+        k.create_identity("id-orders", "rg-orders")   # data: clientId, principalId, ...
+        """
+        from .steps import create_identity as step
+
+        _types(name=(name, str), resource_group=(resource_group, str), dry_run=(dry_run, bool))
+        config.typed("location", location, str, optional=True)
+        ref = config.IdentityRef(config.resource_group(resource_group), config.identity_name(name))
+        where = config.location(location) if location is not None else None
+        return step.run(self._session(), ref, where, dry_run)
+
+    def grant(
+        self,
+        *,
+        identity: str,
+        cluster: str,
+        database: str,
+        role: str,
+        resource_group: str | None = None,
+        identity_resource_group: str | None = None,
+        cluster_resource_group: str | None = None,
+        via: str = "arm",
+        note: str = "",
+        entra_timeout: float = 180.0,
+        dry_run: bool = False,
+    ) -> Report:
+        """Give the identity a database role (viewer, user, ingestor, ...) on a database,
+        through an ARM principal assignment (via="arm") or `.add database` (via="kql").
+
+            k.grant(identity="id-orders", resource_group="rg-orders", cluster="adxorders",
+                    cluster_resource_group="rg-data", database="Orders", role="viewer")
+        """
+        from .steps import grant as step
+
+        _types(
+            identity=(identity, str),
+            cluster=(cluster, str),
+            database=(database, str),
+            role=(role, str),
+            via=(via, str),
+            entra_timeout=(entra_timeout, float),
+            dry_run=(dry_run, bool),
+        )
+        _note(note)
+        _optional(
+            resource_group=resource_group,
+            identity_resource_group=identity_resource_group,
+            cluster_resource_group=cluster_resource_group,
+        )
+        if note and via == "arm":
+            raise config.conflict(
+                "--note",
+                "--via arm",
+                hint="A note is stored with a KQL grant only (--via kql); an ARM principal "
+                "assignment has none.",
+            )
+        ref = config.identity_ref(identity, identity_resource_group, resource_group)
+        req = step.GrantRequest(
+            identity=ref,
+            cluster=config.cluster_ref(cluster, cluster_resource_group, resource_group, self.cloud),
+            database=config.database(database),
+            role=config.role(role),
+            via=_via(via),
+            note=config.text(note, "--note"),
+            entra_timeout=config.seconds(float(entra_timeout), "--entra-timeout"),
+        )
+        return step.run(self._session(ref), req, dry_run, self.progress)
+
+    def attach(
+        self,
+        *,
+        identity: str,
+        app: str,
+        resource_group: str,
+        slot: str | None = None,
+        identity_resource_group: str | None = None,
+        dry_run: bool = False,
+    ) -> Report:
+        """Attach the user-assigned identity to the function app (or a slot), keeping every
+        identity it has.
+
+            k.attach(identity="id-orders", app="func-orders", resource_group="rg-orders")
+        """
+        from .steps import attach as step
+
+        _types(identity=(identity, str), app=(app, str), resource_group=(resource_group, str))
+        _types(dry_run=(dry_run, bool))
+        _optional(slot=slot, identity_resource_group=identity_resource_group)
+        target = _target(resource_group, app, slot)
+        ref = config.identity_ref(identity, identity_resource_group, target.resource_group)
+        return step.run(self._session(ref), target, ref, dry_run)
+
+    def set_connection(
+        self,
+        *,
+        app: str,
+        resource_group: str,
+        cluster: str,
+        database: str,
+        setting: str = DEFAULT_SETTING,
+        slot: str | None = None,
+        cluster_resource_group: str | None = None,
+        force: bool = False,
+        dry_run: bool = False,
+    ) -> Report:
+        """Set the app setting the binding reads (Data Source=<cluster>;Database=<db>;),
+        keeping every other setting; `force` replaces a value that holds a secret.
+
+            k.set_connection(app="func-orders", resource_group="rg-orders",
+                             cluster="adxorders", cluster_resource_group="rg-data",
+                             database="Orders")
+        """
+        from .steps import set_connection as step
+
+        _types(app=(app, str), resource_group=(resource_group, str), cluster=(cluster, str))
+        _types(database=(database, str), setting=(setting, str))
+        _types(force=(force, bool), dry_run=(dry_run, bool))
+        _optional(slot=slot, cluster_resource_group=cluster_resource_group)
+        target = _target(resource_group, app, slot)
+        ref = config.cluster_ref(cluster, cluster_resource_group, target.resource_group, self.cloud)
+        spec = AppSpec(
+            resource_group=target.resource_group,
+            app=target.app,
+            cluster=ref,
+            database=config.database(database),
+            slot=target.slot,
+            setting=config.setting_name(setting),
+        )
+        return step.run(self._session(), spec, force, dry_run)
+
+    def verify(
+        self,
+        spec: SetupSpec | None = None,
+        *,
+        identity: str | None = None,
+        cluster: str | None = None,
+        database: str | None = None,
+        role: str | None = None,
+        resource_group: str | None = None,
+        identity_resource_group: str | None = None,
+        cluster_resource_group: str | None = None,
+        app: str | None = None,
+        slot: str | None = None,
+        setting: str = DEFAULT_SETTING,
+        mode: Mode = "auto",
+        wait: float = 0.0,
+    ) -> Report:
+        """Prove that the identity can reach the database (as the identity where a
+        managed-identity endpoint is present, else from the control plane), or say exactly
+        why not: findings, each with the command that fixes it.
+
+            k.verify(identity="<client id>", cluster="https://adxorders.westeurope.kusto."
+                     "windows.net", database="Orders", role="viewer")
+            k.verify(spec)    # each app of a setup spec; findings named by app
+        """
+        config.typed("wait", wait, float)
+        seconds = config.seconds(float(wait), "wait")
+        if spec is not None:
+            _spec(spec)
+            from .steps import setup as setup_step
+
+            return setup_step.verify(self._session(spec.identity), spec, self.progress, seconds)
+        from .steps import verify as step
+
+        if identity is None or cluster is None or database is None:
+            raise UsageError(
+                "verify needs a spec, or identity, cluster and database.",
+                hint='k.verify(identity="id-orders", resource_group="rg", cluster="adx", '
+                'database="Orders")',
+            )
+        _types(identity=(identity, str), cluster=(cluster, str), database=(database, str))
+        _types(setting=(setting, str), mode=(mode, str))
+        _optional(
+            role=role,
+            resource_group=resource_group,
+            identity_resource_group=identity_resource_group,
+            cluster_resource_group=cluster_resource_group,
+            app=app,
+            slot=slot,
+        )
+        if mode not in ("auto", "identity", "control-plane"):
+            raise UsageError(
+                f"mode must be auto, identity or control-plane, not {mode!r}.",
+                hint="auto: as the identity where a managed-identity endpoint is present.",
+            )
+        if slot and not app:
+            raise UsageError(
+                "--slot is given without --app.",
+                hint="--slot names a slot of the app given by --app; pass --app too.",
+            )
+        ref = config.identity_ref(identity, identity_resource_group, resource_group)
+        req = step.VerifyRequest(
+            identity_arg=identity,
+            identity=ref,
+            cluster=config.cluster_ref(cluster, cluster_resource_group, resource_group, self.cloud),
+            database=config.database(database),
+            role=config.role(role) if role else None,
+            app=config.app_name(app) if app else None,
+            slot=config.app_name(slot, "slot") if slot else None,
+            resource_group=config.resource_group(resource_group) if app else resource_group,
+            setting=config.setting_name(setting),
+            mode=mode,
+            wait=seconds,
+        )
+        return step.run(self._session(ref), req, self.progress)
+
+    # --- what setup and revoke act on -------------------------------------------------------
     def spec(
         self,
         *,
@@ -124,6 +362,8 @@ class Kustomi:
         setting: str = DEFAULT_SETTING,
         via: str = "arm",
         location: str | None = None,
+        note: str = "",
+        entra_timeout: float = 180.0,
     ) -> SetupSpec:
         """One grant and the apps that use it, validated as the CLI validates its flags
         (config.UsageError, exit code 2, before any request)."""
@@ -137,6 +377,8 @@ class Kustomi:
         }
         for name, value in given.items():
             config.typed(name, value, str)
+        _note(note)
+        config.typed("entra_timeout", entra_timeout, float)
         maybe: dict[str, object] = {
             "resource_group": resource_group,
             "cluster_resource_group": cluster_resource_group,
@@ -147,16 +389,23 @@ class Kustomi:
         for name, value in maybe.items():
             config.typed(name, value, str, optional=True)
         config.typed_list("apps", apps)
-        grant = flag_grant(
-            cluster, database, role, resource_group, self.cloud, cluster_resource_group, via
+        values = flag_values(
+            identity=identity,
+            resource_group=resource_group,
+            identity_resource_group=identity_resource_group,
+            cluster=cluster,
+            cluster_resource_group=cluster_resource_group,
+            database=database,
+            role=role,
+            apps=list(apps),
+            slot=slot,
+            setting=setting,
+            via=via,
+            location=location,
+            note=note,
+            entra_timeout=float(entra_timeout),
         )
-        return SetupSpec(
-            identity=config.identity_ref(identity, identity_resource_group, resource_group),
-            grants=(grant,),
-            apps=tuple(flag_apps(list(apps), resource_group, grant, slot, setting)),
-            location=config.location(location) if location else None,
-            identity_arg=identity,
-        )
+        return resolve(values, set(values), None, self.cloud)
 
     def spec_from_file(self, path: str | Path = "kustomi.toml") -> SetupSpec:
         """The spec of a kustomi.toml's [setup] table."""
@@ -167,18 +416,33 @@ class Kustomi:
     # --- setup ----------------------------------------------------------------------------
     def plan(self, spec: SetupSpec, force: bool = False) -> Plan:
         """Read everything; the plan's `report()` says what applying it would change."""
+        from .steps import setup as setup_step
+
         _spec(spec)
         config.typed("force", force, bool)
-        return setup_step.plan(self._session(spec), spec, self.progress, self.parallel, force)
+        return setup_step.plan(
+            self._session(spec.identity), spec, self.progress, self.parallel, force
+        )
 
-    def apply(self, plan: Plan, check: bool = True) -> Report:
+    def apply(
+        self,
+        plan: Plan,
+        check: bool = True,
+        on_app: Callable[[str, str], None] | None = None,
+    ) -> Report:
         """Apply a plan. With `check`, an app that did not finish raises (after the others
         finished), and so does one a finding blocks (ChecksFailed, exit code 6); without it,
-        the report's `errors` and findings say so."""
+        the report's `errors` and findings say so. Each app's progress goes to
+        `on_app(label, text)` if given, else to `progress` as "<label>: <text>"."""
         if not isinstance(plan, Plan):
             raise UsageError(f"plan must be a Plan, not {plan!r}.", hint="plan = k.plan(spec)")
         config.typed("check", check, bool)
-        report = plan.apply(self.progress, self.parallel)
+        if on_app is not None and not callable(on_app):
+            raise UsageError(
+                f"on_app must be a function of a label and a text, not {on_app!r}.",
+                hint="Leave it out: each app's progress then goes to progress.",
+            )
+        report = plan.apply(self.progress, self.parallel, on_app)
         if check and report.errors:
             raise unfinished(report)
         if check and not report.ok:  # an app blocked by a finding (a setting with a secret)
@@ -191,28 +455,131 @@ class Kustomi:
         return report
 
     def setup(self, spec: SetupSpec, force: bool = False, check: bool = True) -> Report:
+        """The whole checklist for a spec: plan, then apply (kustomi setup --yes)."""
         return self.apply(self.plan(spec, force), check)
 
     # --- revoke ---------------------------------------------------------------------------
     def plan_revoke(self, spec: SetupSpec, delete_identity: bool = False) -> Plan:
+        from .steps import revoke as revoke_step
+
         _spec(spec)
         config.typed("delete_identity", delete_identity, bool)
         return revoke_step.plan(
-            self._session(spec), spec, self.progress, self.parallel, delete_identity
+            self._session(spec.identity), spec, self.progress, self.parallel, delete_identity
         )
 
     def revoke(self, spec: SetupSpec, delete_identity: bool = False, check: bool = True) -> Report:
+        """Undo setup (kustomi revoke --yes): plan, then apply."""
         return self.apply(self.plan_revoke(spec, delete_identity), check)
 
-    # --- verify ---------------------------------------------------------------------------
-    def verify(self, spec: SetupSpec, wait: float = 0.0) -> Report:
-        """verify for each app of the spec (as the identity where a managed-identity endpoint
-        is present, else from the control plane): one report, findings named by app."""
-        _spec(spec)
-        config.typed("wait", wait, float)
-        return setup_step.verify(
-            self._session(spec), spec, self.progress, config.seconds(float(wait), "wait")
+    # --- the code -------------------------------------------------------------------------
+    def doctor(
+        self,
+        project: str | Path = ".",
+        *,
+        app: str | None = None,
+        resource_group: str | None = None,
+        slot: str | None = None,
+        cluster: str | None = None,
+        cluster_resource_group: str | None = None,
+    ) -> Report:
+        """Find every Kusto binding in a function project and check it; with `app`, the
+        deployed app too (settings, identity, roles). Reads only.
+
+            k.doctor("src/orders", app="func-orders", resource_group="rg-orders")
+        """
+        from .steps import doctor as step
+
+        if not isinstance(project, (str, Path)):
+            raise UsageError(f"project must be a directory, not {project!r}.", hint='"."')
+        _optional(
+            app=app,
+            resource_group=resource_group,
+            slot=slot,
+            cluster=cluster,
+            cluster_resource_group=cluster_resource_group,
         )
+        root = Path(project)
+        if not root.is_dir():
+            raise UsageError(
+                f"--project {str(project)!r} is not a directory.",
+                hint="Pass the function project's root directory.",
+            )
+        if not app:
+            if slot or cluster:
+                raise UsageError(
+                    f"--{'slot' if slot else 'cluster'} is given without --app.",
+                    hint="They describe the deployed app: pass --app (and -g) too.",
+                )
+            return step.run(step.DoctorRequest(root), self._session)
+        target = _target(resource_group, app, slot)
+        ref = None
+        if cluster:
+            ref = config.ClusterRef.parse(
+                cluster, cluster_resource_group or target.resource_group, self.cloud
+            )
+        req = step.DoctorRequest(root, target.app, target.resource_group, target.slot, ref)
+        return step.run(req, self._session)
+
+    def snippet(
+        self,
+        *,
+        lang: str,
+        direction: str,
+        database: str,
+        client_id: str | None = None,
+        identity: str | None = None,
+        table: str | None = None,
+        setting: str = DEFAULT_SETTING,
+        resource_group: str | None = None,
+        identity_resource_group: str | None = None,
+    ) -> Report:
+        """A Kusto binding to paste (data.code, for data.file), naming the setting, the
+        identity's client id (given, or looked up from `identity`), the database and, for
+        an output binding, the table.
+
+            k.snippet(lang="csharp-isolated", direction="input", database="Orders",
+                      client_id="6f4c319d-7b85-4743-9f50-ae5a69cd79d6").data["code"]
+        """
+        from .steps import snippet as step
+
+        _types(lang=(lang, str), direction=(direction, str), database=(database, str))
+        _types(setting=(setting, str))
+        _optional(
+            client_id=client_id,
+            identity=identity,
+            table=table,
+            resource_group=resource_group,
+            identity_resource_group=identity_resource_group,
+        )
+        lang_ = step.language(lang)
+        dir_ = step.direction(direction)
+        tbl = step.table(table, dir_)
+        db = config.database(database)
+        name = config.setting_name(setting)
+        if client_id and identity:
+            raise config.conflict(
+                "--client-id",
+                "--identity",
+                hint="Pass one of them: --client-id needs no lookup, --identity is looked up.",
+            )
+        if client_id:
+            cid = config.guid(client_id, "The client id")
+        elif identity:
+            ref = config.identity_ref(identity, identity_resource_group, resource_group)
+            if ref.client_id:
+                cid = ref.client_id
+            else:
+                from .azure import identities
+
+                cid = identities.get(self._session(ref), ref).client_id
+        else:
+            raise UsageError(
+                "No identity given.",
+                hint="Pass --client-id <GUID>, or --identity NAME -g RG (or set identity "
+                "in kustomi.toml).",
+            )
+        return step.build(lang_, dir_, db, name, cid, tbl)
 
 
 def _spec(spec: object) -> None:
@@ -221,3 +588,34 @@ def _spec(spec: object) -> None:
             f"spec must be a SetupSpec, not {spec!r}.",
             hint="spec = k.spec(...) or k.spec_from_file('kustomi.toml')",
         )
+
+
+def _types(**values: tuple[object, type]) -> None:
+    for name, (value, kind) in values.items():
+        config.typed(name, value, kind)
+
+
+def _optional(**values: object) -> None:
+    """Optional string arguments: None, or a string that is not empty."""
+    for name, value in values.items():
+        config.typed(name, value, str, optional=True)
+
+
+def _note(note: object) -> None:
+    """A note may be empty (none is stored), but it is text."""
+    if not isinstance(note, str):
+        raise UsageError(f"note must be a string, not {note!r}.", hint='note="deployed by CI"')
+
+
+def _via(value: str) -> str:
+    if value not in ("arm", "kql"):
+        raise UsageError(f"via must be arm or kql, not {value!r}.", hint='via="arm"')
+    return value
+
+
+def _target(resource_group: str | None, app: str, slot: str | None) -> config.AppTarget:
+    return config.AppTarget(
+        config.resource_group(resource_group),
+        config.app_name(app),
+        config.app_name(slot, "slot") if slot else None,
+    )

@@ -386,6 +386,37 @@ class IdentityRef:
         )
 
 
+@dataclass(frozen=True)
+class AppTarget:
+    """A function app (or one of its slots), every part validated."""
+
+    resource_group: str
+    app: str
+    slot: str | None = None
+
+    @property
+    def where(self) -> str:
+        """The app and slot, as messages name them: `func-a (slot staging)`."""
+        return f"{self.app} (slot {self.slot})" if self.slot else self.app
+
+    @property
+    def label(self) -> str:
+        """The app as reports name it (`<rg>/<app> (slot <slot>)`): a fleet's findings,
+        errors and progress lines, and the JSON's `apps[].app`."""
+        return f"{self.resource_group}/{self.where}"
+
+
+def identity_by_name(value: str) -> bool:
+    """Whether --identity names an identity (in a resource group), rather than giving its
+    client id or resource id (which say where it is)."""
+    return not GUID_RE.fullmatch(value) and not value.startswith("/")
+
+
+def cluster_by_name(value: str) -> bool:
+    """Whether --cluster is a name (in a resource group) rather than a URI."""
+    return "://" not in value
+
+
 def identity_ref(
     value: str, identity_rg: str | None, rg: str | None, strict: bool = True
 ) -> IdentityRef:
@@ -394,7 +425,7 @@ def identity_ref(
     a client id is looked up in the whole subscription. `strict` when it was typed (not a
     kustomi.toml default, which applies to every command and may not fit this one)."""
     ref = IdentityRef.parse(value, identity_rg or rg)
-    if strict and identity_rg and (ref.client_id or value.startswith("/")):
+    if strict and identity_rg and not identity_by_name(value):
         kind = "a client id" if ref.client_id else "a resource id"
         raise conflict(
             "--identity-resource-group",
@@ -409,7 +440,7 @@ def cluster_ref(
 ) -> ClusterRef:
     """--cluster, its resource group coming from --cluster-resource-group, else -g."""
     ref = ClusterRef.parse(value, cluster_rg or rg, cloud)
-    if strict and cluster_rg and ref.uri:
+    if strict and cluster_rg and not cluster_by_name(value):
         raise conflict(
             "--cluster-resource-group",
             "--cluster as a URI",

@@ -23,7 +23,7 @@ app's cluster; without `cluster`, the app's cluster is the first grant's.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,8 +56,12 @@ class AppSpec:
     setting: str = DEFAULT_SETTING
 
     @property
+    def target(self) -> config.AppTarget:
+        return config.AppTarget(self.resource_group, self.app, self.slot)
+
+    @property
     def label(self) -> str:
-        return f"{self.app} (slot {self.slot})" if self.slot else self.app
+        return self.target.label
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,7 @@ class SetupSpec:
             key = (a.resource_group.lower(), a.app.lower(), (a.slot or "").lower())
             if key in seen:
                 raise UsageError(
-                    f"App {a.resource_group}/{a.label} is listed twice.",
+                    f"App {a.label} is listed twice.",
                     hint="List each app (and slot) once.",
                 )
             seen.add(key)
@@ -136,9 +140,107 @@ def flag_apps(
     ]
 
 
+# What setup and revoke take, by parameter name (the CLI's options, the API's arguments).
+FLAGS = (
+    "identity",
+    "resource_group",
+    "identity_resource_group",
+    "cluster",
+    "cluster_resource_group",
+    "database",
+    "role",
+    "apps",
+    "slot",
+    "setting",
+    "via",
+    "location",
+    "note",
+    "entra_timeout",
+)
+
+
+def flag_values(**values: Any) -> dict[str, Any]:
+    """The values of `resolve`, by parameter name; one that is None is not given."""
+    unknown = set(values) - set(FLAGS)
+    assert not unknown, unknown
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def resolve(
+    values: Mapping[str, Any], typed: Collection[str], table: Table | None, cloud: Cloud
+) -> SetupSpec:
+    """The one reader of what setup and revoke act on, for the CLI and the API alike: the
+    flags (`values`, by parameter name), else kustomi.toml's [setup] table; flags win.
+    `typed` names the values given on purpose (on the command line, by an environment
+    variable, to the API), as against a kustomi.toml default, which applies to every command
+    that has the option and so only where it fits. Everything is validated here, before any
+    request."""
+    get = values.get
+    identity, rg, slot = get("identity"), get("resource_group"), get("slot")
+    via = get("via") or "arm"
+    note = get("note") or ""
+    if note and via == "arm" and "note" in typed:
+        raise config.conflict(
+            "--note", "--via arm", hint="A note is stored with a KQL grant only (--via kql)."
+        )
+    if identity is None:
+        raise UsageError("No identity given.", hint="Pass --identity (or identity in [setup]).")
+    ref = config.identity_ref(
+        identity, get("identity_resource_group"), rg, "identity_resource_group" in typed
+    )
+    grant_typed = any(n in typed for n in ("cluster", "database", "role", "cluster_resource_group"))
+    if table is not None and table.grants and not grant_typed:
+        grants = grants_from_table(table, rg, cloud, via if "via" in typed else None)
+    else:
+        cluster, database, role = get("cluster"), get("database"), get("role")
+        missing = [f for f, v in (("--cluster", cluster), ("--database", database)) if not v]
+        missing += ["--role"] if not role else []
+        if missing:
+            raise UsageError(
+                f"Missing {', '.join(missing)}.",
+                hint="Give the grant as --cluster, --database and --role, or as "
+                "[[setup.grants]] in kustomi.toml.",
+            )
+        assert cluster is not None and database is not None and role is not None
+        grants = [
+            flag_grant(
+                cluster,
+                database,
+                role,
+                rg,
+                cloud,
+                get("cluster_resource_group"),
+                via,
+                strict="cluster_resource_group" in typed,
+            )
+        ]
+    setting = config.setting_name(get("setting") or DEFAULT_SETTING)
+    if table is not None and table.apps and "apps" not in typed:
+        if slot and "slot" in typed:
+            raise config.conflict(
+                "--slot",
+                "[[setup.apps]]",
+                hint='Give each app\'s slot in its [[setup.apps]] entry: slot = "<slot>".',
+            )
+        app_specs = apps_from_table(table, grants, rg, cloud, setting)
+    else:
+        app_specs = flag_apps(list(get("apps") or []), rg, grants[0], slot, setting)
+    location = get("location")
+    return SetupSpec(
+        identity=ref,
+        grants=tuple(grants),
+        apps=tuple(app_specs),
+        location=config.location(location) if location else None,
+        note=config.text(note, "--note"),
+        entra_timeout=config.seconds(float(get("entra_timeout", 180.0)), "--entra-timeout"),
+        identity_arg=identity,
+    )
+
+
 def from_file(path: Path, cloud: Cloud) -> SetupSpec:
     """The spec a kustomi.toml's [setup] table describes (for the Python API; the CLI reads
-    the same table through its option defaults, where flags win)."""
+    the same table through its option defaults, where flags win): its keys, else the file's
+    top-level ones, and its arrays, through `resolve`."""
     from .project_file import read_toml
 
     text, doc = read_toml(path)
@@ -154,23 +256,19 @@ def from_file(path: Path, cloud: Cloud) -> SetupSpec:
             raise UsageError(f"{path}: {name} must be a string.", hint=f'{name} = "..."')
         return config.text(value, f"{path}: {name}") if value is not None else None
 
-    identity = key("identity")
-    if identity is None:
+    if key("identity") is None:
         raise UsageError(
             f"{path}: no identity, in [setup] or at the top.", hint='identity = "<name>"'
         )
-    rg = key("resource-group")
-    ref = config.identity_ref(identity, key("identity-resource-group"), rg)
-    grants = grants_from_table(table, rg, cloud, key("via"))
-    setting = key("setting") or DEFAULT_SETTING
-    location = key("location")
-    return SetupSpec(
-        identity=ref,
-        grants=tuple(grants),
-        apps=tuple(apps_from_table(table, grants, rg, cloud, config.setting_name(setting))),
-        location=config.location(location) if location else None,
-        identity_arg=identity,
+    values = flag_values(
+        identity=key("identity"),
+        resource_group=key("resource-group"),
+        identity_resource_group=key("identity-resource-group"),
+        via=key("via"),
+        setting=key("setting"),
+        location=key("location"),
     )
+    return resolve(values, set(values), table, cloud)
 
 
 # --- the [setup] table -------------------------------------------------------------------

@@ -60,7 +60,9 @@ def _this(site: Site, app: str, slot: str | None) -> Site:
 
 
 def where(app: str, slot: str | None) -> str:
-    return f"{app} (slot {slot})" if slot else app
+    from ..config import AppTarget
+
+    return AppTarget("", app, slot).where
 
 
 def get_site(azure: Azure, rg: str, app: str, slot: str | None) -> Site:

@@ -32,11 +32,16 @@ def command(
     s = settings(ctx)
 
     def core(reporter: Reporter) -> Report:
-        from ..steps import attach as step
+        from .. import config
 
-        rg, name, slot_name = common.app_target(resource_group, app_name, slot)
-        ref = common.identity(ctx, identity, identity_resource_group, rg)
-        azure = common.azure(ctx, s.subscription, reporter, ref)
-        return step.run(azure, rg, name, slot_name, ref, s.dry_run)
+        k = common.session(ctx, reporter)
+        return k.attach(
+            identity=identity,
+            app=app_name,
+            resource_group=config.resource_group(resource_group),
+            slot=slot,
+            identity_resource_group=common.identity_rg(ctx, identity, identity_resource_group),
+            dry_run=s.dry_run,
+        )
 
     run(ctx, core)

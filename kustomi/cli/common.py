@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from ..names import ROLE_HELP
+
+if TYPE_CHECKING:
+    from ..api import Kustomi
+
+T = TypeVar("T")
 
 ResourceGroup = Annotated[
     str | None,
@@ -73,6 +78,46 @@ def azure(
     )
     ctx.call_on_close(session.close)  # its HTTP connections end with the command
     return session
+
+
+def session(ctx: typer.Context, reporter: Any, parallel: int | None = None) -> Kustomi:
+    """The command's kustomi.api session (a Kustomi): the environment checked first, the
+    global --subscription, progress (and SDK retries) said on stderr through the reporter.
+    No request is sent until first use; its connections end with the command."""
+    from ..api import Kustomi
+    from ..names import DEFAULT_PARALLEL
+    from .frame import settings
+
+    k = Kustomi(
+        subscription=settings(ctx).subscription,
+        progress=reporter.progress,
+        parallel=parallel or DEFAULT_PARALLEL,
+    )
+    ctx.call_on_close(k.close)
+    return k
+
+
+def fitting(ctx: typer.Context, name: str, value: T, fits: bool) -> T | None:
+    """An option's value, or None when it came from kustomi.toml and does not fit the
+    command's other values (the file's keys apply to every command that has the option):
+    --identity-resource-group beside an identity given by client id, say. A value given on
+    the command line or by its environment variable is kept, and refused if it conflicts."""
+    return value if fits or typed(ctx, name) else None
+
+
+def identity_rg(ctx: typer.Context, identity: str, value: str | None) -> str | None:
+    """--identity-resource-group, unless kustomi.toml gave it beside an identity given by
+    client id or resource id (which say where the identity is)."""
+    from ..config import identity_by_name
+
+    return fitting(ctx, "identity_resource_group", value, identity_by_name(identity))
+
+
+def cluster_rg(ctx: typer.Context, cluster: str, value: str | None) -> str | None:
+    """--cluster-resource-group, unless kustomi.toml gave it beside a cluster URI."""
+    from ..config import cluster_by_name
+
+    return fitting(ctx, "cluster_resource_group", value, cluster_by_name(cluster))
 
 
 def environment() -> Any:

@@ -35,10 +35,9 @@ def command(
 
     def core(reporter: Reporter) -> Report:
         from .. import config
-        from ..steps import create_identity as step
 
-        ref = config.IdentityRef(config.resource_group(resource_group), config.identity_name(name))
-        where = config.location(location) if location is not None else None
-        return step.run(common.azure(ctx, s.subscription, reporter), ref, where, s.dry_run)
+        k = common.session(ctx, reporter)
+        rg = config.resource_group(resource_group)  # "no resource group" said as the CLI says it
+        return k.create_identity(name, rg, location=location, dry_run=s.dry_run)
 
     run(ctx, core)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from . import common
-from .frame import run, settings
+from .frame import run
 
 if TYPE_CHECKING:
     from ..model import Report
@@ -71,28 +71,19 @@ def command(
     cluster_resource_group: common.ClusterRg = None,
 ) -> None:
     """Find every Kusto binding in a function project and check it, and the deployed app."""
-    s = settings(ctx)
 
     def core(reporter: Reporter) -> Report:
-        from pathlib import Path
-
-        from .. import config
-        from ..errors import UsageError
-        from ..steps import doctor as step
-
-        root = Path(project)
-        if not root.is_dir():
-            raise UsageError(
-                f"--project {project!r} is not a directory.",
-                hint="Pass the function project's root directory.",
-            )
-        req = step.DoctorRequest(root)
-        if app_name:
-            rg, name, slot_name = common.app_target(resource_group, app_name, slot)
-            ref = None
-            if cluster:
-                ref = config.ClusterRef.parse(cluster, cluster_resource_group or rg, common.cloud())
-            req = step.DoctorRequest(root, name, rg, slot_name, ref)
-        return step.run(req, lambda: common.azure(ctx, s.subscription, reporter))
+        k = common.session(ctx, reporter)
+        deployed = app_name is not None
+        return k.doctor(
+            project,
+            app=app_name,
+            resource_group=resource_group,
+            slot=common.fitting(ctx, "slot", slot, deployed),
+            cluster=common.fitting(ctx, "cluster", cluster, deployed),
+            cluster_resource_group=common.fitting(
+                ctx, "cluster_resource_group", cluster_resource_group, deployed
+            ),
+        )
 
     run(ctx, core)

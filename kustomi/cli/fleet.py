@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -14,6 +14,7 @@ from . import common
 from .frame import Settings, settings
 
 if TYPE_CHECKING:
+    from ..api import Kustomi
     from ..model import Report
     from ..output import Reporter
     from ..spec import SetupSpec
@@ -67,99 +68,41 @@ EntraTimeout = Annotated[
 ]
 
 
-def build(ctx: typer.Context, **extra: Any) -> SetupSpec:
-    """The spec from flags, else from kustomi.toml's [setup] table (flags win). Everything is
-    validated here, before any request. The options are the command's (ctx.params: setup and
-    revoke share them); `extra` goes to the spec as is."""
-    from .. import config
+def build(ctx: typer.Context) -> SetupSpec:
+    """The spec from the command's options (setup and revoke share them) and kustomi.toml's
+    [setup] table, through the one resolver the Python API uses too (spec.resolve)."""
     from ..errors import UsageError
-    from ..spec import SetupSpec, apps_from_table, flag_apps, flag_grant, grants_from_table
+    from ..spec import FLAGS, flag_values, resolve
 
     p = ctx.params
-    identity, resource_group, slot = p["identity"], p["resource_group"], p["slot"]
-    cluster, cluster_resource_group = p["cluster"], p["cluster_resource_group"]
-    database, role, apps, via, parallel = (
-        p["database"],
-        p["role"],
-        p["apps"],
-        p["via"],
-        p["parallel"],
-    )
-    setting = p["setting"]
-
+    parallel = p["parallel"]
     if not 1 <= parallel <= MAX_PARALLEL:
         where = "" if common.typed(ctx, "parallel") else " (parallel in kustomi.toml)"
         raise UsageError(
             f"--parallel must be 1 to {MAX_PARALLEL}, not {parallel}{where}.",
             hint=f"The default is {DEFAULT_PARALLEL}.",
         )
-    table = settings(ctx).setup_table
-    ref = common.identity(ctx, identity, p["identity_resource_group"], resource_group)
-    grant_typed = any(
-        common.typed(ctx, n) for n in ("cluster", "database", "role", "cluster_resource_group")
-    )
-    cloud = common.cloud()
-    if table is not None and table.grants and not grant_typed:
-        grants = grants_from_table(
-            table, resource_group, cloud, via if common.typed(ctx, "via") else None
-        )
-    else:
-        missing = [f for f, v in (("--cluster", cluster), ("--database", database)) if not v]
-        missing += ["--role"] if not role else []
-        if missing:
-            raise UsageError(
-                f"Missing {', '.join(missing)}.",
-                hint="Give the grant as --cluster, --database and --role, or as "
-                "[[setup.grants]] in kustomi.toml.",
-            )
-        assert cluster is not None and database is not None and role is not None
-        grants = [
-            flag_grant(
-                cluster,
-                database,
-                role,
-                resource_group,
-                cloud,
-                cluster_resource_group,
-                via,
-                strict=common.typed(ctx, "cluster_resource_group"),
-            )
-        ]
-    setting = config.setting_name(setting)
-    if table is not None and table.apps and not common.typed(ctx, "apps"):
-        if slot and common.typed(ctx, "slot"):
-            raise config.conflict(
-                "--slot",
-                "[[setup.apps]]",
-                hint='Give each app\'s slot in its [[setup.apps]] entry: slot = "<slot>".',
-            )
-        app_specs = apps_from_table(table, grants, resource_group, cloud, setting)
-    else:
-        app_specs = flag_apps(apps or [], resource_group, grants[0], slot, setting)
-    return SetupSpec(
-        identity=ref,
-        grants=tuple(grants),
-        apps=tuple(app_specs),
-        identity_arg=identity,
-        **extra,
-    )
+    values = flag_values(**{name: p[name] for name in FLAGS if name in p})
+    typed = {name for name in values if common.typed(ctx, name)}
+    return resolve(values, typed, settings(ctx).setup_table, common.cloud())
 
 
 def applied(
     ctx: typer.Context,
     reporter: Reporter,
-    make_plan: Callable[[Any], Plan],
+    make_plan: Callable[[Kustomi], Plan],
     spec: SetupSpec,
     parallel: int,
-    after: Callable[[Any, Report], None] | None = None,
+    after: Callable[[Kustomi, Report], None] | None = None,
 ) -> Report:
-    """Plan (reads only), show the plan, confirm, apply. With no terminal to confirm on and
-    no --yes, refuse before any request."""
+    """Plan (reads only), show the plan, confirm, apply: the Python API's plan and apply,
+    with the prompt between them. With no terminal to confirm on and no --yes, refuse before
+    any request."""
     from ..errors import UsageError
 
     s = settings(ctx)
     name = ctx.command.name or "setup"
-    common.environment()
+    k = common.session(ctx, reporter, parallel)
     if not s.dry_run and not s.yes and not _terminal():
         raise UsageError(
             f"{name} asks for confirmation before it writes, and there is no terminal to "
@@ -167,8 +110,7 @@ def applied(
             hint="Add --yes (or set KUSTOMI_YES=1) to apply without asking, or --dry-run "
             "to see the plan.",
         )
-    azure = common.azure(ctx, s.subscription, reporter, spec.identity, connections=parallel + 2)
-    plan = make_plan(azure)
+    plan = make_plan(k)
     if s.dry_run:
         return plan.report(dry_run=True)
     if plan.pending:
@@ -182,11 +124,11 @@ def applied(
         with AppBoard(
             reporter, [a.label for a in plan.apps if a.pending and not a.blocked]
         ) as board:
-            report = plan.apply(reporter.progress, parallel, board.update)
+            report = k.apply(plan, check=False, on_app=board.update)
     else:
         report = plan.report(dry_run=False)
     if after is not None:  # on every run, converged or not: a CI job's check
-        after(azure, report)
+        after(k, report)
     return report
 
 

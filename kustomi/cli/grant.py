@@ -55,31 +55,24 @@ def command(
 
     def core(reporter: Reporter) -> Report:
         from .. import config
-        from ..steps import grant as step
 
-        if note and via == "arm" and common.typed(ctx, "note"):
-            raise config.conflict(
-                "--note",
-                "--via arm",
-                hint="A note is stored with a KQL grant only (--via kql); an ARM principal "
-                "assignment has none.",
-            )
-        arm_role = config.role(role)
-        ref = common.identity(ctx, identity, identity_resource_group, resource_group)
-        req = step.GrantRequest(
-            identity=ref,
-            cluster=common.cluster(ctx, cluster, cluster_resource_group, resource_group),
-            database=config.database(database),
-            role=arm_role,
-            via=via,
-            note=note,
-            entra_timeout=config.seconds(entra_timeout, "--entra-timeout"),
-        )
-        if arm_role == "Admin":
+        k = common.session(ctx, reporter)
+        if config.role(role) == "Admin":
             reporter.warn(
                 "admin is far more than a binding needs (viewer for input, ingestor for output)."
             )
-        azure = common.azure(ctx, s.subscription, reporter, ref)
-        return step.run(azure, req, s.dry_run, reporter.progress)
+        return k.grant(
+            identity=identity,
+            cluster=cluster,
+            database=database,
+            role=role,
+            resource_group=resource_group,
+            identity_resource_group=common.identity_rg(ctx, identity, identity_resource_group),
+            cluster_resource_group=common.cluster_rg(ctx, cluster, cluster_resource_group),
+            via=via,
+            note=common.fitting(ctx, "note", note, via == "kql") or "",
+            entra_timeout=entra_timeout,
+            dry_run=s.dry_run,
+        )
 
     run(ctx, core)

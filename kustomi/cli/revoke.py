@@ -54,15 +54,9 @@ def command(
     the identity)."""
 
     def core(reporter: Reporter) -> Report:
-        from ..steps import revoke as step
-
         spec = fleet.build(ctx)
         return fleet.applied(
-            ctx,
-            reporter,
-            lambda azure: step.plan(azure, spec, reporter.progress, parallel, delete_identity),
-            spec,
-            parallel,
+            ctx, reporter, lambda k: k.plan_revoke(spec, delete_identity), spec, parallel
         )
 
     run(ctx, core)

@@ -43,20 +43,18 @@ def command(
 
     def core(reporter: Reporter) -> Report:
         from .. import config
-        from ..steps import set_connection as step
 
-        rg, name, slot_name = common.app_target(resource_group, app_name, slot)
-        ref = common.cluster(ctx, cluster, cluster_resource_group, rg)
-        return step.run(
-            common.azure(ctx, s.subscription, reporter),
-            rg,
-            name,
-            slot_name,
-            ref,
-            config.database(database),
-            config.setting_name(setting),
-            force,
-            s.dry_run,
+        k = common.session(ctx, reporter)
+        return k.set_connection(
+            app=app_name,
+            resource_group=config.resource_group(resource_group),
+            cluster=cluster,
+            database=database,
+            setting=setting,
+            slot=slot,
+            cluster_resource_group=common.cluster_rg(ctx, cluster, cluster_resource_group),
+            force=force,
+            dry_run=s.dry_run,
         )
 
     run(ctx, core)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,6 +11,7 @@ from . import common, fleet
 from .frame import run
 
 if TYPE_CHECKING:
+    from ..api import Kustomi
     from ..model import Report
     from ..output import Reporter
     from ..spec import SetupSpec
@@ -65,44 +66,26 @@ def command(
     """Do the whole checklist (identity, grants, attach, connection) for one app or a fleet."""
 
     def core(reporter: Reporter) -> Report:
-        from .. import config
-        from ..steps import setup as step
-
-        if note and via == "arm" and common.typed(ctx, "note"):
-            raise config.conflict(
-                "--note",
-                "--via arm",
-                hint="A note is stored with a KQL grant only (--via kql).",
-            )
-        spec = fleet.build(
-            ctx,
-            location=config.location(location) if location else None,
-            note=note,
-            entra_timeout=config.seconds(entra_timeout, "--entra-timeout"),
-        )
+        spec = fleet.build(ctx)
         return fleet.applied(
             ctx,
             reporter,
-            lambda azure: step.plan(azure, spec, reporter.progress, parallel, force),
+            lambda k: k.plan(spec, force),
             spec,
             parallel,
-            after=(lambda azure, report: _verify(azure, spec, report, reporter))
-            if verify
-            else None,
+            after=(lambda k, report: _verify(k, spec, report)) if verify else None,
         )
 
     run(ctx, core)
 
 
-def _verify(azure: Any, spec: SetupSpec, report: Report, reporter: Reporter) -> None:
+def _verify(k: Kustomi, spec: SetupSpec, report: Report) -> None:
     from dataclasses import replace
-
-    from ..steps.setup import label, verify
 
     # The apps that did not finish are not verified: their error says what is missing.
     failed = {e["app"] for e in report.errors}
-    spec = replace(spec, apps=tuple(a for a in spec.apps if label(a) not in failed))
+    spec = replace(spec, apps=tuple(a for a in spec.apps if a.label not in failed))
     # A role just granted can take a while to reach the cluster: wait for it, saying so.
-    checked = verify(azure, spec, reporter.progress, wait=60.0)
+    checked = k.verify(spec, wait=60.0)
     report.findings += checked.findings
     report.notes += [n for n in checked.notes if n not in report.notes]

@@ -64,38 +64,20 @@ def command(
     s = settings(ctx)
 
     def core(reporter: Reporter) -> Report:
-        from .. import config
-        from ..errors import UsageError
-        from ..steps import snippet as step
-
-        lang_ = step.language(lang)
-        dir_ = step.direction(direction)
-        tbl = step.table(table, dir_)
-        db = config.database(database)
-        name = config.setting_name(setting)
-        if client_id and identity and common.typed(ctx, "identity"):
-            raise config.conflict(
-                "--client-id",
-                "--identity",
-                hint="Pass one of them: --client-id needs no lookup, --identity is looked up.",
-            )
-        if client_id:
-            cid = config.guid(client_id, "The client id")
-        elif identity:
-            ref = config.IdentityRef.parse(identity, identity_resource_group or resource_group)
-            if ref.client_id:
-                cid = ref.client_id
-            else:
-                from ..azure import identities
-
-                cid = identities.get(common.azure(ctx, s.subscription, reporter), ref).client_id
-        else:
-            raise UsageError(
-                "No identity given.",
-                hint="Pass --client-id <GUID>, or --identity NAME -g RG (or set identity "
-                "in kustomi.toml).",
-            )
-        report = step.build(lang_, dir_, db, name, cid, tbl)
+        k = common.session(ctx, reporter)
+        report = k.snippet(
+            lang=lang,
+            direction=direction,
+            database=database,
+            client_id=client_id,
+            identity=common.fitting(ctx, "identity", identity, client_id is None),
+            table=table,
+            setting=setting,
+            resource_group=resource_group,
+            identity_resource_group=common.identity_rg(
+                ctx, identity or "", identity_resource_group
+            ),
+        )
         if s.format == "table":
             typer.echo(report.data["code"], nl=False)
             raise _Printed

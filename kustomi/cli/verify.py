@@ -8,7 +8,7 @@ import typer
 
 from ..names import DEFAULT_SETTING
 from . import common
-from .frame import run, settings
+from .frame import run
 
 if TYPE_CHECKING:
     from ..model import Report
@@ -73,34 +73,25 @@ def command(
     ] = 0.0,
 ) -> None:
     """Prove that the identity can reach the database, or say exactly why not."""
-    s = settings(ctx)
 
     def core(reporter: Reporter) -> Report:
         from .. import config
-        from ..errors import UsageError
-        from ..steps import verify as step
 
-        if slot and not app_name and common.typed(ctx, "slot"):
-            raise UsageError(
-                "--slot is given without --app.",
-                hint="--slot names a slot of the app given by --app; pass --app too.",
-            )
+        k = common.session(ctx, reporter)
         config.seconds(wait, "--wait")
-        ref = common.identity(ctx, identity, identity_resource_group, resource_group)
-        cluster_ref = common.cluster(ctx, cluster, cluster_resource_group, resource_group)
-        req = step.VerifyRequest(
-            identity_arg=identity,
-            identity=ref,
-            cluster=cluster_ref,
-            database=config.database(database),
-            role=config.role(role) if role else None,
-            app=config.app_name(app_name) if app_name else None,
-            slot=config.app_name(slot, "slot") if slot else None,
-            resource_group=config.resource_group(resource_group) if app_name else resource_group,
-            setting=config.setting_name(setting),
+        return k.verify(
+            identity=identity,
+            cluster=cluster,
+            database=database,
+            role=role,
+            resource_group=resource_group,
+            identity_resource_group=common.identity_rg(ctx, identity, identity_resource_group),
+            cluster_resource_group=common.cluster_rg(ctx, cluster, cluster_resource_group),
+            app=app_name,
+            slot=common.fitting(ctx, "slot", slot, app_name is not None),
+            setting=setting,
             mode=mode,
             wait=wait,
         )
-        return step.run(common.azure(ctx, s.subscription, reporter, ref), req, reporter.progress)
 
     run(ctx, core)

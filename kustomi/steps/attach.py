@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from ..azure import web
 from ..azure.clients import Azure
-from ..config import IdentityRef
+from ..config import AppTarget, IdentityRef
 from ..errors import ServiceError
 from ..model import Change, Report
 from . import Planned, writing
 from .create_identity import Subject, existing
 
 
-def run(
-    azure: Azure, rg: str, app: str, slot: str | None, ref: IdentityRef, dry_run: bool
-) -> Report:
-    return plan(azure, rg, app, slot, existing(azure, ref)).finish(dry_run)
+def run(azure: Azure, target: AppTarget, ref: IdentityRef, dry_run: bool) -> Report:
+    return plan(azure, target, existing(azure, ref)).finish(dry_run)
 
 
-def plan(azure: Azure, rg: str, app: str, slot: str | None, subject: Subject) -> Planned:
+def plan(azure: Azure, target_app: AppTarget, subject: Subject) -> Planned:
+    rg, app, slot = target_app.resource_group, target_app.app, target_app.slot
     report = Report("attach")
     site = web.get_site(azure, rg, app, slot)
     where = web.where(app, slot)
@@ -65,8 +64,9 @@ def plan(azure: Azure, rg: str, app: str, slot: str | None, subject: Subject) ->
     return Planned(report, write)
 
 
-def plan_detach(azure: Azure, rg: str, app: str, slot: str | None, subject: Subject) -> Planned:
+def plan_detach(azure: Azure, target_app: AppTarget, subject: Subject) -> Planned:
     """revoke: the identity off the app (or slot), every other identity kept."""
+    rg, app, slot = target_app.resource_group, target_app.app, target_app.slot
     report = Report("revoke")
     site = web.get_site(azure, rg, app, slot)
     where = web.where(app, slot)

@@ -16,7 +16,7 @@ from ..spec import AppSpec, SetupSpec
 from . import Planned, Progress, attach, create_identity, grant, set_connection
 from .create_identity import Subject
 from .fleet import AppPlan, Plan
-from .setup import both, grant_requests, label, plan_apps, resolved, subject_data, warm
+from .setup import both, grant_requests, plan_apps, resolved, subject_data, warm
 
 
 def plan(
@@ -33,21 +33,18 @@ def plan(
     subject = Subject(spec.identity, found, azure.subscription_id)
 
     def app(a: AppSpec) -> AppPlan:
-        uri = a.cluster.uri or ""
         try:
             return AppPlan(
-                label(a),
+                a.label,
                 [
-                    set_connection.plan_remove(
-                        azure, a.resource_group, a.app, a.slot, uri, a.database, a.setting
-                    ),
-                    attach.plan_detach(azure, a.resource_group, a.app, a.slot, subject),
+                    set_connection.plan_remove(azure, a),
+                    attach.plan_detach(azure, a.target, subject),
                 ],
             )
         except NotFoundError as e:  # an app deleted since setup: nothing of it to undo
             gone = Report("revoke")
-            gone.changes.append(Change("none", f"app {label(a)}", f"not found ({e.message})"))
-            return AppPlan(label(a), [Planned(gone)])
+            gone.changes.append(Change("none", f"app {a.label}", f"not found ({e.message})"))
+            return AppPlan(a.label, [Planned(gone)])
 
     roles, apps = plan_apps(
         spec,
@@ -58,7 +55,7 @@ def plan(
         app,
         parallel,
     )
-    planned = {label(a) for a in spec.apps}
+    planned = {a.label for a in spec.apps}
     # Read only when it decides something: a role to remove, or the identity to delete.
     needed = delete_identity or any(r.pending for r in roles)
     elsewhere = create_identity.attached_elsewhere(azure, subject, planned) if needed else []

@@ -17,41 +17,25 @@ from collections.abc import Callable
 
 from ..azure import kusto_data, kusto_mgmt, web
 from ..azure.clients import Azure
-from ..config import ClusterRef, connection_value, secret_keys_in
+from ..config import connection_value, secret_keys_in
 from ..errors import ServiceError, UsageError
 from ..model import Change, Finding, Report
+from ..spec import AppSpec
 from . import Planned, after_writing, writing
 
 MAX_WRITES = 5
 
 
-def run(
-    azure: Azure,
-    rg: str,
-    app: str,
-    slot: str | None,
-    cluster: ClusterRef,
-    database: str,
-    setting: str,
-    force: bool,
-    dry_run: bool,
-) -> Report:
-    return plan(azure, rg, app, slot, cluster, database, setting, force).finish(dry_run)
+def run(azure: Azure, spec: AppSpec, force: bool, dry_run: bool) -> Report:
+    return plan(azure, spec, force).finish(dry_run)
 
 
-def plan(
-    azure: Azure,
-    rg: str,
-    app: str,
-    slot: str | None,
-    cluster: ClusterRef,
-    database: str,
-    setting: str,
-    force: bool,
-    replace: bool = True,
-) -> Planned:
-    """`replace=False` (setup): a setting that holds another value is not replaced unless
+def plan(azure: Azure, spec: AppSpec, force: bool, replace: bool = True) -> Planned:
+    """The setting `spec.setting` of the app, pointing at its cluster and database.
+    `replace=False` (setup): a setting that holds another value is not replaced unless
     `force`: setup's revoke removes the setting, so the value it replaced would be lost."""
+    rg, app, slot, setting = spec.resource_group, spec.app, spec.slot, spec.setting
+    cluster, database = spec.cluster, spec.database
     report = Report("set-connection")
     uri = cluster.uri or kusto_mgmt.resolve(azure, cluster).uri
     value = connection_value(uri, database)
@@ -233,19 +217,13 @@ def _what_changed(old: str, new: str) -> str:
     return f" ({' and '.join(parts)} changed)" if parts else ""
 
 
-def plan_remove(
-    azure: Azure,
-    rg: str,
-    app: str,
-    slot: str | None,
-    cluster_uri: str,
-    database: str,
-    setting: str,
-) -> Planned:
+def plan_remove(azure: Azure, spec: AppSpec) -> Planned:
     """revoke: the connection setting off the app, every other setting kept. Only the value
     kustomi writes for this cluster and database is removed: any other value (another cluster,
     another database, not a connection string) is not kustomi's to remove: kept, and said.
     Checked again right before the write (the value may have changed since the plan)."""
+    rg, app, slot, setting = spec.resource_group, spec.app, spec.slot, spec.setting
+    cluster_uri, database = spec.cluster.uri or "", spec.database
     report = Report("revoke")
     where = web.where(app, slot)
     target = f"setting {setting} on {where}"

@@ -41,20 +41,10 @@ def plan(
 
     def app(a: AppSpec) -> AppPlan:
         return AppPlan(
-            label(a),
+            a.label,
             [
-                attach.plan(azure, a.resource_group, a.app, a.slot, subject),
-                set_connection.plan(
-                    azure,
-                    a.resource_group,
-                    a.app,
-                    a.slot,
-                    a.cluster,
-                    a.database,
-                    a.setting,
-                    force,
-                    replace=False,
-                ),
+                attach.plan(azure, a.target, subject),
+                set_connection.plan(azure, a, force, replace=False),
             ],
         )
 
@@ -88,10 +78,6 @@ def grant_requests(spec: SetupSpec) -> list[grant.GrantRequest]:
     ]
 
 
-def label(a: AppSpec) -> str:
-    return f"{a.resource_group}/{a.label}"
-
-
 def plan_apps(
     spec: SetupSpec,
     others: list[Callable[[], Planned]],
@@ -115,7 +101,7 @@ def plan_apps(
     if failed:
         first = failed[0][1]
         if len(spec.apps) > 1:
-            lines = "; ".join(f"{label(a)}: {e.message.rstrip('.')}" for a, e in failed) + "."
+            lines = "; ".join(f"{a.label}: {e.message.rstrip('.')}" for a, e in failed) + "."
             first.message = (
                 f"{len(failed)} app(s) cannot be set up as planned, so nothing was changed: {lines}"
             )
@@ -182,6 +168,6 @@ def verify(azure: Azure, spec: SetupSpec, progress: Progress, wait: float = 0.0)
             wait=wait,
         )
         one = step.run(azure, req, progress)
-        out.findings += [replace(f, check=f"{label(a)} {f.check}") for f in one.findings]
+        out.findings += [replace(f, check=f"{a.label} {f.check}") for f in one.findings]
         out.notes += [n for n in one.notes if n not in out.notes]
     return out

@@ -13,6 +13,7 @@ from kustomi.azure.clients import Azure
 from kustomi.cloud import from_environment
 from kustomi.config import ClusterRef, connection_value
 from kustomi.errors import KustomiError
+from kustomi.spec import AppSpec
 from kustomi.steps import set_connection
 from tests.conftest import CL, G
 
@@ -78,7 +79,8 @@ def test_a_removal_a_stale_writer_undoes_is_done_again_or_not_reported_done(worl
     azure = _azure()
     try:
         planned = set_connection.plan_remove(
-            azure, "rg-app", "func-busy", None, uri, "Sales", SETTING
+            azure,
+            AppSpec("rg-app", "func-busy", ClusterRef(uri=uri), "Sales", setting=SETTING),
         )
         if lost < set_connection.MAX_WRITES:
             report = planned.apply()
@@ -115,12 +117,13 @@ def test_twelve_concurrent_writers_never_report_a_setting_they_lost(world, monke
         try:
             results[i] = set_connection.run(
                 sessions[i],
-                "rg-app",
-                "func-busy",
-                None,
-                ClusterRef(name="adxbusy", resource_group="rg-data"),
-                "Sales",
-                f"Kusto_{i}",
+                AppSpec(
+                    "rg-app",
+                    "func-busy",
+                    ClusterRef(name="adxbusy", resource_group="rg-data"),
+                    "Sales",
+                    setting=f"Kusto_{i}",
+                ),
                 False,
                 False,
             )
