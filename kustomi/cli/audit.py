@@ -104,13 +104,17 @@ def command(
                     f"--project {project!r} is not a directory.",
                     hint="Pass the function project's root directory.",
                 )
-        if identity_resource_group and not identity:
+        # A kustomi.toml's shared `identity` is the project's (setup's), not a migration
+        # target: only a typed --identity chooses one.
+        ident = identity if common.typed(ctx, "identity") else None
+        ident_rg = identity_resource_group if common.typed(ctx, "identity_resource_group") else None
+        if ident_rg and not ident:
             raise UsageError(
                 "--identity-resource-group is given without --identity.",
                 hint="Pass --identity NAME too, or leave both out (one identity per "
                 "resource group).",
             )
-        if identity and not emit_setup:
+        if ident and not emit_setup:
             raise UsageError(
                 "--identity is given without --emit-setup.",
                 hint="--identity names the identity the emitted [setup] moves the apps to.",
@@ -121,10 +125,8 @@ def command(
             apps=names,
             project=root,
             parallel=parallel,
-            identity=step.check_identity_name(identity) if identity else None,
-            identity_resource_group=(
-                config.resource_group(identity_resource_group) if identity_resource_group else None
-            ),
+            identity=step.check_identity_name(ident) if ident else None,
+            identity_resource_group=config.resource_group(ident_rg) if ident_rg else None,
         )
         azure = common.azure(ctx, s.subscription, reporter, connections=parallel + 2)
         report = step.run(azure, req, reporter.progress)

@@ -173,3 +173,13 @@ def test_an_existing_emit_file_without_force_sends_nothing(aw, kustomi, tmp_path
     assert "--force" in r.stderr
     assert (tmp_path / "kustomi.toml").read_text() == "# mine\n"
     assert aw.requests() == []
+
+
+def test_a_project_file_scopes_the_audit_but_names_no_migration_identity(aw, kustomi, tmp_path):
+    """Top-level keys of kustomi.toml apply to every command that has the option: its
+    resource-group scopes the audit; its identity (setup's) is no --identity of audit."""
+    (tmp_path / "kustomi.toml").write_text('resource-group = "rg-app"\nidentity = "id-healthy"\n')
+    r = kustomi("-o", "json", "audit")
+    assert r.exit_code == 6, r.stderr
+    assert r.json()["data"]["scope"] == "resource group(s) rg-app"
+    assert all(f["check"].startswith("rg-app/") for f in r.json()["findings"])
