@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test test-live lint demo bench bench-setup bench-signin mutation az-compat clean
+.PHONY: install test test-live lint demo bench bench-setup bench-audit bench-signin mutation az-compat clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ bench: $(STAMP)  ## request counts and timings per command (prints a table)
 
 bench-setup: $(STAMP)  ## setup against the four step commands; a 50-app fleet in parallel against one by one
 	$(BIN)/python bench/setup.py
+
+bench-audit: $(STAMP)  ## audit of 500 function apps at 100 ms per request, with and without ARM throttling
+	$(BIN)/python bench/audit.py
 
 bench-signin: $(STAMP)  ## wall time per command, service principal against `az login`
 	$(BIN)/python bench/signin.py

@@ -581,6 +581,58 @@ class Kustomi:
             )
         return step.build(lang_, dir_, db, name, cid, tbl)
 
+    # --- audit ----------------------------------------------------------------------------
+    def audit(
+        self,
+        resource_groups: Sequence[str] = (),
+        apps: Sequence[str] = (),
+        project: str | Path | None = None,
+        emit_setup: str | Path | None = None,
+        force: bool = False,
+        identity: str | None = None,
+        identity_resource_group: str | None = None,
+    ) -> Report:
+        """Every function app's Kusto connection (the subscription's, or `resource_groups`'s,
+        or `apps`'): findings named `<rg>/<app>[/<slot>] <check>`, and `data.settings`. With
+        `emit_setup`, writes the kustomi.toml whose [setup] moves what was found to managed
+        identities (an existing file only with `force`); `k.setup(k.spec_from_file(path),
+        force=True)` applies it. Read-only otherwise; findings do not raise.
+
+            report = k.audit(resource_groups=["rg-legacy"], emit_setup="kustomi.toml")
+        """
+        from .steps import audit as step
+
+        config.typed_list("resource_groups", resource_groups)
+        config.typed_list("apps", apps)
+        config.typed("force", force, bool)
+        for name, value in (
+            ("identity", identity),
+            ("identity_resource_group", identity_resource_group),
+        ):
+            config.typed(name, value, str, optional=True)
+        root = Path(project) if project is not None else None
+        if root is not None and not root.is_dir():
+            raise UsageError(
+                f"project {str(root)!r} is not a directory.", hint="The project's root."
+            )
+        target = step.setup_path(str(emit_setup), force) if emit_setup is not None else None
+        req = step.AuditRequest(
+            resource_groups=tuple(dict.fromkeys(config.resource_group(g) for g in resource_groups)),
+            apps=tuple(dict.fromkeys(config.app_name(a) for a in apps)),
+            project=root,
+            parallel=max(self.parallel, 1),
+            identity=step.check_identity_name(identity) if identity else None,
+            identity_resource_group=(
+                config.resource_group(identity_resource_group) if identity_resource_group else None
+            ),
+        )
+        report = step.run(self._session(), req, self.progress)
+        if target is not None:
+            line = step.command_line(req, str(emit_setup), force)
+            step.write_setup(target, step.setup_file(report, line), force)
+            report.notes.append(step.next_step(target, len(report.data.get("migrations", []))))
+        return report
+
 
 def _spec(spec: object) -> None:
     if not isinstance(spec, SetupSpec):

@@ -118,6 +118,21 @@ def run(env: dict[str, str], state: Path) -> None:
     kustomi("attach", "--app", "func-orders", *g, "--identity", "id-orders", env=env)
     kustomi("set-connection", "--app", "func-orders", *g, *cluster, "--database", "Orders", env=env)
     kustomi("attach", "--app", "func-orders", *g, "--identity", "id-orders", env=env)
+    audit(env, state)
+
+
+def audit(env: dict[str, str], state: Path) -> None:
+    say("5. audit: every function app of the subscription; two still reach Kusto with a secret")
+    kustomi("audit", env=env, expect=6)
+    say("--emit-setup writes the kustomi.toml that moves them to a managed identity (no secret)")
+    path = state / "kustomi.toml"
+    kustomi("-q", "audit", "-g", "rg-legacy", "--emit-setup", str(path), env=env, expect=6)
+    print(f"$ cat {path}")
+    sys.stdout.write(path.read_text())
+    say("setup --force applies it: identity, roles, attach, and settings without the secrets")
+    kustomi("--yes", "setup", "--force", env={**env, "KUSTOMI_CONFIG": str(path)})
+    say("The audit again: nothing left to fix (exit 0); now rotate the secrets it named")
+    kustomi("audit", env=env)
 
 
 def _cluster_uri(env: dict[str, str], g: list[str], cluster: list[str]) -> str:

@@ -62,8 +62,26 @@ DoctorStatus = Literal[
     "not_authorized",
     "role_mismatch",
 ]
-Status = Literal[VerifyStatus, DoctorStatus]
-STATUSES: tuple[str, ...] = tuple(dict.fromkeys(get_args(VerifyStatus) + get_args(DoctorStatus)))
+# audit's, in the order of its README table.
+AuditStatus = Literal[
+    "ok",
+    "setting_has_secret",
+    "identity_not_attached",
+    "identity_missing",
+    "not_authorized",
+    "role_mismatch",
+    "role_pending",
+    "cluster_not_found",
+    "database_not_found",
+    "setting_missing",
+    "app_not_found",
+    "no_access",
+    "read_failed",
+]
+Status = Literal[VerifyStatus, DoctorStatus, AuditStatus]
+STATUSES: tuple[str, ...] = tuple(
+    dict.fromkeys(get_args(VerifyStatus) + get_args(DoctorStatus) + get_args(AuditStatus))
+)
 
 
 @dataclass

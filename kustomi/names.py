@@ -12,3 +12,8 @@ DEFAULT_SETTING = "KustoConnectionStringManagedIdentity"
 # setup and revoke: how many apps are worked on at a time, by default and at most.
 DEFAULT_PARALLEL = 10
 MAX_PARALLEL = 32
+
+# audit: how many apps are read at a time by default (reads only: more than setup's writes).
+DEFAULT_AUDIT_PARALLEL = 20
+# The identity --emit-setup gives the apps of a resource group, unless --identity names one.
+AUDIT_IDENTITY_PREFIX = "id-kusto-"

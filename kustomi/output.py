@@ -96,6 +96,10 @@ def render(
     if data:
         width = max(len(k) for k in data)
         for k, v in data.items():
+            if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+                # A list of records (audit's settings): JSON lists them, the table counts them.
+                console.print(f"{k.ljust(width)}  {len(v)} (-o json lists them)")
+                continue
             console.print(f"{k.ljust(width)}  {_scalar(v)}")
     if isinstance(apps, list) and apps:  # setup and revoke: each app's outcome
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)

@@ -52,6 +52,15 @@ def needs(direction: str) -> frozenset[str]:
     return SATISFIES[NEEDED_ROLE[direction]]
 
 
+def serves(held: Iterable[str], directions: Iterable[str]) -> bool:
+    """Whether the roles held serve a binding of each direction given ("in", "out"); with no
+    direction known, a binding of either direction."""
+    wanted = {NEEDED_ROLE[d] for d in directions}
+    if not wanted:
+        return satisfied(held, NEEDED_ROLE["in"]) or satisfied(held, NEEDED_ROLE["out"])
+    return all(satisfied(held, role) for role in wanted)
+
+
 def resource_group_of(resource_id: str) -> str:
     """The resource group an ARM resource id names ('' when it names none). ARM's segment is
     `resourceGroups`, in any casing (App Service answers `resourcegroups`)."""

@@ -18,6 +18,10 @@ An app's connection setting names a database too (`Database=`, the Kusto SDK's d
 binding names the database it uses, https://github.com/Azure/Webjobs.Extensions.Kusto
 src/Bindings/KustoQueryConverters.cs). Without `database`, it is that of the first grant on the
 app's cluster; without `cluster`, the app's cluster is the first grant's.
+
+A grant or an app may name its own `identity` (and `identity-resource-group`; else the
+entry's resource group): setup then works for each identity in turn, [setup]'s first, with the
+grants and apps that name it (`kustomi audit --emit-setup` writes one per resource group).
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ class GrantSpec:
     database: str
     role: str  # ARM spelling
     via: str = "arm"
+    identity: config.IdentityRef | None = None  # another identity's grant than [setup]'s
 
     @property
     def label(self) -> str:
@@ -54,6 +59,7 @@ class AppSpec:
     database: str
     slot: str | None = None
     setting: str = DEFAULT_SETTING
+    identity: config.IdentityRef | None = None  # another identity than [setup]'s
 
     @property
     def target(self) -> config.AppTarget:
@@ -75,14 +81,15 @@ class SetupSpec:
     identity_arg: str = ""  # as given, for the verify at the end
 
     def __post_init__(self) -> None:
-        grants: set[tuple[str, str, str]] = set()
+        grants: set[tuple[str, str, str, str]] = set()
         for g in self.grants:
-            key = ((g.cluster.name or g.cluster.uri or "").lower(), g.database.lower(), g.role)
-            if key in grants:
+            cluster = (g.cluster.name or g.cluster.uri or "").lower()
+            grant = (cluster, g.database.lower(), g.role, _key(g.identity or self.identity))
+            if grant in grants:
                 raise UsageError(
                     f"The grant {g.label} is listed twice.", hint="List each grant once."
                 )
-            grants.add(key)
+            grants.add(grant)
         seen: set[tuple[str, str, str]] = set()
         for a in self.apps:
             key = (a.resource_group.lower(), a.app.lower(), (a.slot or "").lower())
@@ -92,6 +99,36 @@ class SetupSpec:
                     hint="List each app (and slot) once.",
                 )
             seen.add(key)
+
+    def split(self) -> list[SetupSpec]:
+        """One spec per identity: [setup]'s own with the grants and apps that name no other
+        identity, then each other identity named by a grant or an app (kustomi audit
+        --emit-setup writes one per resource group), with its grants and apps. A spec of one
+        identity is its own only part."""
+        from dataclasses import replace
+
+        refs = {_key(self.identity): self.identity}
+        for x in [g.identity for g in self.grants] + [a.identity for a in self.apps]:
+            if x is not None:
+                refs.setdefault(_key(x), x)
+        if len(refs) == 1:
+            return [self]
+        return [
+            replace(
+                self,
+                identity=ref,
+                grants=tuple(g for g in self.grants if _key(g.identity or self.identity) == k),
+                apps=tuple(a for a in self.apps if _key(a.identity or self.identity) == k),
+                identity_arg=self.identity_arg if k == _key(self.identity) else ref.name,
+            )
+            for k, ref in refs.items()
+        ]
+
+
+def _key(ref: config.IdentityRef) -> str:
+    if ref.client_id:
+        return ref.client_id.lower()
+    return f"{(ref.subscription or '').lower()}/{ref.resource_group.lower()}/{ref.name.lower()}"
 
 
 def flag_grant(
@@ -272,7 +309,15 @@ def from_file(path: Path, cloud: Cloud) -> SetupSpec:
 
 
 # --- the [setup] table -------------------------------------------------------------------
-GRANT_KEYS = ("cluster", "cluster-resource-group", "database", "role", "via")
+GRANT_KEYS = (
+    "cluster",
+    "cluster-resource-group",
+    "database",
+    "role",
+    "via",
+    "identity",
+    "identity-resource-group",
+)
 APP_KEYS = (
     "app",
     "resource-group",
@@ -281,6 +326,8 @@ APP_KEYS = (
     "cluster",
     "cluster-resource-group",
     "database",
+    "identity",
+    "identity-resource-group",
 )
 
 
@@ -333,9 +380,20 @@ def grants_from_table(
                 database=get("database", config.database),
                 role=get("role", config.role),
                 via=get("via", _via, via or "arm"),
+                identity=_identity(get, resource_group),
             )
         )
     return grants
+
+
+def _identity(get: Callable[..., Any], resource_group: str | None) -> config.IdentityRef | None:
+    """An entry's own identity (`identity`, in `identity-resource-group`, else the entry's or
+    the file's resource group), or None: [setup]'s."""
+    own_rg = get("identity-resource-group", config.resource_group, None)
+    ref: config.IdentityRef | None = get(
+        "identity", lambda v: config.identity_ref(v, own_rg, resource_group), None
+    )
+    return ref
 
 
 def apps_from_table(
@@ -392,6 +450,7 @@ def apps_from_table(
                 database=database,
                 slot=slot,
                 setting=get("setting", config.setting_name, setting),
+                identity=_identity(get, rg),
             )
         )
     return apps

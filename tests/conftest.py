@@ -190,7 +190,28 @@ def load_world(running: RunningEmulator, doc: dict[str, Any], scan: SecretScan) 
     scan.secrets.add(env["AZURE_CLIENT_SECRET"])
     for site in running.emulator.world.sites.values():
         scan.secrets.update((site.identity_header, site.publishing_password))
+        values = [
+            *site.app_settings.values(),
+            *(c["value"] for c in site.connection_strings.values()),
+        ]
+        scan.secrets.update(s for v in values for s in seeded_secrets(v))
     return env
+
+
+def seeded_secrets(value: str) -> list[str]:
+    """The secret values a seeded setting holds (a connection string's AppKey, Password, token,
+    ...), long enough not to match by chance: none may ever be printed."""
+    from kustomi.azure.kusto_data import keywords
+    from kustomi.config import SECRET_KEYS
+
+    out = []
+    for part in value.split(";"):
+        key, sep, val = part.partition("=")
+        norm = key.lower().replace(" ", "")
+        secret = keywords().get(norm, ("", False))[1] or norm.replace("_", "") in SECRET_KEYS
+        if sep and secret and len(val.strip()) >= 8:
+            out.append(val.strip())
+    return out
 
 
 @pytest.fixture

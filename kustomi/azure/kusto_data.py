@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -72,6 +74,101 @@ def connection_target(value: str) -> tuple[str, str] | None:
     if db == "NetDefaultDB" and "netdefaultdb" not in value.lower():
         db = ""
     return str(kcsb.data_source or "").strip().rstrip("/"), db
+
+
+# What each secret-bearing keyword of a Kusto connection string holds, in words (the
+# keywords and their aliases are the SDKs' shared kcsb.json, as azure-kusto-data bundles it).
+SECRET_KINDS = {
+    "Application Key": "application key",
+    "Password": "password",
+    "User Token": "user token",
+    "Application Token": "application token",
+    "Application Certificate Blob": "certificate",
+    "Application Certificate Thumbprint": "certificate",
+    "Application Certificate Issuer Distinguished Name": "certificate",
+    "Application Certificate Subject Distinguished Name": "certificate",
+}
+
+
+@dataclass(frozen=True)
+class ConnectionString:
+    """What a Kusto connection string says, never the value of a secret in it."""
+
+    data_source: str  # as written, without a trailing "/"
+    database: str  # "" when it names none
+    secret_kinds: tuple[str, ...]  # "application key", "password", ... (SECRET_KINDS)
+    secret_keys: tuple[str, ...]  # the secret-bearing keys as written
+    application: str  # the Application Client Id it signs in as, or ""
+    user: bool  # it names a user (User ID) to sign in as
+
+
+@lru_cache(maxsize=1)
+def keywords() -> dict[str, tuple[str, bool]]:
+    """Every keyword and alias the Kusto SDKs accept, normalized as they normalize them (lower
+    case, no spaces) -> (the keyword's name, whether it holds a secret)."""
+    from azure.kusto.data.helpers import load_bundled_json
+
+    out: dict[str, tuple[str, bool]] = {}
+    for k in load_bundled_json("kcsb.json")["keywords"]:
+        for alias in (k["name"], *k["aliases"]):
+            out[_norm(alias)] = (str(k["name"]), bool(k["secret"]))
+    return out
+
+
+def _norm(key: str) -> str:
+    return key.lower().replace(" ", "")
+
+
+def parse_connection(value: str) -> ConnectionString | None:
+    """A Kusto connection string's parts, read as the SDKs read one: `key=value` pairs split
+    on `;`, keys in any casing and any alias of kcsb.json, a first part without `=` taken as
+    the Data Source. Keys the SDKs do not know are skipped (the .NET SDK knows more than
+    azure-kusto-data). None when no Data Source is named. A secret-bearing key whose value is
+    empty holds no secret; a key outside kcsb.json that config.SECRET_KEYS names (ClientSecret,
+    AccessToken, ...) counts, and so does an embedded token or certificate."""
+    from ..config import JWT_RE, SECRET_KEYS
+
+    known = keywords()
+    source, database, application, user = "", "", "", False
+    kinds: list[str] = []
+    keys: list[str] = []
+    for i, part in enumerate(value.split(";")):
+        key, sep, raw = part.partition("=")
+        if not sep:
+            if i == 0 and key.strip():
+                source = key.strip()
+            continue
+        val = raw.strip()
+        if len(val) >= 2 and val[0] == val[-1] and val[0] in "'\"":
+            val = val[1:-1].strip()
+        name, secret = known.get(_norm(key), ("", False))
+        if not name and re.sub(r"[\s_]", "", key).lower() in SECRET_KEYS:
+            name, secret = key.strip(), True
+        if secret:
+            if val:
+                kinds.append(SECRET_KINDS.get(name, "secret"))
+                keys.append(key.strip())
+        elif name == "Data Source":
+            source = val
+        elif name == "Initial Catalog":
+            database = val
+        elif name == "Application Client Id":
+            application = val
+        elif name == "User ID":
+            user = bool(val)
+    if JWT_RE.search(value) or "-----BEGIN" in value:
+        kinds.append("embedded token or certificate")
+        keys.append("(embedded)")
+    if not source:
+        return None
+    return ConnectionString(
+        source.rstrip("/"),
+        database,
+        tuple(dict.fromkeys(kinds)),
+        tuple(dict.fromkeys(keys)),
+        application,
+        user,
+    )
 
 
 def mgmt(

@@ -93,6 +93,22 @@ def resolve(azure: Azure, ref: ClusterRef) -> Cluster:
     )
 
 
+def list_clusters(azure: Azure) -> list[Cluster]:
+    """Every cluster of the subscription (Clusters_List), with its URI."""
+    try:
+        return [
+            Cluster(
+                required(c.name, "cluster name"),
+                required(resource_group_of(required(c.id, "cluster id")), "resource group"),
+                required(c.uri, "cluster uri").rstrip("/"),
+                c.location,
+            )
+            for c in azure.kusto.clusters.list(**LIST)
+        ]
+    except Exception as e:
+        raise translate(e, "listing the subscription's Kusto clusters") from None
+
+
 def _assignment(x: DatabasePrincipalAssignment) -> Assignment:
     return Assignment(
         name=required(x.name, "assignment name").split("/")[-1],

@@ -216,3 +216,39 @@ def put_settings(
         return _settings(r.properties)
     except Exception as e:
         raise translate(e, f"writing app settings of {where(app, slot)}") from None
+
+
+def is_function_app(site: Site) -> bool:
+    """A function app (kind "functionapp", "functionapp,linux", ...), not a web app."""
+    return "functionapp" in site.kind.lower()
+
+
+def list_sites(azure: Azure, rg: str | None = None) -> list[Site]:
+    """The production sites of a resource group (WebApps_ListByResourceGroup) or, without one,
+    of the subscription (WebApps_List); every page of each. A resource group that does not
+    exist is a NotFoundError naming it."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        if rg is None:
+            return [_site(x) for x in azure.web.web_apps.list(**LIST)]
+        return [_site(x) for x in azure.web.web_apps.list_by_resource_group(rg, **LIST)]
+    except ResourceNotFoundError as e:
+        check_subscription(e)
+        raise NotFoundError(
+            f"Resource group '{rg}' was not found.", hint="Check the name and --subscription."
+        ) from None
+    except Exception as e:
+        where = f"resource group {rg}" if rg else "the subscription"
+        raise translate(e, f"listing the function apps of {where}") from None
+
+
+def list_slots(azure: Azure, rg: str, app: str) -> list[Site]:
+    """The deployment slots of an app (WebApps_ListSlots); each Site's name is the slot's."""
+    from dataclasses import replace
+
+    try:
+        slots = [_site(y) for y in azure.web.web_apps.list_slots(rg, app, **LIST)]
+    except Exception as e:
+        raise translate(e, f"listing the slots of {app}") from None
+    return [replace(s, name=s.name.split("/")[-1]) for s in slots]

@@ -12,6 +12,7 @@ from .. import __version__
 from ..errors import UsageError
 from . import (
     attach,
+    audit,
     create_identity,
     doctor,
     emulator,
@@ -284,6 +285,7 @@ COMMANDS: dict[str, Any] = {
         revoke,
         doctor,
         snippet,
+        audit,
     )
 }
 for _module in COMMANDS.values():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shlex
 import socket
 import ssl
@@ -19,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import faults
 from .arm import ArmContext
-from .arm_kusto import Kusto
+from .arm_kusto import Kusto, cluster_uri
 from .arm_msi import ManagedIdentities
 from .arm_resources import Resources, metadata_endpoints
 from .arm_web import Web
@@ -42,6 +43,9 @@ def is_write(entry: dict[str, Any]) -> bool:
     return entry["method"] in ("PUT", "PATCH", "DELETE") and not entry["route"].startswith("_")
 
 
+CLUSTER_REF = re.compile(r"\{cluster:([a-z][a-z0-9]{3,21})\}")
+
+
 class Emulator:
     """The world and every service over it. `handle` is the whole server, minus sockets."""
 
@@ -53,6 +57,7 @@ class Emulator:
 
     def load(self, world: World) -> None:
         self.world = world
+        self.resolve_uris()
         self.issuer = TokenIssuer(world.tenant_id)
         self.arm = ArmContext(world, self.issuer)
         entra = Entra(world, self.issuer)
@@ -82,6 +87,21 @@ class Emulator:
         )
         for routes in (*(p.routes() for p in providers), self.arm.routes()):
             r.add_all([(m, path, self.arm.guarded(h), name) for m, path, h, name in routes])
+
+    def resolve_uris(self) -> None:
+        """`{cluster:NAME}` in a seeded app setting or connection string is that cluster's URI
+        on this emulator (a scenario cannot know the port it will be served on), so that a
+        scenario seeds connection strings that name its clusters."""
+        if not self.base_url:
+            return
+
+        def uri(m: re.Match[str]) -> str:
+            return cluster_uri(self.base_url, m.group(1))
+
+        for site in self.world.sites.values():
+            site.app_settings = {k: CLUSTER_REF.sub(uri, v) for k, v in site.app_settings.items()}
+            for entry in site.connection_strings.values():
+                entry["value"] = CLUSTER_REF.sub(uri, entry.get("value", ""))
 
     def metadata_endpoints(self, req: Request) -> Response:
         return metadata_endpoints(req, self.world.tenant_id)
@@ -415,6 +435,7 @@ class RunningEmulator:
         self.server = _Server(port, ctx, self.emulator)
         self.port = self.server.server_address[1]
         self.emulator.base_url = self.base_url = f"https://127.0.0.1:{self.port}"
+        self.emulator.resolve_uris()
         self.state_dir = state_dir
         self.thread = threading.Thread(
             target=self.server.serve_forever, daemon=True, name="kustomi-emulator"

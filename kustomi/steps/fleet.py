@@ -129,6 +129,20 @@ class Plan:
         return e
 
 
+def merged(plans: list[Plan]) -> Plan:
+    """The plans of several identities (a [setup] table whose grants and apps name their own)
+    as one: the steps before the apps of each in order (an identity before its grants), every
+    app side by side, then the steps after the apps of each."""
+    return Plan(
+        plans[0].command,
+        [s for p in plans for s in p.before],
+        [a for p in plans for a in p.apps],
+        [s for p in plans for s in p.after],
+        describe=lambda: {"identities": [p.describe() for p in plans]},
+        notes=list(dict.fromkeys(n for p in plans for n in p.notes)),
+    )
+
+
 def _step(s: Planned, say: Progress) -> None:
     for c in s.report.changes:
         if c.kind != "none":

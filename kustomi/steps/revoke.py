@@ -15,7 +15,7 @@ from ..names import DEFAULT_PARALLEL
 from ..spec import AppSpec, SetupSpec
 from . import Planned, Progress, attach, create_identity, grant, set_connection
 from .create_identity import Subject
-from .fleet import AppPlan, Plan
+from .fleet import AppPlan, Plan, merged
 from .setup import both, grant_requests, plan_apps, resolved, subject_data, warm
 
 
@@ -26,6 +26,9 @@ def plan(
     parallel: int = DEFAULT_PARALLEL,
     delete_identity: bool = False,
 ) -> Plan:
+    parts = spec.split()
+    if len(parts) > 1:  # several identities: one plan of each, in order
+        return merged([plan(azure, p, progress, parallel, delete_identity) for p in parts])
     warm(azure, spec)
     found, spec = both(
         lambda: identities.find(azure, spec.identity), lambda: resolved(azure, spec, parallel)

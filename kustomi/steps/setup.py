@@ -18,7 +18,7 @@ from ..names import DEFAULT_PARALLEL
 from ..spec import AppSpec, SetupSpec
 from . import Planned, Progress, attach, create_identity, grant, set_connection
 from .create_identity import Subject
-from .fleet import AppPlan, Plan, in_parallel
+from .fleet import AppPlan, Plan, in_parallel, merged
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -31,6 +31,9 @@ def plan(
     parallel: int = DEFAULT_PARALLEL,
     force: bool = False,
 ) -> Plan:
+    parts = spec.split()
+    if len(parts) > 1:  # grants and apps of several identities: one plan of each, in order
+        return merged([plan(azure, p, progress, parallel, force) for p in parts])
     warm(azure, spec)
     # The identity and the clusters first (the rest needs them), then every grant's and every
     # app's reads side by side.
@@ -148,11 +151,19 @@ def subject_data(subject: Subject) -> dict[str, Any]:
 def verify(azure: Azure, spec: SetupSpec, progress: Progress, wait: float = 0.0) -> Report:
     """verify for each app of the spec (as the identity where a managed-identity endpoint is
     present, else from the control plane): one report, its findings named by app."""
+    out = Report("verify")
+    for part in spec.split():
+        _verify_part(azure, part, progress, wait, out)
+    return out
+
+
+def _verify_part(
+    azure: Azure, spec: SetupSpec, progress: Progress, wait: float, out: Report
+) -> None:
     from dataclasses import replace
 
     from . import verify as step
 
-    out = Report("verify")
     for a in spec.apps:
         roles = [g.role for g in spec.grants if g.database.lower() == a.database.lower()]
         req = step.VerifyRequest(
@@ -170,4 +181,3 @@ def verify(azure: Azure, spec: SetupSpec, progress: Progress, wait: float = 0.0)
         one = step.run(azure, req, progress)
         out.findings += [replace(f, check=f"{a.label} {f.check}") for f in one.findings]
         out.notes += [n for n in one.notes if n not in out.notes]
-    return out

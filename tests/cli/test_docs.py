@@ -97,9 +97,11 @@ def test_quiet_and_check_from_the_environment(emu, kustomi, monkeypatch):
 
 
 def test_every_verify_status_is_in_the_readme():
-    from kustomi.model import STATUSES
-    from kustomi.steps.doctor import STATUSES as DOCTOR
+    from typing import get_args
 
-    section = README.split("### verify", 1)[1].split("\n### ", 1)[0]
-    for status in set(STATUSES) - set(DOCTOR) - {"ok"}:
-        assert f"`{status}`" in section, status
+    from kustomi.model import AuditStatus, VerifyStatus
+
+    for command, statuses in (("verify", VerifyStatus), ("audit", AuditStatus)):
+        section = README.split(f"### {command}", 1)[1].split("\n### ", 1)[0]
+        for status in set(get_args(statuses)) - {"ok"}:
+            assert f"`{status}`" in section, (command, status)

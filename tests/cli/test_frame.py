@@ -80,6 +80,7 @@ def test_help_lists_exit_codes_and_global_options(kustomi):
         "revoke",
         "doctor",
         "snippet",
+        "audit",
         "emulator",
     ]  # the checklist's order
 

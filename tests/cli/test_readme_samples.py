@@ -38,6 +38,7 @@ AZURE_CLUSTER = "https://adxdemo.westeurope.kusto.windows.net"
 # Which samples share a world, by the README section they are in, in README order.
 GROUPS = {
     "setup": ["setup"],
+    "audit": ["audit"],
     "checklist": [
         "create-identity",
         "grant",

@@ -75,6 +75,11 @@ def test_admin_api_loads_a_scenario_and_dumps_state_without_secrets(emu):
     env = emu.admin("/_emulator/scenario", "POST", doc)
     assert env["AZURE_CLIENT_SECRET"] == "s3cret-value-for-test"
     state = emu.state()
-    assert [s["name"] for s in state["sites"]] == ["func-orders", "func-orders"]
+    names = [s["name"] for s in state["sites"]]
+    assert names == ["func-orders", "func-orders", "func-legacy", "func-reports"]
     assert "s3cret-value-for-test" not in json.dumps(state)
+    # {cluster:adxdemo} in a seeded setting is the cluster's URI on this emulator.
+    legacy = next(s for s in state["sites"] if s["name"] == "func-legacy")
+    value = legacy["app_settings"]["KustoConnectionString"]
+    assert value.startswith(f"Data Source={emu.url}/kusto/adxdemo;Database=Orders;")
     assert all("identity_header" not in s for s in state["sites"])
