@@ -138,7 +138,7 @@ def stop(args: list[str], command: str = "kustomi") -> None:
     try:
         sys.stderr.write(f"Error: {text}\nHint: {HINT}\n")
         sys.stderr.flush()
-        if json_wanted(args, os.environ) and not printed and sys.stdout is not None:
+        if json_wanted(args, os.environ, command) and not printed and sys.stdout is not None:
             import json
 
             from .model import SCHEMA
@@ -163,10 +163,15 @@ def stop(args: list[str], command: str = "kustomi") -> None:
     raise SystemExit(EXIT_CODE)
 
 
-def json_wanted(args: list[str], env: Any) -> bool:
+# Commands whose stdout is their product, not a report, unless -o json asks for one.
+CODE_ON_STDOUT = ("snippet",)
+
+
+def json_wanted(args: list[str], env: Any, command: str = "kustomi") -> bool:
     """Whether stdout takes a JSON report: -o/--output json, else KUSTOMI_OUTPUT, else when
     stdout is not a terminal (the default of -o). A value that is neither (`-o xml`, which is
-    refused) leaves the default: a script reading stdout still gets its JSON error."""
+    refused) leaves the default: a script reading stdout still gets its JSON error. snippet's
+    stdout is code (`kustomi snippet ... > KustoInput.cs`): JSON only when asked for."""
     import sys
 
     chosen = None
@@ -183,4 +188,6 @@ def json_wanted(args: list[str], env: Any) -> bool:
         chosen = env.get("KUSTOMI_OUTPUT")
     if chosen in ("json", "table"):
         return chosen == "json"
+    if command in CODE_ON_STDOUT:
+        return False
     return sys.stdout is not None and not sys.stdout.isatty()

@@ -247,10 +247,10 @@ def main() -> None:
         code = app(prog_name="kustomi", standalone_mode=False)
     except ClickException as e:  # the command line itself is wrong (click found it)
         e.show()
-        if interrupts.json_wanted(args, os.environ):
+        name = _command_word(args)
+        if interrupts.json_wanted(args, os.environ, name):
             from ..output import render_error
 
-            name = _command_word(args)
             help_ = f"kustomi {name} --help" if name != "kustomi" else "kustomi --help"
             render_error(name, UsageError(e.format_message(), hint=f"See `{help_}`."))
         sys.exit(e.exit_code)
