@@ -184,9 +184,9 @@ def json_wanted(args: list[str], env: Any, command: str = "kustomi") -> bool:
         if a.startswith(("--output=", "-o")):
             chosen = a.split("=", 1)[-1] if a.startswith("--output=") else a[2:].lstrip("=")
             break
-    if chosen not in ("json", "table"):
+    if chosen not in ("json", "table", "sarif"):
         chosen = env.get("KUSTOMI_OUTPUT")
-    if chosen in ("json", "table"):
+    if chosen in ("json", "table", "sarif"):
         return chosen == "json"
     if command in CODE_ON_STDOUT:
         return False

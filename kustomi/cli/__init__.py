@@ -57,12 +57,13 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     output: Annotated[
-        Literal["table", "json"] | None,
+        Literal["table", "json", "sarif"] | None,
         typer.Option(
             "-o",
             "--output",
             envvar="KUSTOMI_OUTPUT",
-            help="Default: table on a terminal, json otherwise.",
+            help="Default: table on a terminal, json otherwise (snippet: its code either way). "
+            "sarif: doctor's findings for code scanning.",
         ),
     ] = None,
     subscription: Annotated[
@@ -123,6 +124,12 @@ def root(
         if verbose < 0:
             raise UsageError(
                 f"-v/--verbose must be 0 or more, not {verbose}.", "KUSTOMI_VERBOSE is a count."
+            )
+        if output == "sarif" and ctx.invoked_subcommand not in (None, "doctor"):
+            raise UsageError(
+                f"-o sarif is for doctor, whose findings are about code; "
+                f"{ctx.invoked_subcommand} prints table or json.",
+                hint="Use -o json (or table), or run kustomi -o sarif doctor.",
             )
         if verbose and quiet:
             raise UsageError(
