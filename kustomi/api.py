@@ -533,13 +533,20 @@ class Kustomi:
         setting: str = DEFAULT_SETTING,
         resource_group: str | None = None,
         identity_resource_group: str | None = None,
+        project: str | None = None,
+        dry_run: bool = False,
     ) -> Report:
         """A Kusto binding to paste (data.code, for data.file), naming the setting, the
         identity's client id (given, or looked up from `identity`), the database and, for
-        an output binding, the table.
+        an output binding, the table. With `project` (a directory), the code is also written
+        at data.file under it (the CLI's --write --project): merged into a Python v2
+        function_app.py, with the script a function.json runs; any other file in the way that
+        differs is refused (UsageError) with nothing written.
 
             k.snippet(lang="csharp-isolated", direction="input", database="Orders",
                       client_id="6f4c319d-7b85-4743-9f50-ae5a69cd79d6").data["code"]
+            k.snippet(lang="python", direction="output", database="Orders", table="Events",
+                      client_id="6f4c319d-7b85-4743-9f50-ae5a69cd79d6", project="./orders")
         """
         from .steps import snippet as step
 
@@ -551,10 +558,13 @@ class Kustomi:
             table=table,
             resource_group=resource_group,
             identity_resource_group=identity_resource_group,
+            project=project,
         )
+        _types(dry_run=(dry_run, bool))
         lang_ = step.language(lang)
         dir_ = step.direction(direction)
         tbl = step.table(table, dir_)
+        root = step.project_root(project) if project is not None else None
         db = config.database(database)
         name = config.setting_name(setting)
         if client_id and identity:
@@ -579,7 +589,8 @@ class Kustomi:
                 hint="Pass --client-id <GUID>, or --identity NAME -g RG (or set identity "
                 "in kustomi.toml).",
             )
-        return step.build(lang_, dir_, db, name, cid, tbl)
+        report = step.build(lang_, dir_, db, name, cid, tbl)
+        return report if root is None else step.write(report, root, dry_run)
 
     # --- audit ----------------------------------------------------------------------------
     def audit(

@@ -161,7 +161,7 @@ def stop(args: list[str], command: str = "kustomi") -> None:
     try:
         sys.stderr.write(f"Error: {text}\nHint: {HINT}\n")
         sys.stderr.flush()
-        if json_wanted(args, os.environ) and not printed and sys.stdout is not None:
+        if json_wanted(args, os.environ, command) and not printed and sys.stdout is not None:
             import json
 
             from .model import SCHEMA
@@ -186,10 +186,15 @@ def stop(args: list[str], command: str = "kustomi") -> None:
     raise SystemExit(EXIT_CODE)
 
 
-def json_wanted(args: list[str], env: Any) -> bool:
+# Commands whose stdout is their product, not a report, unless -o json asks for one.
+CODE_ON_STDOUT = ("snippet",)
+
+
+def json_wanted(args: list[str], env: Any, command: str = "kustomi") -> bool:
     """Whether stdout takes a JSON report: -o/--output json, else KUSTOMI_OUTPUT, else when
     stdout is not a terminal (the default of -o). A value that is neither (`-o xml`, which is
-    refused) leaves the default: a script reading stdout still gets its JSON error."""
+    refused) leaves the default: a script reading stdout still gets its JSON error. snippet's
+    stdout is code (`kustomi snippet ... > KustoInput.cs`): JSON only when asked for."""
     import sys
 
     chosen = None
@@ -202,8 +207,10 @@ def json_wanted(args: list[str], env: Any) -> bool:
         if a.startswith(("--output=", "-o")):
             chosen = a.split("=", 1)[-1] if a.startswith("--output=") else a[2:].lstrip("=")
             break
-    if chosen not in ("json", "table"):
+    if chosen not in ("json", "table", "sarif"):
         chosen = env.get("KUSTOMI_OUTPUT")
-    if chosen in ("json", "table"):
+    if chosen in ("json", "table", "sarif"):
         return chosen == "json"
+    if command in CODE_ON_STDOUT:
+        return False
     return sys.stdout is not None and not sys.stdout.isatty()

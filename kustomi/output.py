@@ -10,6 +10,7 @@ import sys
 from typing import IO, Any
 
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 from .errors import KustomiError
@@ -55,9 +56,15 @@ def render(
 
     if stream is sys.stdout:  # the command's report (a plan shown on stderr is not)
         interrupts.reported()
-    if fmt == "json":
+    if fmt in ("json", "sarif"):
+        if fmt == "sarif":
+            from .sarif import to_sarif
+
+            doc = to_sarif(report)
+        else:
+            doc = report.to_dict()
         try:
-            stream.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
+            stream.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
             stream.flush()
         except BrokenPipeError:
             _reader_left()
@@ -78,14 +85,14 @@ def render(
             # A change of an app that did not finish (setup, revoke) was not made: say so.
             unmade = not report.dry_run and c.kind != "none" and not c.applied
             table.add_row("! not done" if unmade else words[c.kind], c.target, c.detail)
-        console.print(table)
+        _print_table(console, table)
     if report.findings:
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
         for col in ("check", "status", "detail"):
             table.add_column(col, overflow="fold")
         for f in report.findings:
             table.add_row(f.check, f.status, f.detail)
-        console.print(table)
+        _print_table(console, table)
         # Hints hold commands to copy: one line each, never folded inside a table cell.
         for f in report.findings:
             if f.hint:
@@ -109,9 +116,22 @@ def render(
         for a in apps:
             row = [a["app"], a["status"], str(a["changes"])]
             table.add_row(*row, *([a.get("error", "")] if errors else []))
-        console.print(table)
+        _print_table(console, table)
     for note in report.notes:
         console.print(f"note: {note}")
+
+
+def _print_table(console: Console, table: Table) -> None:
+    """A table folds its cells at spaces to fit the width (a terminal's, or 80 on a pipe), but
+    never cuts a word: a file path, a resource id, a URI stays whole. When one is wider than
+    its column can be, the table is printed wider than the width."""
+    need = Measurement.get(console, console.options.update(width=10**5), table).minimum
+    if need <= console.width or console.quiet:
+        console.print(table)
+        return
+    wide = _Console(file=console.file, markup=False, highlight=False, soft_wrap=True, width=need)
+    wide.print(table)
+    console.quiet = wide.quiet
 
 
 def render_error(command: str, err: KustomiError, stream: IO[str] | None = None) -> None:

@@ -33,8 +33,9 @@ PROPERTIES = (
 @dataclass(frozen=True)
 class Prop:
     key: str  # as written
-    value: str | None  # the string it holds; None when it is not a literal (a constant, a call)
+    value: str | None  # the string it holds; None when it is not known from the source
     line: int  # 1-based
+    expr: str = ""  # as written, when value is None (a call, a value known at run time)
 
 
 @dataclass
@@ -48,6 +49,8 @@ class Binding:
     props: list[Prop] = field(default_factory=list)
     # Keys that belong to the language's binding form, not to KustoAttribute ("type", "name").
     structural: frozenset[str] = frozenset()
+    # C#: a `new KustoAttribute(...)` bound at run time (IBinder.BindAsync), not declared.
+    imperative: bool = False
 
     def norm(self, key: str) -> str:
         """The key as the host compares it. Python v2 camel-cases snake_case keyword arguments
@@ -67,6 +70,8 @@ class Binding:
     def spell(self, name: str, value: str) -> str:
         """`name = value` as this language writes it: a line to paste."""
         if self.model in ("csharp", "csharp-isolated"):
+            if name == "Database":  # the constructor's argument (its setter is private)
+                return f'Database: "{value}"'
             return f'{name} = "{value}"'
         camel = name[0].lower() + name[1:]
         if self.model == "java":

@@ -20,7 +20,8 @@ SUGGESTED = DEFAULT_SETTING
 
 
 def where(b: Binding) -> str:
-    return f"{b.function} ({'input' if b.direction == 'in' else 'output'}, {b.model})"
+    kind = ", IBinder" if b.imperative else ""
+    return f"{b.function} ({'input' if b.direction == 'in' else 'output'}, {b.model}{kind})"
 
 
 def _finding(
@@ -97,6 +98,7 @@ def check_binding(b: Binding) -> list[Finding]:
                 conn.line if conn else 0,
             )
         )  # fmt: skip
+    out += check_required(b)
     msi = b.get("ManagedServiceIdentity")
     fix = b.spell("ManagedServiceIdentity", "<clientId>")
     if msi is None or msi.value == "":
@@ -121,6 +123,79 @@ def check_binding(b: Binding) -> list[Finding]:
             )
         )  # fmt: skip
     return out
+
+
+# The extension's indexing-time validator, word for word (src/Config/
+# KustoExtensionConfigProvider.cs, ValidateConnection and the attribute's constructor).
+NO_QUERY_NOR_TABLE = (
+    '"The KustoAttribute.TableName or KustoAttribute.KqlCommand property cannot be an empty value."'
+)
+
+
+def _empty(p: object) -> bool:
+    """Absent, or a literal that is empty (a value not known from the source is not)."""
+    return p is None or getattr(p, "value", None) == ""
+
+
+def check_required(b: Binding) -> list[Finding]:
+    """What the extension refuses when it indexes the function: no Database (the attribute's
+    constructor throws; function.json: "Can't figure out which ctor to call"), neither
+    KqlCommand nor TableName; and what the direction cannot run without: an input's
+    KqlCommand (the query it runs), an output's TableName (the table it ingests into)."""
+    out = []
+    db, kql, tbl = b.get("Database"), b.get("KqlCommand"), b.get("TableName")
+    if _empty(db):
+        out.append(
+            _finding(
+                b, "database", "database_missing",
+                f"{where(b)} names no Database: the host refuses the binding when it indexes "
+                "the function, which then does not run",
+                f"add {b.spell('Database', '<db>')}", db.line if db else 0,
+            )
+        )  # fmt: skip
+    neither = _empty(kql) and _empty(tbl)
+    fails = f"the function fails to index: {NO_QUERY_NOR_TABLE}"
+    if b.direction == "in" and _empty(kql):
+        out.append(
+            _finding(
+                b, "kql-command", "kql_command_missing",
+                f"{where(b)} names no KqlCommand, the query an input binding runs: "
+                + (fails if neither else "it has nothing to query"),
+                f"add {b.spell('KqlCommand', '<KQL query, e.g. MyTable | take 10>')}",
+                kql.line if kql else 0,
+            )
+        )  # fmt: skip
+    if b.direction == "out" and _empty(tbl):
+        out.append(
+            _finding(
+                b, "table-name", "table_name_missing",
+                f"{where(b)} names no TableName, the table an output binding ingests into: "
+                + (fails if neither else "it has nowhere to ingest"),
+                f"add {b.spell('TableName', '<table>')}", tbl.line if tbl else 0,
+            )
+        )  # fmt: skip
+    return out
+
+
+# The properties whose value a check reads: one that is not known from the source is said.
+VALUED = ("Database", "Connection", "ManagedServiceIdentity")
+
+
+def unresolved(project: Project) -> str | None:
+    """One note for every value a check needs that is not known from the source (a call, an
+    interpolation, a setting read at run time, a constant declared outside the project)."""
+    found = [
+        f"{b.file}:{p.line} {p.key} = {p.expr}"
+        for b in project.bindings
+        for name in VALUED
+        if (p := b.get(name)) is not None and p.value is None
+    ]
+    if not found:
+        return None
+    return (
+        f"{len(found)} value(s) are not known from the source, so what depends on them was "
+        "not checked: " + "; ".join(found)
+    )
 
 
 def check_shared(bindings: list[Binding]) -> list[Finding]:
@@ -167,7 +242,9 @@ def _db(b: Binding) -> str:
 
 def _value(b: Binding, name: str) -> str:
     p = b.get(name)
-    return "(a constant)" if p is None or p.value is None else p.value
+    if p is None:
+        return "(none)"
+    return p.value if p.value is not None else f"{p.expr} (not known from the source)"
 
 
 def _identity(b: Binding) -> str:

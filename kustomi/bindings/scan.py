@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
+from typing import Any
 
 from . import Binding, Project
 
@@ -57,6 +59,7 @@ def files(root: Path, unreadable: list[tuple[str, str]] | None = None) -> list[P
 
 def scan(root: Path) -> Project:
     project = Project()
+    sources = []
     for path in files(root, project.unreadable):
         rel = path.relative_to(root).as_posix()
         try:
@@ -67,6 +70,9 @@ def scan(root: Path) -> Project:
             project.unreadable.append((rel, e.strerror or type(e).__name__))
             continue
         project.files_read += 1
+        sources.append((rel, path, source))
+    symbols = declarations(sources)
+    for rel, path, source in sources:
         # A file that never says "kusto" holds no Kusto binding: not worth a parse.
         if b"kusto" not in source.lower() and path.name.lower() != "local.settings.json":
             continue
@@ -76,7 +82,7 @@ def scan(root: Path) -> Project:
 
                 project.local_settings += local_settings(source, rel)
             else:
-                project.bindings += read(source, rel, path)
+                project.bindings += read(source, rel, path, symbols.get(rel))
         except RecursionError:
             project.unreadable.append((rel, "nested too deeply to parse"))
         except UNREADABLE as e:
@@ -85,7 +91,52 @@ def scan(root: Path) -> Project:
     return project
 
 
-def read(source: bytes, rel: str, path: Path) -> list[Binding]:
+# What a file must say to declare a constant a binding may name, per language.
+DECLARES = {
+    "csharp": (b"const", b"readonly"),
+    "java": (b"final",),
+    "javascript": (b"const", b"let", b"var"),
+    "typescript": (b"const", b"let", b"var"),
+    "python": (b"=",),
+}
+
+
+def declarations(sources: list[tuple[str, Path, bytes]]) -> dict[str, Any]:
+    """Each source file's names (its own declarations, then the project's, per language): what
+    an attribute, annotation, decorator or options object may name instead of a literal."""
+    from . import python
+    from ._ts import Symbols, declare, parser
+
+    projects: dict[str, Any] = {}
+    out: dict[str, Any] = {}
+    for rel, path, source in sources:
+        model = SUFFIXES.get(path.suffix.lower())
+        if model is None or path.name.lower() == "function.json":
+            continue
+        family = "js" if model in ("javascript", "typescript") else model
+        table = python.Names if model == "python" else Symbols
+        outer = projects.setdefault(family, table())
+        out[rel] = table(outer=outer)  # every file sees the project's names
+        if not any(w in source for w in DECLARES[model]):
+            continue
+        try:
+            if model == "python":
+                tree = ast.parse(source, filename=rel)
+                python.declare(tree, out[rel])
+                python.declare(tree, outer)
+            else:
+                grammar = {"csharp": "c_sharp", "java": "java", "javascript": "javascript"}.get(
+                    model, "tsx" if rel.endswith("x") else "typescript"
+                )
+                node = parser(grammar).parse(source).root_node
+                declare(node, out[rel])
+                declare(node, outer, out[rel])
+        except UNREADABLE:
+            continue  # said when the file is read for its bindings, if it has any
+    return out
+
+
+def read(source: bytes, rel: str, path: Path, symbols: Any = None) -> list[Binding]:
     if path.name.lower() == "function.json":
         from . import functionjson
 
@@ -94,15 +145,15 @@ def read(source: bytes, rel: str, path: Path) -> list[Binding]:
     if model == "csharp":
         from . import csharp
 
-        return csharp.read(source, rel)
+        return csharp.read(source, rel, symbols)
     if model == "java":
         from . import java
 
-        return java.read(source, rel)
+        return java.read(source, rel, symbols)
     if model == "python":
         from . import python
 
-        return python.read(source, rel)
+        return python.read(source, rel, symbols)
     from . import node
 
-    return node.read(source, rel, model)
+    return node.read(source, rel, model, symbols)

@@ -113,7 +113,7 @@ import azure.functions as func
 app = func.FunctionApp()
 
 
-@app.route(route="rows", methods=["${METHOD}"])
+@app.route(route="kusto_${dir}", methods=["${METHOD}"])
 @app.generic_${dir}_binding(
     arg_name="${name}",
     type="kusto",
@@ -276,6 +276,59 @@ DIRECTIONS: dict[str, dict[str, str]] = {
         ),
     },
 }
+# Python v1 and PowerShell: the script a function.json runs (its `scriptFile`, else the
+# worker's default: __init__.py, run.ps1), so that a written function is whole. Names match
+# the function.json above: trigger req / Request, output $return / Response.
+SCRIPTS = {
+    ("python-v1", "input"): "KustoInput/__init__.py",
+    ("python-v1", "output"): "KustoOutput/__init__.py",
+    ("powershell", "input"): "KustoInput/run.ps1",
+    ("powershell", "output"): "KustoOutput/run.ps1",
+}
+_PYTHON_V1 = {
+    "input": """\
+import azure.functions as func
+
+
+def main(req: func.HttpRequest, rows: str) -> func.HttpResponse:
+    return func.HttpResponse(rows, mimetype="application/json")
+""",
+    "output": """\
+import azure.functions as func
+
+
+def main(req: func.HttpRequest, row: func.Out[str]) -> func.HttpResponse:
+    row.set(req.get_body().decode())
+    return func.HttpResponse(status_code=201)
+""",
+}
+_POWERSHELL = {
+    "input": """\
+using namespace System.Net
+
+param($Request, $rows, $TriggerMetadata)
+
+Push-OutputBinding -Name Response -Value ([HttpResponseContext]@{
+    StatusCode = [HttpStatusCode]::OK
+    Body = $rows
+})
+""",
+    "output": """\
+using namespace System.Net
+
+param($Request, $TriggerMetadata)
+
+Push-OutputBinding -Name row -Value $Request.Body
+Push-OutputBinding -Name Response -Value ([HttpResponseContext]@{
+    StatusCode = [HttpStatusCode]::Created
+})
+""",
+}
+SCRIPT_CODE = {
+    **{("python-v1", d): code for d, code in _PYTHON_V1.items()},
+    **{("powershell", d): code for d, code in _POWERSHELL.items()},
+}
+
 SKELETONS = {
     "csharp": _CSHARP,
     "csharp-isolated": _ISOLATED,

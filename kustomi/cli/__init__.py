@@ -58,12 +58,13 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     output: Annotated[
-        Literal["table", "json"] | None,
+        Literal["table", "json", "sarif"] | None,
         typer.Option(
             "-o",
             "--output",
             envvar="KUSTOMI_OUTPUT",
-            help="Default: table on a terminal, json otherwise.",
+            help="Default: table on a terminal, json otherwise (snippet: its code either way). "
+            "sarif: doctor's findings for code scanning.",
         ),
     ] = None,
     subscription: Annotated[
@@ -124,6 +125,12 @@ def root(
         if verbose < 0:
             raise UsageError(
                 f"-v/--verbose must be 0 or more, not {verbose}.", "KUSTOMI_VERBOSE is a count."
+            )
+        if output == "sarif" and ctx.invoked_subcommand not in (None, "doctor"):
+            raise UsageError(
+                f"-o sarif is for doctor, whose findings are about code; "
+                f"{ctx.invoked_subcommand} prints table or json.",
+                hint="Use -o json (or table), or run kustomi -o sarif doctor.",
             )
         if verbose and quiet:
             raise UsageError(
@@ -248,10 +255,10 @@ def main() -> None:
         code = app(prog_name="kustomi", standalone_mode=False)
     except ClickException as e:  # the command line itself is wrong (click found it)
         e.show()
-        if interrupts.json_wanted(args, os.environ):
+        name = _command_word(args)
+        if interrupts.json_wanted(args, os.environ, name):
             from ..output import render_error
 
-            name = _command_word(args)
             help_ = f"kustomi {name} --help" if name != "kustomi" else "kustomi --help"
             render_error(name, UsageError(e.format_message(), hint=f"See `{help_}`."))
         sys.exit(e.exit_code)

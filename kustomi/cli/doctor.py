@@ -42,6 +42,10 @@ A passing one (exit 0):
   attached  ok      id-orders is on func-orders
   role      ok      id-orders holds Viewer on adxdemo/Orders (an input binding)
 
+In CI, for code scanning and editors (SARIF 2.1.0; README, "doctor in CI"):
+
+  kustomi -o sarif doctor --project . > kustomi-doctor.sarif
+
 Read-only. Exit 0 when every check passes, 6 when one fails; the statuses are listed in the
 README ("doctor").
 """

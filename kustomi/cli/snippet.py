@@ -26,10 +26,14 @@ EPILOG = (
     "  kustomi snippet --lang csharp-isolated --direction input --client-id "
     "6f4c319d-7b85-4743-9f50-ae5a69cd79d6 --database Orders > KustoInput.cs\n\n"
     "  kustomi snippet --lang python --direction output --identity id-orders -g rg-demo "
-    "--database Orders --table Events\n\n"
+    "--database Orders --table Events --write --project ./orders\n\n"
     "Languages: csharp, csharp-isolated, java, python (v2), python-v1, javascript, "
-    "typescript, powershell (python-v1 and powershell print a function.json). With -o json, "
-    "the code is data.code."
+    "typescript, powershell (python-v1 and powershell print a function.json).\n\n"
+    "stdout is the code alone, on a terminal or not (`> file` writes the code); only -o json "
+    "(or KUSTOMI_OUTPUT=json) prints the JSON report instead, with the code in data.code and "
+    "its place in the project in data.file. --write puts it there (with the script of a "
+    "function.json), merges into a Python v2 function_app.py, and refuses (exit 2) to replace "
+    "any other file that differs."
 )
 
 
@@ -59,11 +63,30 @@ def command(
     ] = DEFAULT_SETTING,
     resource_group: common.ResourceGroup = None,
     identity_resource_group: common.IdentityRg = None,
+    write: Annotated[
+        bool,
+        typer.Option("--write", help="Write the code at its place in the project (data.file)."),
+    ] = False,
+    project: Annotated[
+        str | None,
+        typer.Option("--project", help="With --write: the function project's root (default .)."),
+    ] = None,
 ) -> None:
     """Print a Kusto binding for a language, with the identity's client id, ready to paste."""
     s = settings(ctx)
+    # The code is the product: stdout takes the report only when -o json is asked for, so
+    # neither a report nor an error report ends up in a file the code is piped to.
+    as_json = s.output == "json"
+    s.output = s.output or "table"
 
     def core(reporter: Reporter) -> Report:
+        from ..errors import UsageError
+
+        if project is not None and not write and common.typed(ctx, "project"):
+            raise UsageError(
+                "--project is where --write writes; without --write nothing is written.",
+                hint="Add --write, or drop --project to print the code.",
+            )
         k = common.session(ctx, reporter)
         report = k.snippet(
             lang=lang,
@@ -71,14 +94,20 @@ def command(
             database=database,
             client_id=client_id,
             identity=common.fitting(ctx, "identity", identity, client_id is None),
-            table=table,
+            # kustomi.toml's table applies to output bindings; a typed one is refused.
+            table=common.fitting(ctx, "table", table, direction.strip().lower() != "input"),
             setting=setting,
             resource_group=resource_group,
             identity_resource_group=common.identity_rg(
                 ctx, identity or "", identity_resource_group
             ),
+            project=(project or ".") if write else None,
+            dry_run=s.dry_run,
         )
-        if s.format == "table":
+        if write:
+            if not as_json:  # the table says what was written; the code is in the file
+                del report.data["code"]
+        elif not as_json:
             typer.echo(report.data["code"], nl=False)
             raise _Printed
         return report

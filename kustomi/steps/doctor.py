@@ -32,7 +32,7 @@ class DoctorRequest:
 
 def run(req: DoctorRequest, azure: Callable[[], Any] | None = None) -> Report:
     """The code checks, and with req.app, the deployed-app checks through `azure()`."""
-    from ..bindings.checks import code_findings
+    from ..bindings.checks import code_findings, unresolved
     from ..bindings.scan import scan
 
     project = scan(req.project)
@@ -64,6 +64,9 @@ def run(req: DoctorRequest, azure: Callable[[], Any] | None = None) -> Report:
             )
         )
     report.findings += code_findings(project)
+    note = unresolved(project)
+    if note:
+        report.notes.append(note)
     if req.app and project.bindings and azure is not None:
         report.data["app"] = req.app
         _app_checks(azure(), req, project.bindings, report)

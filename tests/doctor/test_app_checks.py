@@ -36,7 +36,8 @@ def _project(kustomi, root: Path, identity: str, direction: str = "input", **kw:
     args = [f"--{k}={v}" for k, v in kw.items()]
     r = kustomi(
         "-o", "json", "snippet", "--lang", "csharp-isolated", "--direction", direction,
-        "--client-id", identity, "--database", "Sales", "--table", "Events", *args,
+        "--client-id", identity, "--database", "Sales",
+        *(("--table", "Events") if direction == "output" else ()), *args,
     )  # fmt: skip
     assert r.exit_code == 0, r.stderr
     path = root / f"{direction}-{len(list(root.glob('*')))}.cs"

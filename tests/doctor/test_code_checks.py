@@ -81,7 +81,7 @@ def test_what_the_parsers_read():
     py = {b.function: b for b in scan(PROJECTS / "python-v2").bindings}
     assert py["get_orders"].get("ManagedServiceIdentity").value.startswith("6f4c319d")
     ts = {b.function: b for b in scan(PROJECTS / "typescript-v4").bindings}
-    assert ts["ordersOut"].direction == "out"  # `{...} as const`
+    assert ts["getOrders/ordersOut"].direction == "out"  # `{...} as const`
 
 
 def test_no_binding_is_a_failure(kustomi, tmp_path):

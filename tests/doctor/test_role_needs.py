@@ -22,7 +22,8 @@ def _wired(kustomi, role: str) -> str:
 def _doctor(kustomi, root: Path, client_id: str, direction: str):
     snippet = kustomi(
         "-o", "json", "snippet", "--lang", "csharp-isolated", "--direction", direction,
-        "--client-id", client_id, "--database", "Sales", "--table", "Events",
+        "--client-id", client_id, "--database", "Sales",
+        *(("--table", "Events") if direction == "output" else ()),
     )  # fmt: skip
     assert snippet.exit_code == 0, snippet.stderr
     root.mkdir()

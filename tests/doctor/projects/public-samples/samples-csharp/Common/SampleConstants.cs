@@ -1,0 +1,12 @@
+﻿// Copyright (c) Microsoft Corporation. All rights reserved.
+// Licensed under the MIT License. See License.txt in the project root for license information.
+
+namespace Microsoft.Azure.WebJobs.Extensions.Kusto.Samples.Common
+{
+    internal static class SampleConstants
+    {
+        public const string DatabaseName = "e2e";
+        public const string ProductsTable = "Products";
+        public const string ProductsChangeLogTable = "ProductsChangeLog";
+    }
+}
