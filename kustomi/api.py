@@ -28,7 +28,8 @@ every command of the CLI is a method here, and the CLI is these methods and its 
 
 Every method returns the Report the CLI renders (kustomi.model.Report; `to_dict()` is the
 CLI's JSON) and raises the CLI's error family (kustomi.errors.KustomiError: `exit_code`,
-`message`, `hint`, and `details` with done / not_done / unknown). Every argument is checked
+`message`, `hint`, and after a write an `outcome`: kustomi.errors.Outcome, the writes done /
+not_done / unknown). Every argument is checked
 before any request (a UsageError, exit code 2, otherwise). Nothing is printed; progress goes to
 the `progress` callback. Sign-in is kustomi's (the environment, a service principal, `az
 login`) unless a `credential` (any azure-core TokenCredential) is given. A step method's

@@ -8,19 +8,69 @@ Exit codes (README "Exit codes"): 0 ok, 1 internal error, 2 bad usage or input (
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class _Write(Protocol):  # kustomi.model.Change, read only
+    @property
+    def kind(self) -> str: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def applied(self) -> bool: ...
+
+
+def write_name(change: _Write) -> str:
+    """How a write is named in an outcome: `<kind> <target>` ("create setting X on app")."""
+    return f"{change.kind} {change.target}"
+
+
+@dataclass
+class Outcome:
+    """What a command that stopped on an error had written, each write named `<kind>
+    <target>`: done (the service said so), not done (refused, or never sent), or unknown
+    (sent, and no answer that says: the connection dropped, the answer could not be read,
+    Ctrl-C came while it was on the wire). Built where writes happen (kustomi.steps.writing,
+    the fleet runner); rendered only by kustomi.output. `counted` is False when only the
+    writes in flight are known (an interrupt outside a step): nothing is said of the rest."""
+
+    done: list[str] = field(default_factory=list)
+    not_done: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    counted: bool = True
+
+    @classmethod
+    def of(cls, changes: Iterable[_Write], unknown: Iterable[str] = ()) -> Outcome:
+        """The outcome of planned `changes` when a run stops: those applied are done, those
+        in `unknown` were sent without a known answer, every other pending one is not done."""
+        changes = list(changes)
+        unsure = list(dict.fromkeys(unknown))
+        return cls(
+            done=[write_name(c) for c in changes if c.applied],
+            not_done=[
+                write_name(c)
+                for c in changes
+                if c.kind != "none" and not c.applied and write_name(c) not in unsure
+            ],
+            unknown=unsure,
+        )
 
 
 class KustomiError(Exception):
-    """Something the user should read: what happened, and a hint of what to do."""
+    """Something the user should read: what happened, a hint of what to do, and (an error
+    after writes began) the Outcome of what was sent."""
 
     exit_code = 1
 
-    def __init__(self, message: str, hint: str | None = None, **details: Any) -> None:
+    def __init__(
+        self, message: str, hint: str | None = None, outcome: Outcome | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
-        self.details = details
+        self.outcome = outcome
 
 
 class UsageError(KustomiError):

@@ -162,25 +162,11 @@ def stop(args: list[str], command: str = "kustomi") -> None:
         sys.stderr.write(f"Error: {text}\nHint: {HINT}\n")
         sys.stderr.flush()
         if json_wanted(args, os.environ, command) and not printed and sys.stdout is not None:
-            import json
+            from .errors import Interrupted, Outcome
+            from .output import render_error
 
-            from .model import SCHEMA
-
-            doc = {
-                "schema": SCHEMA,
-                "command": command,
-                "ok": False,
-                "error": {
-                    "exitCode": EXIT_CODE,
-                    "message": text,
-                    "hint": HINT,
-                    "done": [],
-                    "notDone": [],
-                    "unknown": in_flight(),
-                },
-            }
-            sys.stdout.write(json.dumps(doc, indent=2) + "\n")
-            sys.stdout.flush()
+            err = Interrupted(text, hint=HINT, outcome=Outcome(unknown=in_flight(), counted=False))
+            render_error(command, err)
     except (BrokenPipeError, OSError, ValueError):
         pass  # a reader gone, or a stream closed: the exit code still tells
     raise SystemExit(EXIT_CODE)

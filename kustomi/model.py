@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
+
+from .errors import KustomiError
 
 SCHEMA = "kustomi.report/1"
 
@@ -105,13 +107,13 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)  # identifiers the user needs next
     notes: list[str] = field(default_factory=list)
-    # setup and revoke: each app that did not finish, with its exit code, message, hint and
-    # what of it was done / not done / sent with an outcome unknown.
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    # Why the command exits non-zero (exitCode, message, hint, done, notDone, unknown), as an
-    # error report has it: set by the CLI on every report of a failed run, so that a script
-    # reads `.error.exitCode` whatever failed (an app of a fleet, a check, --check pending).
-    error: dict[str, Any] | None = None
+    # setup and revoke: each app that did not finish, with its error (exit code, message,
+    # hint and the Outcome of what of it was done / not done / sent with an outcome unknown).
+    errors: list[AppError] = field(default_factory=list)
+    # Why the command exits non-zero: set by the CLI on every report of a failed run, so that
+    # a script reads `.error.exitCode` whatever failed (an app of a fleet, a check, --check
+    # pending).
+    error: KustomiError | None = None
 
     @property
     def ok(self) -> bool:
@@ -126,7 +128,15 @@ class Report:
         return any(f.status != "ok" for f in self.findings)
 
     def to_dict(self) -> dict[str, Any]:
-        doc = {"schema": SCHEMA, **asdict(self), "ok": self.ok}
-        if doc["error"] is None:
-            del doc["error"]
-        return doc
+        """The report as `-o json` prints it (kustomi.output renders it)."""
+        from .output import report_dict
+
+        return report_dict(self)
+
+
+@dataclass
+class AppError:
+    """An app of a setup or revoke fleet that did not finish, and why."""
+
+    app: str  # its label, `rg/app` or `rg/app (slot s)`
+    error: KustomiError

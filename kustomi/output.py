@@ -4,18 +4,20 @@ stderr. User data is never parsed as markup."""
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 import sys
+from dataclasses import asdict
 from typing import IO, Any
 
 from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 
-from .errors import KustomiError
+from .errors import KustomiError, Outcome
 from .logs import scrub
-from .model import SCHEMA, Report
+from .model import SCHEMA, AppError, Report
 
 SYMBOL = {"create": "+ create", "update": "~ update", "delete": "- delete", "none": "= unchanged"}
 PLANNED = {
@@ -150,16 +152,55 @@ def render_error(command: str, err: KustomiError, stream: IO[str] | None = None)
         _reader_left()
 
 
+def report_dict(report: Report) -> dict[str, Any]:
+    """A report as `-o json` prints it (kustomi.report/1)."""
+    doc: dict[str, Any] = {
+        "schema": SCHEMA,
+        "command": report.command,
+        "dry_run": report.dry_run,
+        "changes": [asdict(c) for c in report.changes],
+        "findings": [asdict(f) for f in report.findings],
+        "data": copy.deepcopy(report.data),
+        "notes": list(report.notes),
+        "errors": [app_error_dict(e) for e in report.errors],
+    }
+    if report.error is not None:
+        doc["error"] = error_dict(report.error)
+    doc["ok"] = report.ok
+    return doc
+
+
+def app_error_dict(e: AppError) -> dict[str, Any]:
+    """An app of a fleet that did not finish, in `errors[]` of a JSON report."""
+    return {"app": e.app, **error_dict(e.error)}
+
+
 def error_dict(err: KustomiError) -> dict[str, Any]:
     """The `error` of a JSON report: one shape for every failure."""
+    outcome = err.outcome or Outcome()
     return {
         "exitCode": err.exit_code,
         "message": scrub(err.message),
         "hint": scrub(err.hint or ""),
-        "done": list(err.details.get("done", [])),
-        "notDone": list(err.details.get("not_done", [])),
-        "unknown": list(err.details.get("unknown", [])),
+        "done": list(outcome.done),
+        "notDone": list(outcome.not_done),
+        "unknown": list(outcome.unknown),
     }
+
+
+def outcome_lines(outcome: Outcome | None) -> list[str]:
+    """What an error's stderr says of the writes sent before it."""
+    if outcome is None:
+        return []
+    if not outcome.counted:  # an interrupt's own line says what was in flight
+        return []
+    lines = ["Done before the error: " + ("; ".join(outcome.done) or "nothing")]
+    if outcome.unknown:
+        lines.append("Sent, outcome unknown: " + "; ".join(outcome.unknown) + ".")
+    if outcome.not_done:
+        lines.append("Not done: " + "; ".join(outcome.not_done) + ".")
+    lines.append("Rerunning the same command is safe: it reads first and converges.")
+    return lines
 
 
 def _scalar(v: Any) -> str:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ..errors import ChecksFailed, Interrupted, KustomiError
+from ..errors import ChecksFailed, Interrupted, KustomiError, Outcome
 
 if TYPE_CHECKING:
     from ..model import Report
@@ -66,7 +66,11 @@ def reported(
         _fail(
             ctx,
             reporter,
-            Interrupted(interrupts.line(), hint=interrupts.HINT, unknown=interrupts.in_flight()),
+            Interrupted(
+                interrupts.line(),
+                hint=interrupts.HINT,
+                outcome=Outcome(unknown=interrupts.in_flight(), counted=False),
+            ),
         )
     except typer.Exit:
         raise
@@ -101,18 +105,13 @@ def reported(
 
 
 def _fail(ctx: typer.Context | None, reporter: Reporter | None, e: KustomiError) -> None:
-    from kustomi.output import Reporter
+    from kustomi.output import Reporter, outcome_lines
 
     s = settings(ctx) if ctx is not None else Settings()
     reporter = reporter or Reporter(s.verbosity)
     reporter.error(e.message, e.hint)
-    if "done" in e.details:
-        reporter.progress("Done before the error: " + ("; ".join(e.details["done"]) or "nothing"))
-        if e.details.get("unknown"):
-            reporter.progress("Sent, outcome unknown: " + "; ".join(e.details["unknown"]) + ".")
-        if e.details.get("not_done"):
-            reporter.progress("Not done: " + "; ".join(e.details["not_done"]) + ".")
-        reporter.progress("Rerunning the same command is safe: it reads first and converges.")
+    for line in outcome_lines(e.outcome):
+        reporter.progress(line)
     if ctx is not None and s.format == "json":
         from kustomi.output import render_error
 
@@ -138,9 +137,7 @@ def run(ctx: typer.Context, fn: Callable[[Reporter], Report]) -> None:
         report = fn(reporter)
     err = _failure(report, s.check)
     if err is not None:
-        from kustomi.output import error_dict
-
-        report.error = error_dict(err)
+        report.error = err
     render(report, s.format)
     if err is None:
         return

@@ -83,7 +83,7 @@ def _verify(k: Kustomi, spec: SetupSpec, report: Report) -> None:
     from dataclasses import replace
 
     # The apps that did not finish are not verified: their error says what is missing.
-    failed = {e["app"] for e in report.errors}
+    failed = {e.app for e in report.errors}
     spec = replace(spec, apps=tuple(a for a in spec.apps if a.label not in failed))
     # A role just granted can take a while to reach the cluster: wait for it, saying so.
     checked = k.verify(spec, wait=60.0)

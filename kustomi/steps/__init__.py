@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from .. import interrupts
 from ..azure.errors import translate, write_refused
-from ..errors import Interrupted
+from ..errors import Interrupted, Outcome
 from ..model import Change, Report
 
 Progress = Callable[[str], None]
@@ -107,16 +107,16 @@ def writing(report: Report, change: Change) -> Iterator[None]:
         raise Interrupted(
             f"interrupted while sending: {this}.",
             hint="Rerun the same command: it reads first and finishes what is missing.",
-            done=_done(report),
-            not_done=[],
-            unknown=[this],
+            outcome=Outcome.of(report.changes, unknown=[this]),
         ) from None
     except Exception as e:
         err = translate(e)
-        refused = write_refused(e)
-        err.details.setdefault("done", _done(report))
-        err.details.setdefault("not_done", [this] if refused else [])
-        err.details.setdefault("unknown", [] if refused else [this])
+        if err.outcome is None:
+            # Refused by the service: not done. Any other failure once the request was on
+            # its way (a dropped connection, an answer that cannot be read, a failed poll):
+            # nobody knows whether Azure did it.
+            unknown = [] if write_refused(e) else [this]
+            err.outcome = Outcome.of(report.changes, unknown=unknown)
         raise err from None
     change.applied = True
 
@@ -128,10 +128,6 @@ def after_writing(report: Report) -> Iterator[None]:
         yield
     except Exception as e:
         err = translate(e)
-        err.details.setdefault("done", _done(report))
-        err.details.setdefault("not_done", [])
+        if err.outcome is None:
+            err.outcome = Outcome.of(report.changes)
         raise err from None
-
-
-def _done(report: Report) -> list[str]:
-    return [f"{c.kind} {c.target}" for c in report.changes if c.applied]

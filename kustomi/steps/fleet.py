@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from ..azure.errors import translate
-from ..errors import Interrupted, KustomiError, ServiceError
-from ..model import Report
+from ..errors import Interrupted, KustomiError, Outcome, ServiceError, write_name
+from ..model import AppError, Report
 from ..names import DEFAULT_PARALLEL
 from . import Planned, Progress
 
@@ -70,7 +70,7 @@ class Plan:
             )
             r.notes.extend(n for n in s.report.notes if n not in r.notes)
         r.data["apps"] = [_outcome(a, dry_run) for a in self.apps]
-        r.errors = [_error(a.label, a.error) for a in self.apps if a.error is not None]
+        r.errors = [AppError(a.label, a.error) for a in self.apps if a.error is not None]
         return r
 
     def apply(
@@ -85,9 +85,7 @@ class Plan:
         try:
             for s in self.before:
                 _step(s, progress)
-            failed = _apps(
-                self.apps, on_app, parallel, lambda steps: self._done([*self.before, *steps])
-            )
+            failed = _apps(self.apps, on_app, parallel, self.before)
             if failed:
                 # Nothing after the apps runs while one of them did not finish: revoke does not
                 # drop a role or delete an identity that an unfinished app may still use.
@@ -110,22 +108,9 @@ class Plan:
             raise self._stopped(e) from None
         return self.report(dry_run=False)
 
-    def _done(self, steps: list[Planned] | None = None) -> list[str]:
-        """What was applied, of `steps` (default: every step of the plan)."""
-        steps = self.steps if steps is None else steps
-        return [f"{c.kind} {c.target}" for s in steps for c in s.report.changes if c.applied]
-
     def _stopped(self, e: KustomiError) -> KustomiError:
         """The error, saying what of the whole plan was done and what was not."""
-        unknown = list(e.details.get("unknown", []))
-        done = self._done()
-        not_done = [
-            f"{c.kind} {c.target}"
-            for s in self.steps
-            for c in s.report.changes
-            if c.kind != "none" and not c.applied and f"{c.kind} {c.target}" not in unknown
-        ]
-        e.details.update(done=done, not_done=not_done, unknown=unknown)
+        e.outcome = outcome_of(self.steps, e)
         return e
 
 
@@ -150,11 +135,17 @@ def _step(s: Planned, say: Progress) -> None:
     s.apply()
 
 
+def outcome_of(steps: list[Planned], e: KustomiError) -> Outcome:
+    """What of `steps` was done, not done, or sent with an outcome unknown (as `e` says)."""
+    unknown = e.outcome.unknown if e.outcome is not None else []
+    return Outcome.of((c for s in steps for c in s.report.changes), unknown)
+
+
 def _apps(
     apps: list[AppPlan],
     on_app: Callable[[str, str], None],
     parallel: int,
-    done: Callable[[list[Planned]], list[str]],
+    before: list[Planned],
 ) -> list[AppPlan]:
     """Apply each app's steps, `parallel` apps at a time; the apps that failed, each error
     saying what was done before it (the steps before the apps, and that app's own)."""
@@ -176,17 +167,7 @@ def _apps(
             # An SDK error not yet translated, or an answer that cannot be read, is said as
             # kustomi's own; anything else is a bug, raised as it is (exit 1).
             e = translate(raised)
-            unknown = list(e.details.get("unknown", []))
-            e.details.update(
-                done=done(a.steps),
-                not_done=[
-                    f"{c.kind} {c.target}"
-                    for st in a.steps
-                    for c in st.report.changes
-                    if c.kind != "none" and not c.applied and f"{c.kind} {c.target}" not in unknown
-                ],
-                unknown=unknown,
-            )
+            e.outcome = outcome_of([*before, *a.steps], e)
             a.error = e
             on_app(a.label, f"failed: {e.message}")
 
@@ -245,37 +226,26 @@ def _outcome(a: AppPlan, dry_run: bool) -> dict[str, Any]:
     return out
 
 
-def _error(label: str, e: KustomiError) -> dict[str, Any]:
-    return {
-        "app": label,
-        "exitCode": e.exit_code,
-        "message": e.message,
-        "hint": e.hint or "",
-        "done": list(e.details.get("done", [])),
-        "notDone": list(e.details.get("not_done", [])),
-        "unknown": list(e.details.get("unknown", [])),
-    }
-
-
 def unfinished(report: Report) -> KustomiError:
     """The error of a setup or revoke whose apps did not all finish: their common exit code,
     else 5 (a service error)."""
-    names = ", ".join(e["app"] for e in report.errors)
+    names = ", ".join(e.app for e in report.errors)
     total = len(report.data.get("apps", []))
     # The steps after the apps (revoke's roles and identity), held back by them.
-    held = [f"{c.kind} {c.target}" for c in report.changes if c.detail.endswith(HELD_BACK)]
+    held = [write_name(c) for c in report.changes if c.detail.endswith(HELD_BACK)]
     err = ServiceError(
         f"{len(report.errors)} of {total} app(s) did not finish: {names}. "
-        + " ".join(f"{e['app']}: {e['message']}" for e in report.errors)
+        + " ".join(f"{e.app}: {e.error.message}" for e in report.errors)
         + (f" Held back until they do: {'; '.join(held)}." if held else ""),
         hint="Rerun the same command to finish them: it reads first and does only what is missing.",
     )
-    codes = {e["exitCode"] for e in report.errors}
+    codes = {e.error.exit_code for e in report.errors}
     if len(codes) == 1:
         err.exit_code = codes.pop()
-    err.details.update(
-        done=[f"{c.kind} {c.target}" for c in report.changes if c.applied],
-        not_done=[x for e in report.errors for x in e["notDone"]] + held,
-        unknown=[x for e in report.errors for x in e["unknown"]],
+    err.outcome = Outcome(
+        done=[write_name(c) for c in report.changes if c.applied],
+        not_done=[x for e in report.errors if e.error.outcome for x in e.error.outcome.not_done]
+        + held,
+        unknown=[x for e in report.errors if e.error.outcome for x in e.error.outcome.unknown],
     )
     return err

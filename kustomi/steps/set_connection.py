@@ -18,7 +18,7 @@ from collections.abc import Callable
 from ..azure import kusto_data, kusto_mgmt, web
 from ..azure.clients import Azure
 from ..config import connection_value, secret_keys_in
-from ..errors import ServiceError, UsageError
+from ..errors import Outcome, ServiceError, UsageError
 from ..model import Change, Finding, Report
 from ..spec import AppSpec
 from . import Planned, after_writing, writing
@@ -200,9 +200,7 @@ def _write_until_kept(
         f"settings at the same time (a race), and its write replaced kustomi's each of "
         f"{MAX_WRITES} times.",
         hint="Another deployment is writing this app's settings; rerun when it is done.",
-        done=[f"{c.kind} {c.target}" for c in report.changes if c.applied],
-        not_done=[f"{change.kind} {change.target}"],
-        unknown=[],
+        outcome=Outcome.of(report.changes),
     )
 
 

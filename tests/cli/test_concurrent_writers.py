@@ -91,7 +91,7 @@ def test_a_removal_a_stale_writer_undoes_is_done_again_or_not_reported_done(worl
                 planned.apply()
             assert e.value.exit_code == 5
             assert e.value.message.startswith(f"{SETTING} on func-busy was not removed: {RACE}")
-            assert e.value.details["not_done"] == [f"delete setting {SETTING} on func-busy"]
+            assert e.value.outcome.not_done == [f"delete setting {SETTING} on func-busy"]
             assert SETTING in _settings(world)
     finally:
         azure.close()
@@ -148,7 +148,7 @@ def test_twelve_concurrent_writers_never_report_a_setting_they_lost(world, monke
         e = results[i]
         assert e.exit_code == 5, e.message
         assert e.message.startswith(f"Kusto_{i} on func-busy was not set: {RACE}")
-        assert e.details["not_done"] == [f"create setting Kusto_{i} on func-busy"]
+        assert e.outcome.not_done == [f"create setting Kusto_{i} on func-busy"]
     assert won, "no writer won"
     # The writes overlapped: some writer lost at least one race and wrote again.
     assert any("wrote again" in note for i in won for note in results[i].notes) or lost

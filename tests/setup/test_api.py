@@ -160,7 +160,7 @@ def test_an_app_that_fails_raises_after_the_others_finish(emu_factory):
             k.setup(spec)
         assert failed.value.exit_code == 5 and "rg-app/func-01" in failed.value.message
         report = k.setup(spec, check=False)  # the fault is still there
-        assert [e["app"] for e in report.errors] == ["rg-app/func-01"]
+        assert [e.app for e in report.errors] == ["rg-app/func-01"]
     settings = {s["name"]: s["app_settings"] for s in world.state()["sites"] if not s["slot"]}
     assert "KustoConnectionStringManagedIdentity" in settings["func-00"]
     assert "KustoConnectionStringManagedIdentity" in settings["func-02"]
@@ -186,9 +186,9 @@ def test_an_unfinished_apply_raises_with_what_was_and_was_not_done(emu_factory):
     world.faults([{"route": "web.sites.patch", "path": "/sites/func-01", "status": 409}])
     with Kustomi() as k, pytest.raises(KustomiError) as failed:
         k.setup(_spec(k, "func-00", "func-01"))
-    details = failed.value.details
-    assert "create identity rg-app/id-func" in details["done"]
-    assert details["not_done"] == [
+    outcome = failed.value.outcome
+    assert outcome is not None and "create identity rg-app/id-func" in outcome.done
+    assert outcome.not_done == [
         "update identity id-func on func-01",
         "create setting KustoConnectionStringManagedIdentity on func-01",
     ]
