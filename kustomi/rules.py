@@ -9,7 +9,9 @@ what each allows: https://learn.microsoft.com/kusto/management/access-control/ro
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from typing import Any
 
 # A cluster-wide role that holds every database role (Kusto's AllDatabasesAdmin).
 CLUSTER_ADMIN = "AllDatabasesAdmin"
@@ -34,12 +36,46 @@ NEEDED_ROLE = {"in": "Viewer", "out": "Ingestor"}
 PURPOSE = {"Viewer": "an input binding", "Ingestor": "an output binding"}
 
 
+# The cluster-wide roles (ARM ClusterPrincipalRole) and the database role each holds on every
+# database of the cluster (https://learn.microsoft.com/kusto/access-control/role-based-access-control:
+# AllDatabasesAdmin, AllDatabasesViewer, AllDatabasesMonitor).
+CLUSTER_ROLES: dict[str, str] = {
+    "AllDatabasesAdmin": "Admin",
+    "AllDatabasesViewer": "Viewer",
+    "AllDatabasesMonitor": "Monitor",
+}
+
+# The table-level roles (`.add table T admins|ingestors`): each holds, on its table only, the
+# database role of the same name.
+TABLE_ROLES = frozenset({"Admin", "Ingestor"})
+
+
+def implied(held: Iterable[str]) -> set[str]:
+    """The database roles the roles held amount to on a database: each one held, and the
+    database role each cluster-wide role implies."""
+    out = set()
+    for role in held:
+        out.add(role)
+        for cluster_role, db_role in CLUSTER_ROLES.items():
+            if role.lower() == cluster_role.lower():
+                out.add(db_role)
+    return out
+
+
 def satisfied(held: Iterable[str], wanted: str | None) -> bool:
-    """Whether the roles held give `wanted` (None: any role that reads)."""
-    roles = set(held)
+    """Whether the roles held give `wanted` (None: any role that reads); a cluster-wide role
+    counts as the database role it implies."""
+    roles = implied(held)
     if CLUSTER_ADMIN in roles:
         return True
     return bool(roles & SATISFIES.get(wanted or "", READ))
+
+
+def table_satisfied(table_held: Iterable[str], wanted: str) -> bool:
+    """Whether table-level roles held on a table give `wanted` there (an output binding to
+    that table needs Ingestor, which its table Ingestor or Admin gives)."""
+    held = {r for r in table_held if r in TABLE_ROLES}
+    return bool(held & SATISFIES.get(wanted, frozenset()))
 
 
 def reads(held: Iterable[str]) -> bool:
@@ -69,3 +105,48 @@ def resource_group_of(resource_id: str) -> str:
         if part.lower() == "resourcegroups":
             return parts[i + 1]
     return ""
+
+
+def row_ids(row: dict[str, Any]) -> set[str]:
+    """The ids a principal row names, lowercased: the id in its PrincipalFQN
+    (`aadapp=<client id>;<tenant>`, or `...@<tenant>`) and its PrincipalObjectId. The rows are
+    `.show database|table principals` rows
+    (https://learn.microsoft.com/kusto/management/show-database-principals)."""
+    fqn = str(row.get("PrincipalFQN", "")).strip().lower()
+    ids = {str(row.get("PrincipalObjectId", "")).strip().lower()}
+    if "=" in fqn:
+        ids.add(re.split(r"[;@]", fqn.split("=", 1)[1], maxsplit=1)[0].strip())
+    return ids - {""}
+
+
+def identity_ids(*ids: str | None) -> set[str]:
+    """An identity's ids (client id, object id), lowercased, the empty ones left out."""
+    return {i.strip().lower() for i in ids if i and i.strip()}
+
+
+def row_is_for(row: dict[str, Any], ids: Iterable[str]) -> bool:
+    """Whether a principal row names the identity of `ids` (its client id or object id)."""
+    return bool(row_ids(row) & identity_ids(*ids))
+
+
+def assignment_is_for(principal_id: str, aad_object_id: str, ids: Iterable[str]) -> bool:
+    """Whether an ARM principal assignment is for the identity of `ids`. ARM echoes principalId
+    as sent (the client id or the object id) and reports the resolved object id in aadObjectId
+    (KustoDatabasePrincipalAssignmentsCreateOrUpdate.json): any of them identifies it."""
+    return bool(identity_ids(principal_id, aad_object_id) & identity_ids(*ids))
+
+
+def row_role(row: dict[str, Any]) -> str:
+    """The role of a principal row. The Role column reads like "Database X Viewer" or "Viewer"
+    (https://learn.microsoft.com/kusto/management/show-principal-roles), so the last word
+    counts ('' when the row has none)."""
+    for k, v in row.items():
+        if k.lower() == "role" and isinstance(v, str) and v.strip():
+            return v.strip().split()[-1]
+    return ""
+
+
+def roles_of(rows: Iterable[dict[str, Any]], ids: Iterable[str]) -> set[str]:
+    """The roles the principal rows give the identity of `ids`."""
+    want = identity_ids(*ids)
+    return {row_role(r) for r in rows if row_ids(r) & want} - {""}

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .. import rules
 from ..config import ClusterRef
 from ..errors import NotFoundError
 from ..rules import resource_group_of
@@ -48,11 +49,10 @@ class Assignment:
         return self.state in ("Failed", "Canceled")
 
     def is_for(self, client_id: str, object_id: str) -> bool:
-        """ARM echoes principalId as sent: the client id or the object id
-        (KustoDatabasePrincipalAssignmentsCreateOrUpdate.json), and
-        reports the resolved object id in aadObjectId. Any of them identifies the principal."""
-        ids = {self.principal_id.lower(), self.aad_object_id.lower()}
-        return bool(ids & {client_id.lower(), object_id.lower()})
+        """Whether the assignment is for the identity (rules.assignment_is_for)."""
+        return rules.assignment_is_for(
+            self.principal_id, self.aad_object_id, (client_id, object_id)
+        )
 
 
 def _norm(uri: str) -> str:

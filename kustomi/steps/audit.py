@@ -92,21 +92,12 @@ class Roles:
     why: str = ""  # why the principal list was not read
 
     def held(self, who: Principal) -> set[str]:
-        ids = {i.lower() for i in (who.client_id, who.object_id) if i}
         held = {
             a.role
             for a in self.assignments
             if a.succeeded and a.is_for(who.client_id or who.object_id, who.object_id)
         }
-        from .verify import roles_from_rows
-
-        mine = [
-            r
-            for r in self.rows or []
-            if any(i in str(r.get("PrincipalFQN", "")).lower() for i in ids)
-            or str(r.get("PrincipalObjectId", "")).lower() in ids
-        ]
-        return held | roles_from_rows(mine)
+        return held | rules.roles_of(self.rows or [], (who.client_id, who.object_id))
 
     def pending(self, who: Principal) -> list[Assignment]:
         return [

@@ -422,7 +422,6 @@ def _kql_roles(app: _App, uri: str, db: str, who: _Principal) -> set[str]:
     https://learn.microsoft.com/kusto/management/manage-database-security-roles."""
     from .. import kql
     from ..azure import kusto_data
-    from .verify import roles_from_rows
 
     try:
         rows = kusto_data.mgmt(
@@ -433,11 +432,4 @@ def _kql_roles(app: _App, uri: str, db: str, who: _Principal) -> set[str]:
         if note not in app.report.notes:
             app.report.notes.append(note)
         return set()
-    ids = {i for i in (who.client_id, who.object_id) if i}
-    mine = [
-        r
-        for r in rows
-        if any(i in str(r.get("PrincipalFQN", "")).lower() for i in ids)
-        or str(r.get("PrincipalObjectId", "")).lower() in ids
-    ]
-    return roles_from_rows(mine)
+    return rules.roles_of(rows, (who.client_id, who.object_id))

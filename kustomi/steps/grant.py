@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .. import kql
+from .. import kql, rules
 from ..azure import credentials, identities, kusto_data, kusto_mgmt
 from ..azure.clients import Azure
 from ..azure.errors import translate
@@ -375,14 +375,7 @@ def _held_rows(
 ) -> list[dict[str, Any]]:
     """The rows of `.show database principals` that give `ident` the role (by the client id
     in its FQN, or its object id)."""
-    suffix = f" {role}".lower()
-    found = []
-    for r in rows:
-        fqn = str(r.get("PrincipalFQN", "")).lower()
-        ids = {fqn.split("=", 1)[-1].split(";")[0], str(r.get("PrincipalObjectId", "")).lower()}
-        if str(r.get("Role", "")).lower().endswith(suffix) and ids & {
-            ident.client_id,
-            ident.principal_id,
-        }:
-            found.append(r)
-    return found
+    ids = (ident.client_id, ident.principal_id)
+    return [
+        r for r in rows if rules.row_role(r).lower() == role.lower() and rules.row_is_for(r, ids)
+    ]

@@ -45,3 +45,56 @@ def test_each_direction_needs_the_role_of_the_extension_docs():
 )
 def test_the_resource_group_of_a_resource_id(rid, rg):
     assert rules.resource_group_of(rid) == rg
+
+
+@pytest.mark.parametrize(
+    ("row", "ids", "ok"),
+    [
+        ({"PrincipalFQN": "aadapp=AAAA;tenant", "PrincipalObjectId": ""}, ("aaaa", ""), True),
+        ({"PrincipalFQN": "aadapp=aaaa@tenant"}, ("AAAA",), True),
+        ({"PrincipalFQN": "aadapp=x;t", "PrincipalObjectId": "OBJ"}, ("c", "obj"), True),
+        # a client id that is part of another one is not it (matching once took substrings)
+        ({"PrincipalFQN": "aadapp=aaaa-b;tenant"}, ("aaaa",), False),
+        ({"PrincipalFQN": "aadapp=bbbb;aaaa"}, ("aaaa",), False),  # the tenant is not the app
+        ({"PrincipalFQN": "", "PrincipalObjectId": ""}, ("", ""), False),
+    ],
+)
+def test_a_principal_row_is_matched_by_its_ids(row, ids, ok):
+    assert rules.row_is_for(row, ids) is ok
+
+
+def test_roles_of_reads_the_last_word_of_the_role_of_the_matching_rows():
+    rows = [
+        {"Role": "Database db Viewer", "PrincipalFQN": "aadapp=a;t"},
+        {"Role": "Ingestor", "PrincipalObjectId": "o"},
+        {"Role": "Admin", "PrincipalFQN": "aadapp=other;t"},
+    ]
+    assert rules.roles_of(rows, ("a", "o")) == {"Viewer", "Ingestor"}
+
+
+def test_an_arm_assignment_is_matched_by_principal_id_or_aad_object_id():
+    assert rules.assignment_is_for("CLIENT", "obj", ("client", ""))
+    assert rules.assignment_is_for("client", "OBJ", ("x", "obj"))
+    assert not rules.assignment_is_for("client", "obj", ("x", "y"))
+    assert not rules.assignment_is_for("", "", ("", ""))
+
+
+@pytest.mark.parametrize(
+    ("held", "wanted", "ok"),
+    [
+        ({"AllDatabasesViewer"}, "Viewer", True),
+        ({"AllDatabasesViewer"}, "Ingestor", False),
+        ({"AllDatabasesMonitor"}, "Monitor", True),
+        ({"AllDatabasesMonitor"}, "Viewer", False),
+        ({"AllDatabasesAdmin"}, "Admin", True),
+    ],
+)
+def test_a_cluster_wide_role_holds_the_database_role_it_implies(held, wanted, ok):
+    assert rules.satisfied(held, wanted) is ok
+
+
+def test_a_table_ingestor_gives_ingestion_on_its_table_only_not_reading():
+    assert rules.table_satisfied({"Ingestor"}, "Ingestor")
+    assert rules.table_satisfied({"Admin"}, "Ingestor")
+    assert not rules.table_satisfied({"Ingestor"}, "Viewer")
+    assert not rules.table_satisfied({"Viewer"}, "Ingestor")

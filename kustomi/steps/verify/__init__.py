@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ... import rules
 from ...azure import kusto_data, kusto_mgmt
 from ...azure.clients import Azure
 from ...config import (
@@ -123,12 +124,7 @@ def roles_from_rows(rows: list[dict[str, Any]]) -> set[str]:
     like "Database X Viewer" or "Viewer" (https://learn.microsoft.com/kusto/management/show-principal-roles:
     the exact role strings are partly UNCONFIRMED),
     so the last word counts."""
-    out = set()
-    for r in rows:
-        for k, v in r.items():
-            if k.lower() == "role" and isinstance(v, str) and v.strip():
-                out.add(v.strip().split()[-1])
-    return out
+    return {rules.row_role(r) for r in rows} - {""}
 
 
 def _role_finding(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ... import kql
+from ... import kql, rules
 from ...azure import identities, kusto_data, kusto_mgmt, web
 from ...azure.clients import Azure
 from ...errors import KustomiError
@@ -17,7 +17,6 @@ from . import (
     _setting_finding,
     attach_command,
     lookup_failed,
-    roles_from_rows,
     set_connection_command,
 )
 
@@ -82,13 +81,7 @@ def _kql_roles(
         )
     except Exception as e:
         return None, f"the operator may not read them ({kusto_data.api_error_text(e)})"
-    mine = [
-        r
-        for r in rows
-        if ident.client_id in str(r.get("PrincipalFQN", "")).lower()
-        or ident.principal_id == str(r.get("PrincipalObjectId", "")).lower()
-    ]
-    return roles_from_rows(mine), ""
+    return rules.roles_of(rows, (ident.client_id, ident.principal_id)), ""
 
 
 def _check_app(
