@@ -17,7 +17,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from .entra import ARM_AUDIENCES, TokenIssuer, bearer
 from .state import World
@@ -61,6 +61,8 @@ class ArmContext:
     operations: dict[str, Operation] = field(default_factory=dict)
     op_lock: threading.Lock = field(default_factory=threading.Lock)
     throttle: Throttle = field(init=False)
+    # Each provider's API_VERSIONS, gathered by the server that serves them.
+    api_versions: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.throttle = Throttle(self.world)
@@ -104,7 +106,7 @@ class ArmContext:
     def guard(self, req: Request) -> None:
         """What ARM checks of an authenticated request before a provider sees it."""
         claims = req.claims or {}
-        _check_api_version(req, self.world)
+        _check_api_version(req, self.world, self.api_versions)
         sub = req.params.get("sub")
         if sub is not None and sub.lower() != self.world.subscription_id:
             raise ArmError(
@@ -207,7 +209,14 @@ class ArmContext:
 
 
 class Provider:
-    """One ARM resource provider: a handler method per route, listed by `routes`."""
+    """One ARM resource provider: a handler method per route, listed by `routes`, and the
+    api-versions ARM accepts for its types (API_VERSIONS: a namespace, or `namespace/type`
+    where one namespace's types differ, to its versions). Every api-version the Azure REST
+    API specifications publish for the routes served, as listed in the readme.md
+    (input-file) of each specification and its {stable,preview} folders; ARM refuses any
+    other version with NoRegisteredProviderFound."""
+
+    API_VERSIONS: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def __init__(self, ctx: ArmContext) -> None:
         self.ctx = ctx
@@ -217,117 +226,6 @@ class Provider:
         raise NotImplementedError
 
 
-# Every api-version the Azure REST API specifications publish for the routes served here, as
-# listed in the readme.md (input-file) of each specification and its {stable,preview} folders.
-# ARM refuses any other version with NoRegisteredProviderFound.
-API_VERSIONS: dict[str, tuple[str, ...]] = {
-    # specification/msi/resource-manager/Microsoft.ManagedIdentity/ManagedIdentity/
-    # {stable,preview}/*
-    "microsoft.managedidentity": (
-        "2015-08-31-preview",
-        "2018-11-30",
-        "2021-09-30-preview",
-        "2022-01-31-preview",
-        "2023-01-31",
-        "2023-07-31-preview",
-        "2024-11-30",
-        "2025-01-31-preview",
-        "2025-05-31-preview",
-        "2026-04-30",
-        "2026-05-31",
-    ),
-    # specification/azure-kusto/resource-manager/Microsoft.Kusto/{stable,preview}/* and
-    # .../Microsoft.Kusto/Kusto/stable/2025-02-14
-    "microsoft.kusto": (
-        "2017-09-07-privatepreview",
-        "2018-09-07-preview",
-        "2019-01-21",
-        "2019-03-20",
-        "2019-05-15",
-        "2019-09-07",
-        "2019-11-09",
-        "2020-02-15",
-        "2020-06-14",
-        "2020-09-18",
-        "2021-01-01",
-        "2021-08-27",
-        "2022-02-01",
-        "2022-07-07",
-        "2022-11-11",
-        "2022-12-29",
-        "2023-05-02",
-        "2023-08-15",
-        "2024-04-13",
-        "2025-02-14",
-    ),
-    # specification/web/resource-manager/Microsoft.Web/AppService/{stable,preview}/*: the
-    # versions whose WebApps.json (openapi.json from 2025-03-01 on) defines sites.
-    "microsoft.web": (
-        "2016-08-01",
-        "2018-02-01",
-        "2018-11-01",
-        "2019-08-01",
-        "2020-06-01",
-        "2020-09-01",
-        "2020-10-01",
-        "2020-12-01",
-        "2021-01-01",
-        "2021-01-15",
-        "2021-02-01",
-        "2021-03-01",
-        "2022-03-01",
-        "2022-09-01",
-        "2023-01-01",
-        "2023-12-01",
-        "2024-04-01",
-        "2024-11-01",
-        "2025-03-01",
-        "2025-05-01",
-        "2026-03-01-preview",
-        "2026-03-15",
-        "2026-07-15",
-        "2026-09-01",
-    ),
-    # specification/resources/resource-manager/Microsoft.Resources/resources/stable/*/resources.json
-    "microsoft.resources/resourcegroups": (
-        "2015-11-01",
-        "2016-02-01",
-        "2016-07-01",
-        "2016-09-01",
-        "2017-05-10",
-        "2018-02-01",
-        "2018-05-01",
-        "2019-03-01",
-        "2019-05-01",
-        "2019-05-10",
-        "2019-07-01",
-        "2019-08-01",
-        "2019-10-01",
-        "2020-06-01",
-        "2020-08-01",
-        "2020-10-01",
-        "2021-01-01",
-        "2021-04-01",
-        "2022-09-01",
-        "2023-07-01",
-        "2024-03-01",
-        "2024-07-01",
-        "2024-11-01",
-        "2025-03-01",
-        "2025-04-01",
-    ),
-    # specification/resources/resource-manager/Microsoft.Resources/subscriptions/stable/*
-    "microsoft.resources/subscriptions": (
-        "2015-11-01",
-        "2016-06-01",
-        "2018-06-01",
-        "2019-06-01",
-        "2019-11-01",
-        "2020-01-01",
-        "2021-01-01",
-        "2022-12-01",
-    ),
-}
 # Named in NoRegisteredProviderFound; the emulator itself accepts any location.
 LOCATIONS = (
     "australiaeast",
@@ -351,7 +249,9 @@ LOCATIONS = (
 )
 
 
-def _check_api_version(req: Request, world: World) -> None:
+def _check_api_version(
+    req: Request, world: World, api_versions: dict[str, tuple[str, ...]]
+) -> None:
     version = req.query.get("api-version")
     if not version:
         raise ArmError(
@@ -363,7 +263,7 @@ def _check_api_version(req: Request, world: World) -> None:
     key = rid.namespace.lower()
     if key == "microsoft.resources":
         key += "/" + rid.types[0].lower()
-    allowed = API_VERSIONS.get(key, ())
+    allowed = api_versions.get(key, ())
     if version not in allowed:
         # ARM's own wording (Azure/azure-cli#28496, MicrosoftDocs/azure-docs#62621).
         raise ArmError(

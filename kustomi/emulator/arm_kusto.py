@@ -11,7 +11,7 @@ operation answered 201 with Azure-AsyncOperation; the role takes effect when it 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from . import faults
 from .arm import Provider, paged, require_location, resource_not_found
@@ -31,6 +31,33 @@ def cluster_uri(base_url: str, name: str) -> str:
 
 
 class Kusto(Provider):
+    API_VERSIONS: ClassVar[dict[str, tuple[str, ...]]] = {
+        # specification/azure-kusto/resource-manager/Microsoft.Kusto/{stable,preview}/* and
+        # .../Microsoft.Kusto/Kusto/stable/2025-02-14
+        "microsoft.kusto": (
+            "2017-09-07-privatepreview",
+            "2018-09-07-preview",
+            "2019-01-21",
+            "2019-03-20",
+            "2019-05-15",
+            "2019-09-07",
+            "2019-11-09",
+            "2020-02-15",
+            "2020-06-14",
+            "2020-09-18",
+            "2021-01-01",
+            "2021-08-27",
+            "2022-02-01",
+            "2022-07-07",
+            "2022-11-11",
+            "2022-12-29",
+            "2023-05-02",
+            "2023-08-15",
+            "2024-04-13",
+            "2025-02-14",
+        ),
+    }
+
     def routes(self) -> list[Route]:
         clusters = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Kusto/clusters"
         c1 = clusters + "/{cluster}"

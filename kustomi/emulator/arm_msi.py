@@ -9,7 +9,7 @@ lower-case `resourcegroups`, as the official examples do.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from .arm import Provider, paged, require_location, resource_not_found
 from .state import Identity, new_guid
@@ -22,6 +22,24 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,127}\Z")
 
 
 class ManagedIdentities(Provider):
+    API_VERSIONS: ClassVar[dict[str, tuple[str, ...]]] = {
+        # specification/msi/resource-manager/Microsoft.ManagedIdentity/ManagedIdentity/
+        # {stable,preview}/*
+        "microsoft.managedidentity": (
+            "2015-08-31-preview",
+            "2018-11-30",
+            "2021-09-30-preview",
+            "2022-01-31-preview",
+            "2023-01-31",
+            "2023-07-31-preview",
+            "2024-11-30",
+            "2025-01-31-preview",
+            "2025-05-31-preview",
+            "2026-04-30",
+            "2026-05-31",
+        ),
+    }
+
     def routes(self) -> list[Route]:
         one = "/subscriptions/{sub}/resourceGroups/{rg}/providers/" + TYPE + "/{name}"
         return [

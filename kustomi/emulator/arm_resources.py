@@ -8,13 +8,56 @@ metadata document's 2022-09-01 shape as hashicorp/go-azure-sdk and the az CLI re
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from .arm import Provider, paged, require_location
 from .wire import Request, Response, Route, json_response
 
 
 class Resources(Provider):
+    API_VERSIONS: ClassVar[dict[str, tuple[str, ...]]] = {
+        # specification/resources/resource-manager/Microsoft.Resources/resources/stable/*/
+        # resources.json
+        "microsoft.resources/resourcegroups": (
+            "2015-11-01",
+            "2016-02-01",
+            "2016-07-01",
+            "2016-09-01",
+            "2017-05-10",
+            "2018-02-01",
+            "2018-05-01",
+            "2019-03-01",
+            "2019-05-01",
+            "2019-05-10",
+            "2019-07-01",
+            "2019-08-01",
+            "2019-10-01",
+            "2020-06-01",
+            "2020-08-01",
+            "2020-10-01",
+            "2021-01-01",
+            "2021-04-01",
+            "2022-09-01",
+            "2023-07-01",
+            "2024-03-01",
+            "2024-07-01",
+            "2024-11-01",
+            "2025-03-01",
+            "2025-04-01",
+        ),
+        # specification/resources/resource-manager/Microsoft.Resources/subscriptions/stable/*
+        "microsoft.resources/subscriptions": (
+            "2015-11-01",
+            "2016-06-01",
+            "2018-06-01",
+            "2019-06-01",
+            "2019-11-01",
+            "2020-01-01",
+            "2021-01-01",
+            "2022-12-01",
+        ),
+    }
+
     def routes(self) -> list[Route]:
         subs = "/subscriptions"
         rg = subs + "/{sub}/resourcegroups/{rg}"

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import threading
 import xml.etree.ElementTree as ET
-from typing import Any
+from typing import Any, ClassVar
 
 from . import faults
 from .arm import Provider, paged, require_location, resource_not_found
@@ -55,6 +55,37 @@ PLAN_SKUS = {
 
 
 class Web(Provider):
+    API_VERSIONS: ClassVar[dict[str, tuple[str, ...]]] = {
+        # specification/web/resource-manager/Microsoft.Web/AppService/{stable,preview}/*: the
+        # versions whose WebApps.json (openapi.json from 2025-03-01 on) defines sites.
+        "microsoft.web": (
+            "2016-08-01",
+            "2018-02-01",
+            "2018-11-01",
+            "2019-08-01",
+            "2020-06-01",
+            "2020-09-01",
+            "2020-10-01",
+            "2020-12-01",
+            "2021-01-01",
+            "2021-01-15",
+            "2021-02-01",
+            "2021-03-01",
+            "2022-03-01",
+            "2022-09-01",
+            "2023-01-01",
+            "2023-12-01",
+            "2024-04-01",
+            "2024-11-01",
+            "2025-03-01",
+            "2025-05-01",
+            "2026-03-01-preview",
+            "2026-03-15",
+            "2026-07-15",
+            "2026-09-01",
+        ),
+    }
+
     def routes(self) -> list[Route]:
         web = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Web"
         site = web + "/sites/{name}"

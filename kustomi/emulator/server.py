@@ -85,6 +85,8 @@ class Emulator:
             Kusto(self.arm),
             Web(self.arm),
         )
+        for p in providers:
+            self.arm.api_versions.update(p.API_VERSIONS)
         for routes in (*(p.routes() for p in providers), self.arm.routes()):
             r.add_all([(m, path, self.arm.guarded(h), name) for m, path, h, name in routes])
 
