@@ -157,40 +157,52 @@ class Kustomi:
         *,
         identity: str,
         cluster: str,
-        database: str,
         role: str,
+        database: str | None = None,
+        table: str | None = None,
         resource_group: str | None = None,
         identity_resource_group: str | None = None,
         cluster_resource_group: str | None = None,
-        via: str = "arm",
+        via: str | None = None,
         note: str = "",
         entra_timeout: float = 180.0,
         dry_run: bool = False,
     ) -> Report:
-        """Give the identity a database role (viewer, user, ingestor, ...) on a database,
-        through an ARM principal assignment (via="arm") or `.add database` (via="kql").
+        """Give the identity a Kusto role: a database role (viewer, user, ingestor, ...) on
+        a database, through an ARM principal assignment (via="arm", the default) or `.add
+        database` (via="kql"); a table role (ingestor, admin) on one `table` of the database
+        (`.add table`); or a cluster-wide role (alldatabasesviewer, ...) with no database
+        (an ARM cluster principal assignment).
 
             k.grant(identity="id-orders", resource_group="rg-orders", cluster="adxorders",
                     cluster_resource_group="rg-data", database="Orders", role="viewer")
+            k.grant(identity="id-orders", resource_group="rg-orders", cluster="adxorders",
+                    cluster_resource_group="rg-data", database="Orders", table="Events",
+                    role="ingestor")
+            k.grant(identity="id-orders", resource_group="rg-orders", cluster="adxorders",
+                    cluster_resource_group="rg-data", role="alldatabasesviewer")
         """
         from .steps import grant as step
 
         _types(
             identity=(identity, str),
             cluster=(cluster, str),
-            database=(database, str),
             role=(role, str),
-            via=(via, str),
             entra_timeout=(entra_timeout, float),
             dry_run=(dry_run, bool),
         )
         _note(note)
         _optional(
+            database=database,
+            table=table,
+            via=via,
             resource_group=resource_group,
             identity_resource_group=identity_resource_group,
             cluster_resource_group=cluster_resource_group,
         )
-        if note and via == "arm":
+        arm_role = config.role(role)
+        db, tbl, how = config.grant_scope(arm_role, database, table, via)
+        if note and how == "arm":
             raise config.conflict(
                 "--note",
                 "--via arm",
@@ -201,11 +213,12 @@ class Kustomi:
         req = step.GrantRequest(
             identity=ref,
             cluster=config.cluster_ref(cluster, cluster_resource_group, resource_group, self.cloud),
-            database=config.database(database),
-            role=config.role(role),
-            via=_via(via),
+            database=db,
+            role=arm_role,
+            via=how,
             note=config.text(note, "--note"),
             entra_timeout=config.seconds(float(entra_timeout), "--entra-timeout"),
+            table=tbl,
         )
         return step.run(self._session(ref), req, dry_run, self.progress)
 
@@ -354,38 +367,42 @@ class Kustomi:
         identity: str,
         resource_group: str | None = None,
         cluster: str,
-        database: str,
+        database: str | None = None,
         role: str,
+        table: str | None = None,
         apps: Sequence[str] = (),
         cluster_resource_group: str | None = None,
         identity_resource_group: str | None = None,
         slot: str | None = None,
         setting: str = DEFAULT_SETTING,
-        via: str = "arm",
+        via: str | None = None,
         location: str | None = None,
         note: str = "",
         entra_timeout: float = 180.0,
     ) -> SetupSpec:
         """One grant and the apps that use it, validated as the CLI validates its flags
-        (config.UsageError, exit code 2, before any request)."""
+        (config.UsageError, exit code 2, before any request). The grant is `role` on
+        `database`, on its `table` (ingestor, admin), or cluster-wide (alldatabasesviewer,
+        ...: `database` then names only the apps' setting's database)."""
         given: dict[str, object] = {
             "identity": identity,
             "cluster": cluster,
-            "database": database,
             "role": role,
             "setting": setting,
-            "via": via,
         }
         for name, value in given.items():
             config.typed(name, value, str)
         _note(note)
         config.typed("entra_timeout", entra_timeout, float)
         maybe: dict[str, object] = {
+            "database": database,
+            "table": table,
             "resource_group": resource_group,
             "cluster_resource_group": cluster_resource_group,
             "identity_resource_group": identity_resource_group,
             "slot": slot,
             "location": location,
+            "via": via,
         }
         for name, value in maybe.items():
             config.typed(name, value, str, optional=True)
@@ -397,6 +414,7 @@ class Kustomi:
             cluster=cluster,
             cluster_resource_group=cluster_resource_group,
             database=database,
+            table=table,
             role=role,
             apps=list(apps),
             slot=slot,

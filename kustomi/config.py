@@ -43,6 +43,10 @@ ROLES = {
     "monitor": "Monitor",
     "admin": "Admin",
     "unrestrictedviewer": "UnrestrictedViewer",
+    # Cluster-wide (ClusterPrincipalRole): rules.CLUSTER_ROLES says what each holds.
+    "alldatabasesviewer": "AllDatabasesViewer",
+    "alldatabasesmonitor": "AllDatabasesMonitor",
+    "alldatabasesadmin": "AllDatabasesAdmin",
 }
 
 
@@ -342,6 +346,23 @@ def database(value: str | None) -> str:
     return value
 
 
+# Kusto table names: letters, digits, '_', '.', '-' and spaces, at most 1024
+# (https://learn.microsoft.com/kusto/query/schema-entities/entity-names).
+TABLE_RE = re.compile(r"[\w.\- ]{1,1024}")
+
+
+def table_name(value: str) -> str:
+    if not value or not value.strip():
+        raise UsageError("The table name is empty.", hint="Pass --table NAME.")
+    _matching(
+        value,
+        TABLE_RE,
+        "a valid Kusto table name",
+        "Letters, digits, '_', '.', '-' and spaces; at most 1024.",
+    )
+    return value
+
+
 def setting_name(value: str) -> str:
     return _matching(
         value,
@@ -357,6 +378,62 @@ def role(value: str) -> str:
     if arm is None:
         raise UsageError(f"Unknown role {value!r}.", hint=ROLE_HELP)
     return arm
+
+
+def grant_scope(
+    role_: str, database_: str | None, table: str | None, via: str | None
+) -> tuple[str | None, str | None, str]:
+    """Where a role (ARM's spelling) is granted, checked before any request: (database or
+    None for the cluster, table or None, via). A cluster-wide role takes no database and no
+    table and goes through ARM; a table role (ingestor, admin) takes its database and goes
+    through KQL, since Kusto has no ARM resource for table roles; any other role takes a
+    database."""
+    from .rules import TABLE_ROLES, is_cluster_role
+
+    flag = f"--role {role_.lower()}"
+    if via is not None and via not in ("arm", "kql"):
+        raise UsageError(f"--via must be arm or kql, not {via!r}.", hint="--via arm")
+    if is_cluster_role(role_):
+        if database_ is not None:
+            raise conflict(
+                "--database",
+                flag,
+                hint=f"{role_} holds on every database of the cluster: drop --database, or "
+                "grant a database role (viewer, ingestor, ...) on that database.",
+            )
+        if table is not None:
+            raise conflict("--table", flag, hint="A table role is ingestor or admin.")
+        if via == "kql":
+            raise conflict(
+                "--via kql",
+                flag,
+                hint="kustomi grants cluster-wide roles through ARM cluster principal "
+                "assignments: drop --via kql.",
+            )
+        return None, None, "arm"
+    if database_ is None:
+        raise UsageError(
+            f"{flag} needs --database.",
+            hint="Pass --database NAME, or a cluster-wide role (alldatabasesviewer, "
+            "alldatabasesmonitor, alldatabasesadmin) for every database.",
+        )
+    db = database(database_)
+    if table is None:
+        return db, None, via or "arm"
+    if role_ not in TABLE_ROLES:
+        raise UsageError(
+            f"{flag} cannot be granted on a table.",
+            hint="A table's roles are ingestor (an output binding to that table) and admin; "
+            "for a query, grant viewer on the database.",
+        )
+    if via == "arm":
+        raise conflict(
+            "--table",
+            "--via arm",
+            hint="Kusto has no ARM resource for table roles: kustomi grants them with "
+            ".add table (--via kql, the default with --table).",
+        )
+    return db, table_name(table), "kql"
 
 
 @dataclass(frozen=True)

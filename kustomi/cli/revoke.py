@@ -36,6 +36,7 @@ def command(
     cluster: fleet.Cluster = None,
     cluster_resource_group: common.ClusterRg = None,
     database: fleet.Database = None,
+    table: fleet.Table = None,
     role: fleet.Role = None,
     apps: fleet.Apps = None,
     slot: fleet.Slot = None,

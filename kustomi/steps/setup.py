@@ -71,11 +71,12 @@ def grant_requests(spec: SetupSpec) -> list[grant.GrantRequest]:
         grant.GrantRequest(
             identity=spec.identity,
             cluster=g.cluster,
-            database=g.database,
+            database=g.scope_database,
             role=g.role,
             via=g.via,
             note=spec.note,
             entra_timeout=spec.entra_timeout,
+            table=g.table,
         )
         for g in spec.grants
     ]
@@ -165,7 +166,16 @@ def _verify_part(
     from . import verify as step
 
     for a in spec.apps:
-        roles = [g.role for g in spec.grants if g.database.lower() == a.database.lower()]
+        # The app's database's grants, then the cluster-wide ones (which hold on it too).
+        mine = sorted(
+            (
+                g
+                for g in spec.grants
+                if g.scope_database is None or g.scope_database.lower() == a.database.lower()
+            ),
+            key=lambda g: g.scope_database is None,
+        )
+        roles = [g.role for g in mine]
         req = step.VerifyRequest(
             identity_arg=spec.identity_arg or spec.identity.name,
             identity=spec.identity,

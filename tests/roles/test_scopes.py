@@ -1,0 +1,165 @@
+"""Roles below and above a database: a table role through `.add table`, a cluster-wide role
+through an ARM cluster principal assignment; each idempotent, revocable, and refused before
+any request where the flags contradict each other."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import CL, G
+
+IDENT = ("--identity", "id-func", *G)
+
+
+def _identity(kustomi) -> dict[str, str]:
+    r = kustomi("-o", "json", "create-identity", *G, "-n", "id-func")
+    assert r.exit_code == 0, r.stderr
+    return r.json()["data"]  # type: ignore[no-any-return]
+
+
+def _cluster(world):
+    return world.world.clusters[("rg-data", "adxbusy")]
+
+
+def _table(world, table: str = "Events"):
+    return _cluster(world).databases["sales"].tables[table.lower()]
+
+
+# --- cluster-wide ----------------------------------------------------------------------------
+
+
+def test_a_cluster_wide_role_is_an_arm_cluster_assignment_made_once(world, kustomi):
+    ident = _identity(kustomi)
+    world.clear_log()
+    r = kustomi("-o", "json", "grant", "--role", "alldatabasesviewer", *IDENT, *CL)
+    assert r.exit_code == 0, r.stderr
+    doc = r.json()
+    assert doc["data"]["scope"] == "cluster" and doc["data"]["database"] is None
+    [change] = doc["changes"]
+    assert change["kind"] == "create"
+    assert change["target"] == "AllDatabasesViewer on cluster adxbusy for id-func"
+    writes = [(w["method"], w["route"]) for w in world.writes()]
+    assert writes == [("PUT", "kusto.clusterPrincipalAssignments.put")]
+    held = [(p.role, p.app_id, p.provisioning) for p in _cluster(world).principals]
+    assert held == [("AllDatabasesViewer", ident["clientId"], "Succeeded")]
+    # No database was touched.
+    assert all(not d.principals for d in _cluster(world).databases.values())
+    world.clear_log()
+    again = kustomi("-o", "json", "grant", "--role", "alldatabasesviewer", *IDENT, *CL)
+    assert again.exit_code == 0, again.stderr
+    assert [c["kind"] for c in again.json()["changes"]] == ["none"]
+    assert world.writes() == []
+
+
+def _as_identity(world, kustomi, monkeypatch, client_id: str):
+    """A Kusto client signed in as the identity, inside func-busy (its managed-identity
+    endpoint), as a binding would be."""
+    from azure.identity import ManagedIdentityCredential
+    from azure.kusto.data import KustoClient, KustoConnectionStringBuilder
+
+    assert kustomi("attach", *IDENT, "--app", "func-busy").exit_code == 0
+    for k, v in world.app_env("func-busy", "rg-app").items():
+        monkeypatch.setenv(k, v)
+    uri = f"{world.url}/kusto/adxbusy"
+    cred = ManagedIdentityCredential(client_id=client_id)
+    return KustoClient(KustoConnectionStringBuilder.with_azure_token_credential(uri, cred))
+
+
+def test_a_cluster_wide_viewer_reads_every_database_as_the_identity(world, kustomi, monkeypatch):
+    """What the data plane enforces: AllDatabasesViewer queries each database, and is no
+    admin of any."""
+    ident = _identity(kustomi)
+    assert kustomi("grant", "--role", "alldatabasesviewer", *IDENT, *CL).exit_code == 0
+    kc = _as_identity(world, kustomi, monkeypatch, ident["clientId"])
+    for db in ("Sales", "Sales Archive-2.0"):
+        assert kc.execute(db, "print x=1").primary_results[0][0]["x"] == 1
+    with pytest.raises(Exception) as refused:
+        kc.execute_mgmt("Sales", f".add database Sales viewers ('{ident['principalFqn']}')")
+    assert "not authorized" in str(refused.value)
+
+
+def test_a_cluster_wide_role_is_revoked_by_grant_revoke_pair(world, kustomi):
+    _identity(kustomi)
+    assert kustomi("grant", "--role", "alldatabasesmonitor", *IDENT, *CL).exit_code == 0
+    assert kustomi("grant", "--role", "alldatabasesviewer", *IDENT, *CL).exit_code == 0
+    r = kustomi("-o", "json", "--yes", "revoke", *IDENT, *CL, "--role", "alldatabasesviewer")
+    assert r.exit_code == 0, r.stderr + r.stdout
+    kinds = [(c["kind"], c["target"]) for c in r.json()["changes"] if "cluster" in c["target"]]
+    assert kinds == [("delete", "AllDatabasesViewer on cluster adxbusy for id-func")]
+    assert [p.role for p in _cluster(world).principals] == ["AllDatabasesMonitor"]
+
+
+@pytest.mark.parametrize(
+    "flags, named",
+    [
+        (("--role", "alldatabasesviewer", "--database", "Sales"), "--database"),
+        (("--role", "alldatabasesadmin", "--table", "Events"), "--table"),
+        (("--role", "alldatabasesviewer", "--via", "kql"), "--via kql"),
+        (
+            (
+                "--role",
+                "viewer",
+            ),
+            "needs --database",
+        ),
+        (("--role", "viewer", "--database", "Sales", "--table", "Events"), "on a table"),
+        (
+            ("--role", "ingestor", "--database", "Sales", "--table", "Events", "--via", "arm"),
+            "--via arm",
+        ),
+        (("--role", "ingestor", "--database", "Sales", "--table", "Ev/ents"), "table name"),
+    ],
+)
+def test_contradictory_scopes_are_refused_before_any_request(world, kustomi, flags, named):
+    world.clear_log()
+    r = kustomi("grant", *IDENT, *CL, *flags)
+    assert r.exit_code == 2, r.stdout + r.stderr
+    assert named in r.stderr
+    assert world.requests() == []
+
+
+# --- table -----------------------------------------------------------------------------------
+
+
+def test_a_table_ingestor_is_added_on_that_table_alone(world, kustomi):
+    ident = _identity(kustomi)
+    world.clear_log()
+    grant = ("grant", "--role", "ingestor", *IDENT, *CL, "--database", "Sales")
+    r = kustomi("-o", "json", *grant, "--table", "Orders Log")
+    assert r.exit_code == 0, r.stderr
+    doc = r.json()
+    assert doc["data"]["scope"] == "table" and doc["data"]["table"] == "Orders Log"
+    [change] = doc["changes"]
+    assert change["kind"] == "create"
+    assert change["detail"].startswith(".add table ['Orders Log'] ingestors ('aadapp=")
+    csl = [w["csl"].split(" (")[0] for w in world.writes()]
+    assert csl == [".add table ['Orders Log'] ingestors"]
+    t = _table(world, "Orders Log")
+    assert [(p.role, p.app_id) for p in t.principals] == [("Ingestor", ident["clientId"])]
+    assert _table(world, "Events").principals == []
+    assert _cluster(world).databases["sales"].principals == []
+    world.clear_log()
+    again = kustomi("-o", "json", *grant, "--table", "Orders Log")
+    assert [c["kind"] for c in again.json()["changes"]] == ["none"]
+    assert world.writes() == []
+
+
+def test_a_table_role_on_a_table_that_does_not_exist_is_not_found(world, kustomi):
+    _identity(kustomi)
+    r = kustomi(
+        "grant", "--role", "ingestor", *IDENT, *CL, "--database", "Sales", "--table", "Nope"
+    )
+    assert r.exit_code == 3, r.stderr
+    assert "Table 'Nope' was not found in database 'Sales'" in r.stderr
+
+
+def test_a_table_role_is_revoked_with_drop_table(world, kustomi):
+    _identity(kustomi)
+    where = (*CL, "--database", "Sales", "--table", "Events")
+    assert kustomi("grant", "--role", "ingestor", *IDENT, *where).exit_code == 0
+    assert kustomi("grant", "--role", "admin", *IDENT, *where).exit_code == 0
+    r = kustomi("-o", "json", "--yes", "revoke", *IDENT, *where, "--role", "ingestor")
+    assert r.exit_code == 0, r.stderr + r.stdout
+    drops = [c["detail"] for c in r.json()["changes"] if c["kind"] == "delete"]
+    assert any(d.startswith(".drop table Events ingestors (") for d in drops), drops
+    assert [p.role for p in _table(world).principals] == ["Admin"]
