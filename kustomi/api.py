@@ -292,6 +292,7 @@ class Kustomi:
         cluster: str | None = None,
         database: str | None = None,
         role: str | None = None,
+        table: str | None = None,
         resource_group: str | None = None,
         identity_resource_group: str | None = None,
         cluster_resource_group: str | None = None,
@@ -303,7 +304,8 @@ class Kustomi:
     ) -> Report:
         """Prove that the identity can reach the database (as the identity where a
         managed-identity endpoint is present, else from the control plane), or say exactly
-        why not: findings, each with the command that fixes it.
+        why not: findings, each with the command that fixes it. With `table` (an output
+        binding's), a table role there counts too, and `role` defaults to ingestor.
 
             k.verify(identity="<client id>", cluster="https://adxorders.westeurope.kusto."
                      "windows.net", database="Orders", role="viewer")
@@ -328,6 +330,7 @@ class Kustomi:
         _types(setting=(setting, str), mode=(mode, str))
         _optional(
             role=role,
+            table=table,
             resource_group=resource_group,
             identity_resource_group=identity_resource_group,
             cluster_resource_group=cluster_resource_group,
@@ -350,13 +353,14 @@ class Kustomi:
             identity=ref,
             cluster=config.cluster_ref(cluster, cluster_resource_group, resource_group, self.cloud),
             database=config.database(database),
-            role=config.role(role) if role else None,
+            role=config.role(role) if role else "Ingestor" if table else None,
             app=config.app_name(app) if app else None,
             slot=config.app_name(slot, "slot") if slot else None,
             resource_group=config.resource_group(resource_group) if app else resource_group,
             setting=config.setting_name(setting),
             mode=mode,
             wait=seconds,
+            table=config.table_name(table) if table is not None else None,
         )
         return step.run(self._session(ref), req, self.progress)
 

@@ -163,3 +163,65 @@ def test_a_table_role_is_revoked_with_drop_table(world, kustomi):
     drops = [c["detail"] for c in r.json()["changes"] if c["kind"] == "delete"]
     assert any(d.startswith(".drop table Events ingestors (") for d in drops), drops
     assert [p.role for p in _table(world).principals] == ["Admin"]
+
+
+# --- verify counts each role where it holds --------------------------------------------------
+
+
+def _verify(kustomi, *extra: str, mode: str = "control-plane"):
+    return kustomi(
+        "-o", "json", "verify", *IDENT, *CL, "--database", "Sales", "--mode", mode, *extra
+    )
+
+
+def _role(result) -> dict[str, str]:
+    [f] = [f for f in result.json()["findings"] if f["check"] in ("role", "table")]
+    return f  # type: ignore[no-any-return]
+
+
+def test_verify_counts_a_cluster_wide_viewer_as_viewer_and_not_as_ingestor(world, kustomi):
+    _identity(kustomi)
+    assert kustomi("grant", "--role", "alldatabasesviewer", *IDENT, *CL).exit_code == 0
+    ok = _verify(kustomi, "--role", "viewer")
+    assert ok.exit_code == 0, ok.stdout
+    assert "AllDatabasesViewer" in _role(ok)["detail"]
+    no = _verify(kustomi, "--role", "ingestor")
+    assert no.exit_code == 6 and _role(no)["status"] == "role_mismatch"
+    # The fix is a grant that runs as printed: a database role on the database.
+    assert "kustomi grant --role ingestor" in _role(no)["hint"]
+    assert "--database Sales" in _role(no)["hint"]
+
+
+def test_verify_table_counts_a_table_ingestor_for_its_table_only(world, kustomi):
+    _identity(kustomi)
+    where = (*CL, "--database", "Sales", "--table", "Events")
+    assert kustomi("grant", "--role", "ingestor", *IDENT, *where).exit_code == 0
+    ok = _verify(kustomi, "--table", "Events")
+    assert ok.exit_code == 0, ok.stdout
+    assert _role(ok)["detail"].startswith("holds Ingestor on table Sales.Events")
+    other = _verify(kustomi, "--table", "Orders Log")
+    assert other.exit_code == 6
+    assert _role(other)["status"] == "not_authorized"
+    hint = _role(other)["hint"]
+    assert "--role ingestor" in hint and "--table 'Orders Log'" in hint, hint
+    # Without --table, the database itself: no database role is held.
+    assert _verify(kustomi, "--role", "ingestor").exit_code == 6
+    missing = _verify(kustomi, "--table", "Evnts")
+    assert _role(missing)["status"] == "table_not_found"
+
+
+def test_verify_as_the_identity_reads_the_table_roles(world, kustomi, monkeypatch):
+    ident = _identity(kustomi)
+    where = (*CL, "--database", "Sales", "--table", "Events")
+    assert kustomi("grant", "--role", "ingestor", *IDENT, *where).exit_code == 0
+    _as_identity(world, kustomi, monkeypatch, ident["clientId"])  # attach, the app's env
+    uri = f"{world.url}/kusto/adxbusy"
+    base = ("-o", "json", "verify", "--identity", ident["clientId"], "--cluster", uri)
+    base += ("--database", "Sales", "--mode", "identity")
+    ok = kustomi(*base, "--table", "Events")
+    assert ok.exit_code == 0, ok.stdout
+    statuses = {f["check"]: f["status"] for f in ok.json()["findings"]}
+    assert statuses == {"token": "ok", "cluster": "ok", "role": "ok", "query": "ok"}, statuses
+    other = kustomi(*base, "--table", "Orders Log")
+    assert other.exit_code == 6
+    assert _role(other)["status"] == "not_authorized"

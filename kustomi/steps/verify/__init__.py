@@ -41,6 +41,12 @@ class VerifyRequest:
     setting: str = DEFAULT_SETTING
     mode: Mode = "auto"
     wait: float = 0.0
+    table: str | None = None  # an output binding's table: a table role there counts too
+
+    @property
+    def where(self) -> str:
+        """What the role is checked on: the database, or its table."""
+        return f"table {self.database}.{self.table}" if self.table else f"database {self.database}"
 
     def identity_flags(self) -> tuple[Flag, ...]:
         """The identity as a fix command names it, wherever that command runs."""
@@ -105,9 +111,14 @@ def lookup_failed(
 
 
 def grant_command(req: VerifyRequest, role: str | None = None) -> str:
-    r = (role or req.role or "viewer").lower()
-    flags = (("--role", r), *req.identity_flags(), *req.cluster_flags())
-    return fix_command("grant", *flags, ("--database", req.database))
+    """The grant that gives the role checked: a cluster-wide one names no database; on a
+    --table, a table role (ingestor, admin) names the table."""
+    r = role or req.role or "Viewer"
+    flags = (("--role", r.lower()), *req.identity_flags(), *req.cluster_flags())
+    if rules.is_cluster_role(r):
+        return fix_command("grant", *flags)
+    table = req.table if r in rules.TABLE_ROLES else None
+    return fix_command("grant", *flags, ("--database", req.database), ("--table", table))
 
 
 def attach_command(req: VerifyRequest) -> str:
@@ -163,7 +174,7 @@ def _held_finding(req: VerifyRequest, held: set[str], where: str) -> Finding:
         return Finding(
             "role",
             "not_authorized",
-            f"holds no role on database {req.database} ({where})",
+            f"holds no role on {req.where} ({where})",
             f"grant one: {grant_command(req)}",
         )
     if req.role and not satisfied(held, req.role):
@@ -175,7 +186,7 @@ def _held_finding(req: VerifyRequest, held: set[str], where: str) -> Finding:
             f"{' or '.join(sorted(SATISFIES[req.role]))}",
             f"grant it: {grant_command(req)}",
         )
-    return Finding("role", "ok", f"holds {', '.join(sorted(held))} on {req.database} ({where})")
+    return Finding("role", "ok", f"holds {', '.join(sorted(held))} on {req.where} ({where})")
 
 
 def _not_found(ref: IdentityRef) -> Finding:

@@ -107,7 +107,9 @@ def by_identity(azure: Azure, req: VerifyRequest, reason: str, progress: Progres
         return report
 
     client = azure.kusto_data(uri, credential)
-    roles_csl = f".show database {kql.name(req.database)} principal roles"
+    # On a table, its own roles and those of its database (which hold on every table).
+    entity = f"table {kql.name(req.table)}" if req.table else f"database {kql.name(req.database)}"
+    roles_csl = f".show {entity} principal roles"
 
     def show_roles() -> list[dict[str, Any]]:
         try:
@@ -135,6 +137,11 @@ def by_identity(azure: Azure, req: VerifyRequest, reason: str, progress: Progres
         f.append(_refused_finding(azure, req, ident, str(e), getattr(e, "waited", 0.0)))
         return report
     except Exception as e:
+        if req.table and kusto_data.status_of(e) == 404:
+            from .control_plane import _table_missing
+
+            f.append(_table_missing(req))
+            return report
         status, detail = _classify(e)
         f.append(
             Finding(
@@ -242,8 +249,9 @@ def _control_plane_roles(
         cluster = kusto_mgmt.resolve(azure, req.cluster)
         return {
             a.role
-            for a in kusto_mgmt.list_assignments(azure, cluster, req.database)
-            if a.is_for(ident.client_id, ident.principal_id)
+            for scope in (req.database, None)  # the database's, then the cluster's
+            for a in kusto_mgmt.list_assignments(azure, cluster, scope)
+            if a.is_for(ident.client_id, ident.principal_id) and a.succeeded
         }
     except KustomiError:
         return set()
