@@ -225,3 +225,69 @@ def test_verify_as_the_identity_reads_the_table_roles(world, kustomi, monkeypatc
     other = kustomi(*base, "--table", "Orders Log")
     assert other.exit_code == 6
     assert _role(other)["status"] == "not_authorized"
+
+
+# --- setup and revoke for a fleet ------------------------------------------------------------
+
+
+def test_setup_with_a_table_ingestor_then_revoke(world, kustomi):
+    ident = _identity(kustomi)
+    fleet = (*IDENT, *CL, "--database", "Sales", "--app", "func-busy")
+    r = kustomi("-o", "json", "--yes", "setup", *fleet, "--role", "ingestor", "--table", "Events")
+    assert r.exit_code == 0, r.stderr + r.stdout
+    grants = [c for c in r.json()["changes"] if c["detail"].startswith(".add table")]
+    assert len(grants) == 1 and grants[0]["kind"] == "create"
+    assert [(p.role, p.app_id) for p in _table(world).principals] == [
+        ("Ingestor", ident["clientId"])
+    ]
+    assert _cluster(world).databases["sales"].principals == []
+    site = world.site("rg-app", "func-busy")
+    assert site["app_settings"]["KustoConnectionStringManagedIdentity"].endswith("Database=Sales;")
+    world.clear_log()
+    again = kustomi(
+        "-o", "json", "--yes", "setup", *fleet, "--role", "ingestor", "--table", "Events"
+    )
+    assert again.exit_code == 0 and world.writes() == []
+    assert {c["kind"] for c in again.json()["changes"]} == {"none"}
+    out = kustomi(
+        "-o", "json", "--yes", "revoke", *fleet, "--role", "ingestor", "--table", "Events"
+    )
+    assert out.exit_code == 0, out.stderr + out.stdout
+    assert _table(world).principals == []
+
+
+def test_setup_with_a_cluster_wide_viewer_from_kustomi_toml(world, kustomi, tmp_path):
+    _identity(kustomi)
+    (tmp_path / "kustomi.toml").write_text(
+        'resource-group = "rg-app"\n'
+        "[setup]\n"
+        'identity = "id-func"\n'
+        "[[setup.grants]]\n"
+        'cluster = "adxbusy"\n'
+        'cluster-resource-group = "rg-data"\n'
+        'role = "alldatabasesviewer"\n'
+        "[[setup.apps]]\n"
+        'app = "func-busy"\n'
+        'database = "Sales"\n'
+    )
+    r = kustomi("-o", "json", "--yes", "setup")
+    assert r.exit_code == 0, r.stderr + r.stdout
+    assert [p.role for p in _cluster(world).principals] == ["AllDatabasesViewer"]
+    ver = kustomi("-o", "json", "verify", *IDENT, *CL, "--database", "Sales",
+                  "--mode", "control-plane", "--role", "viewer", "--app", "func-busy")  # fmt: skip
+    assert ver.exit_code == 0, ver.stdout
+
+
+def test_a_cluster_wide_grant_in_kustomi_toml_with_no_app_database_is_refused(
+    world, kustomi, tmp_path
+):
+    (tmp_path / "kustomi.toml").write_text(
+        'resource-group = "rg-app"\n[setup]\nidentity = "id-func"\n[[setup.grants]]\n'
+        'cluster = "adxbusy"\ncluster-resource-group = "rg-data"\nrole = "alldatabasesviewer"\n'
+        '[[setup.apps]]\napp = "func-busy"\n'
+    )
+    world.clear_log()
+    r = kustomi("--yes", "setup")
+    assert r.exit_code == 2
+    assert "no database" in r.stderr
+    assert world.requests() == []
