@@ -442,10 +442,23 @@ class IdentityRef:
     name: str
     subscription: str | None = None
     client_id: str | None = None  # when given by client id; name and group are then found
+    # `--identity system`: the app's (or slot's) own system-assigned identity; `site` says
+    # which app, once known (each app of a fleet has its own).
+    system: bool = False
+    site: AppTarget | None = None
+
+    def of_site(self, target: AppTarget) -> IdentityRef:
+        """The system-assigned identity of `target`."""
+        from dataclasses import replace
+
+        assert self.system
+        return replace(self, resource_group=target.resource_group, site=target)
 
     @classmethod
     def parse(cls, value: str, default_rg: str | None) -> IdentityRef:
-        """A client id, a full resource id, or a name in `default_rg`."""
+        """A client id, a full resource id, `system`, or a name in `default_rg`."""
+        if is_system(value):
+            return cls(resource_group=default_rg or "", name=SYSTEM, system=True)
         if GUID_RE.fullmatch(value):
             return cls(resource_group="", name="", client_id=value.lower())
         if value.startswith("/"):
@@ -483,10 +496,33 @@ class AppTarget:
         return f"{self.resource_group}/{self.where}"
 
 
+# `--identity system` (and `ManagedServiceIdentity = "system"` in a binding): the app's own
+# system-assigned identity (https://learn.microsoft.com/azure/azure-functions/
+# functions-bindings-azure-data-explorer, ManagedServiceIdentity).
+SYSTEM = "system"
+
+
+def is_system(value: object) -> bool:
+    return isinstance(value, str) and value.strip().lower() == SYSTEM
+
+
 def identity_by_name(value: str) -> bool:
     """Whether --identity names an identity (in a resource group), rather than giving its
-    client id or resource id (which say where it is)."""
-    return not GUID_RE.fullmatch(value) and not value.startswith("/")
+    client id or resource id (which say where it is), or `system` (the app's own)."""
+    return not GUID_RE.fullmatch(value) and not value.startswith("/") and not is_system(value)
+
+
+def system_of(ref: IdentityRef, target: AppTarget | None, command: str) -> IdentityRef:
+    """`ref` for the app `target`: a system identity is that app's, and needs it."""
+    if not ref.system:
+        return ref
+    if target is None:
+        raise UsageError(
+            f"--identity system needs --app (and -g) with {command}: it is that app's own "
+            "system-assigned identity.",
+            hint="Pass --app APP -g RG (and --slot SLOT for a slot's own identity).",
+        )
+    return ref.of_site(target)
 
 
 def cluster_by_name(value: str) -> bool:
@@ -503,10 +539,10 @@ def identity_ref(
     kustomi.toml default, which applies to every command and may not fit this one)."""
     ref = IdentityRef.parse(value, identity_rg or rg)
     if strict and identity_rg and not identity_by_name(value):
-        kind = "a client id" if ref.client_id else "a resource id"
+        kind = "system" if ref.system else "a client id" if ref.client_id else "a resource id"
         raise conflict(
             "--identity-resource-group",
-            f"--identity as {kind}",
+            f"--identity {kind}" if ref.system else f"--identity as {kind}",
             hint="--identity-resource-group applies to an identity given by name; drop it.",
         )
     return ref

@@ -319,6 +319,21 @@ def resolve(
         app_specs = apps_from_table(table, grants, rg, cloud, setting)
     else:
         app_specs = flag_apps(list(get("apps") or []), rg, grants[0], slot, setting)
+    if ref.system and any(g.via == "kql" and (g.identity is None) for g in grants):
+        g = next(g for g in grants if g.via == "kql")
+        raise config.conflict(
+            "--identity system",
+            "--table" if g.table else "--via kql",
+            hint="KQL names an application by its client id, which Azure does not report for "
+            "a system-assigned identity: grant a database or cluster-wide role through ARM "
+            "(the default), or use a user-assigned identity for a table role.",
+        )
+    if ref.system and not app_specs:
+        raise UsageError(
+            "--identity system needs the apps: each app's own system-assigned identity gets "
+            "the role.",
+            hint="Pass --app APP (repeat it for a fleet), or list [[setup.apps]] in kustomi.toml.",
+        )
     location = get("location")
     return SetupSpec(
         identity=ref,

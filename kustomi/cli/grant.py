@@ -24,6 +24,8 @@ EPILOG = (
     "--cluster-resource-group rg-data --database Orders --table Events\n\n"
     "  kustomi grant --role alldatabasesviewer --identity id-orders -g rg-demo --cluster "
     "adxdemo --cluster-resource-group rg-data\n\n"
+    "  kustomi grant --role viewer --identity system --app func-orders -g rg-demo --cluster "
+    "adxdemo --cluster-resource-group rg-data --database Orders\n\n"
     "An input binding needs viewer (or user); an output binding needs ingestor, on its table "
     "alone with --table. A cluster-wide role (alldatabasesviewer, ...) takes no --database."
 )
@@ -47,6 +49,15 @@ def command(
         ),
     ] = None,
     resource_group: common.ResourceGroup = None,
+    app_name: Annotated[
+        str | None,
+        typer.Option(
+            "--app",
+            help="With --identity system: the function app (in -g) whose system-assigned "
+            "identity gets the role.",
+        ),
+    ] = None,
+    slot: common.Slot = None,
     identity_resource_group: common.IdentityRg = None,
     cluster_resource_group: common.ClusterRg = None,
     via: Annotated[
@@ -96,6 +107,8 @@ def command(
             via=how,
             note=common.fitting(ctx, "note", note, how == "kql" or bool(table)) or "",
             entra_timeout=entra_timeout,
+            app=common.fitting(ctx, "app_name", app_name, config.is_system(identity)),
+            slot=common.fitting(ctx, "slot", slot, config.is_system(identity)),
             dry_run=s.dry_run,
         )
 

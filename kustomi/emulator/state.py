@@ -258,6 +258,9 @@ class World:
         for site in self.sites.values():
             sa = site.system_assigned
             if sa and pid in (sa["client_id"], sa["principal_id"]):
+                made = float(sa.get("created_at", "0"))
+                if self.now() < made + self.knobs.entra_propagation_seconds:
+                    return None
                 return {
                     "app_id": sa["client_id"],
                     "object_id": sa["principal_id"],

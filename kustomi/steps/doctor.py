@@ -253,8 +253,9 @@ def _identity_check(
                 "attached", "identity_not_attached",
                 f"ManagedServiceIdentity is \"system\", but {app.req.app} has no "
                 "system-assigned identity",
-                f"turn it on: az functionapp identity assign --name {app.req.app} "
-                f"-g {app.req.resource_group}, or name a user-assigned identity's client id",
+                "turn it on: "
+                + fix_command("attach", ("--identity", "system"), *app.flags())
+                + ", or name a user-assigned identity's client id",
                 file=b.file, line=b.line,
             )
         )  # fmt: skip
@@ -410,10 +411,16 @@ def _role_check(
             ("--table", table_name),
         )
     else:
-        entity = f"table {table_name}" if table_name else f"database {db}"
-        hint = (
-            f".add {entity} {role}s ('aadapp=<client id of {app.req.app}'s system "
-            f"identity>;<tenant>') on {cluster.uri}, or use a user-assigned identity"
+        # The app's system identity: through ARM, by its principal (object) id. KQL would
+        # need its client id, which ARM does not report; so no table role for it.
+        hint = fix_command(
+            "grant",
+            ("--role", role),
+            ("--identity", "system"),
+            *app.flags(),
+            ("--cluster", cluster.name),
+            ("--cluster-resource-group", cluster.resource_group),
+            ("--database", db),
         )
     status: Status = "role_mismatch" if held else "not_authorized"
     got = f"holds {', '.join(sorted(held))}" if held else "holds no role"

@@ -96,7 +96,7 @@ def plan(azure: Azure, req: GrantRequest, subject: Subject, progress: Progress) 
     write = via(azure, req, subject, report, progress)
 
     def note() -> None:
-        report.notes.append(f'binding: ManagedServiceIdentity = "{subject.identity.client_id}"')
+        report.notes.append(f'binding: ManagedServiceIdentity = "{subject.identity.binding_value}"')
 
     if write is None:
         if ident is not None:
@@ -107,7 +107,9 @@ def plan(azure: Azure, req: GrantRequest, subject: Subject, progress: Progress) 
         write()
         ident = subject.identity
         report.data.update({k: v for k, v in ident.summary().items() if k not in report.data})
-        report.data.update(clientId=ident.client_id, principalId=ident.principal_id)
+        if ident.client_id:
+            report.data.update(clientId=ident.client_id)
+        report.data.update(principalId=ident.principal_id)
         note()
 
     return Planned(report, apply)
@@ -170,12 +172,12 @@ def _via_arm(
     change = Change("create", target, detail)
     report.changes.append(change)
     if ident is not None:
-        name = _free_name(req.role, ident.client_id, taken)
+        name = _free_name(req.role, ident.grant_id, taken)
         data["assignment"] = name
         change.detail = f"{detail} {name}"
 
     def create() -> None:
-        name = _free_name(req.role, subject.identity.client_id, taken)
+        name = _free_name(req.role, subject.identity.grant_id, taken)
         data["assignment"] = name
         change.detail = f"{detail} {name}"
         # The list above is every assignment of the database, so it already tells taken names;
@@ -238,7 +240,7 @@ def _put(
 
     def put() -> kusto_mgmt.Assignment:
         return kusto_mgmt.create_assignment(
-            azure, cluster, req.database, name, ident.client_id, req.role, ident.tenant_id, progress
+            azure, cluster, req.database, name, ident.grant_id, req.role, ident.tenant_id, progress
         )
 
     with writing(report, change):
@@ -247,7 +249,7 @@ def _put(
                 put,
                 entra_not_yet,
                 progress,
-                f"Entra to know identity {ident.name}",
+                f"Entra to know {_who(ident)}",
                 req.entra_timeout,
             )
         except Exception as e:
@@ -282,7 +284,7 @@ def _via_kql(
                     lambda: kusto_data.mgmt(client, req.db, change.detail),
                     entra_not_yet,
                     progress,
-                    f"Entra to know identity {ident.name}",
+                    f"Entra to know {_who(ident)}",
                     req.entra_timeout,
                 )
             except Exception as e:
@@ -294,12 +296,24 @@ def _via_kql(
 def _entra_or(e: Exception, ident: identities.Identity, req: GrantRequest) -> KustomiError:
     if entra_not_yet(e):
         return ServiceError(
-            f"Entra still does not know identity {ident.name} (client id {ident.client_id}) "
+            f"Entra still does not know {_who(ident)} ({_ids(ident)}) "
             f"after {req.entra_timeout:.0f}s; nothing was granted.",
             hint="A new identity can take a few minutes to replicate; rerun the same command "
             "later (it is safe to repeat), or pass --entra-timeout with more seconds.",
         )
     return translate(e, "granting the role")
+
+
+def _who(ident: identities.Identity) -> str:
+    if ident.system_of:
+        return f"the system identity of {ident.system_of}"
+    return f"identity {ident.name}"
+
+
+def _ids(ident: identities.Identity) -> str:
+    if ident.system_of:
+        return f"of {ident.system_of}, principal id {ident.principal_id}"
+    return f"client id {ident.client_id}"
 
 
 def _kusto_error(e: Exception, req: GrantRequest, doing: str) -> KustomiError:

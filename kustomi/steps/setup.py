@@ -35,6 +35,8 @@ def plan(
     if len(parts) > 1:  # grants and apps of several identities: one plan of each, in order
         return merged([plan(azure, p, progress, parallel, force) for p in parts])
     warm(azure, spec)
+    if spec.identity.system:
+        return _plan_system(azure, spec, progress, parallel, force)
     # The identity and the clusters first (the rest needs them), then every grant's and every
     # app's reads side by side.
     (ident_plan, subject), spec = both(
@@ -58,6 +60,30 @@ def plan(
         parallel,
     )
     return Plan("setup", [ident_plan, *grants], apps, describe=lambda: subject_data(subject))
+
+
+def _plan_system(
+    azure: Azure, spec: SetupSpec, progress: Progress, parallel: int, force: bool
+) -> Plan:
+    """setup with each app's own system-assigned identity: per app, the identity enabled
+    (every user-assigned one kept), then the grants to that app's principal, then the
+    connection setting. No identity is created."""
+    from dataclasses import replace
+
+    spec = resolved(azure, spec, parallel)
+    requests = grant_requests(spec)
+
+    def app(a: AppSpec) -> AppPlan:
+        ref = spec.identity.of_site(a.target)
+        subject = Subject(ref, None, azure.subscription_id)
+        enable = attach.plan_system(azure, a.target, subject)  # known once enabled
+        grants = [grant.plan(azure, replace(r, identity=ref), subject, progress) for r in requests]
+        return AppPlan(
+            a.label, [enable, *grants, set_connection.plan(azure, a, force, replace=False)]
+        )
+
+    _, apps = plan_apps(spec, [], app, parallel)
+    return Plan("setup", [], apps, describe=lambda: {"identity": "system"})
 
 
 def both(first: Callable[[], T], second: Callable[[], U]) -> tuple[T, U]:
@@ -176,9 +202,10 @@ def _verify_part(
             key=lambda g: g.scope_database is None,
         )
         roles = [g.role for g in mine]
+        ident = spec.identity.of_site(a.target) if spec.identity.system else spec.identity
         req = step.VerifyRequest(
             identity_arg=spec.identity_arg or spec.identity.name,
-            identity=spec.identity,
+            identity=ident,
             cluster=a.cluster,
             database=a.database,
             role=roles[0] if roles else None,

@@ -177,10 +177,22 @@ def test_system_identity(world, kustomi, tmp_path):
     r = _doctor(kustomi, root)
     assert _status(r)["attached"] == "ok"  # func-busy has a system-assigned identity
     assert _status(r)["role"] == "not_authorized"
+    role = next(f for f in r.json()["findings"] if f["check"] == "role")
+    assert role["hint"].startswith("kustomi grant --role viewer --identity system --app func-busy")
+    assert kustomi(*role["hint"].split()[1:]).exit_code == 0  # the fix, as printed
+    assert _status(_doctor(kustomi, root))["role"] == "ok"
     world.world.sites[("rg-app", "func-busy", "")].system_assigned = None
     r = _doctor(kustomi, root)
     assert _status(r)["attached"] == "identity_not_attached"
-    assert "az functionapp identity assign --name func-busy -g rg-app" in r.stdout
+    attached = next(f for f in r.json()["findings"] if f["check"] == "attached")
+    assert attached["hint"].startswith("turn it on: kustomi attach --identity system")
+    fix = attached["hint"].removeprefix("turn it on: ").split(", or")[0]
+    assert kustomi(*fix.split()[1:]).exit_code == 0
+    assert _site_system(world) is not None
+
+
+def _site_system(world):
+    return world.world.sites[("rg-app", "func-busy", "")].system_assigned
 
 
 def test_app_from_the_project_file(world, kustomi, tmp_path, monkeypatch):

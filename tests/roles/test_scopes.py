@@ -291,3 +291,179 @@ def test_a_cluster_wide_grant_in_kustomi_toml_with_no_app_database_is_refused(
     assert r.exit_code == 2
     assert "no database" in r.stderr
     assert world.requests() == []
+
+
+# --- the system-assigned identity ------------------------------------------------------------
+
+SYS = ("--identity", "system", "--app", "func-busy", *G)
+
+
+def _site(world, slot=None):
+    return world.world.sites[("rg-app", "func-busy", (slot or "").lower())]
+
+
+def test_attach_system_enables_it_and_keeps_the_user_assigned_ones(world, kustomi):
+    """The staging slot has no system identity (the busy world): attach enables the slot's
+    own, production's is untouched."""
+    before = _site(world, "staging")
+    assert before.system_assigned is None
+    kept = list(before.user_assigned)
+    prod = dict(_site(world).system_assigned or {})
+    world.clear_log()
+    r = kustomi("-o", "json", "attach", *SYS, "--slot", "staging")
+    assert r.exit_code == 0, r.stderr + r.stdout
+    [change] = r.json()["changes"]
+    assert change["kind"] == "update" and change["target"].startswith("system identity on")
+    after = _site(world, "staging")
+    assert after.system_assigned is not None and after.user_assigned == kept
+    assert r.json()["data"]["principalId"] == after.system_assigned["principal_id"]
+    assert _site(world).system_assigned == prod
+    assert r.json()["notes"] == ['binding: ManagedServiceIdentity = "system"']
+    world.clear_log()
+    again = kustomi("-o", "json", "attach", *SYS, "--slot", "staging")
+    assert [c["kind"] for c in again.json()["changes"]] == ["none"] and world.writes() == []
+
+
+def test_grant_verify_and_revoke_with_the_apps_system_identity(world, kustomi, monkeypatch):
+    principal = _site(world).system_assigned["principal_id"]
+    where = (*CL, "--database", "Sales")
+    r = kustomi("-o", "json", "grant", "--role", "viewer", *SYS, *where)
+    assert r.exit_code == 0, r.stderr
+    held = _cluster(world).databases["sales"].principals
+    assert [(p.role, p.object_id) for p in held] == [("Viewer", principal)]
+    cp = kustomi(
+        "-o", "json", "verify", *SYS, *where, "--role", "viewer", "--mode", "control-plane"
+    )
+    statuses = {f["check"]: f["status"] for f in cp.json()["findings"]}
+    assert statuses["role"] == "ok" and statuses["attached"] == "ok"
+    # Inside the app: a token with no client id is the system identity's.
+    for k, v in world.app_env("func-busy", "rg-app").items():
+        monkeypatch.setenv(k, v)
+    uri = f"{world.url}/kusto/adxbusy"
+    inside = kustomi(
+        "-o", "json", "verify", "--identity", "system", "--cluster", uri,
+        "--database", "Sales", "--role", "viewer",
+    )  # fmt: skip
+    assert inside.exit_code == 0, inside.stdout
+    assert inside.json()["data"]["mode"] == "identity"
+    ingest = kustomi(
+        "-o", "json", "verify", "--identity", "system", "--cluster", uri,
+        "--database", "Sales", "--role", "ingestor",
+    )  # fmt: skip
+    assert ingest.exit_code == 6
+    monkeypatch.delenv("IDENTITY_ENDPOINT")
+    out = kustomi("-o", "json", "--yes", "revoke", *SYS, *where, "--role", "viewer")
+    assert out.exit_code == 0, out.stderr + out.stdout
+    assert _cluster(world).databases["sales"].principals == []
+    assert _site(world).system_assigned is not None  # never disabled as a side effect
+
+
+def test_setup_gives_each_app_its_own_principal_and_revoke_disables_only_when_asked(world, kustomi):
+    fleet = ("--identity", "system", *G, *CL, "--database", "Sales", "--role", "viewer")
+    fleet += ("--app", "func-busy", "--slot", "staging")
+    r = kustomi("-o", "json", "--yes", "setup", *fleet)
+    assert r.exit_code == 0, r.stderr + r.stdout
+    slot = _site(world, "staging")
+    assert slot.system_assigned is not None
+    held = [p.object_id for p in _cluster(world).databases["sales"].principals]
+    assert held == [slot.system_assigned["principal_id"]]
+    assert slot.app_settings["KustoConnectionStringManagedIdentity"].endswith("Database=Sales;")
+    world.clear_log()
+    again = kustomi("-o", "json", "--yes", "setup", *fleet)
+    assert again.exit_code == 0 and world.writes() == []
+    kept = list(slot.user_assigned)
+    out = kustomi("-o", "json", "--yes", "revoke", *fleet, "--disable-system-identity")
+    assert out.exit_code == 0, out.stderr + out.stdout
+    slot = _site(world, "staging")
+    assert slot.system_assigned is None and slot.user_assigned == kept
+    assert _site(world).system_assigned is not None  # production's is its own
+    assert _cluster(world).databases["sales"].principals == []
+
+
+@pytest.mark.parametrize(
+    "args, named",
+    [
+        (
+            ("grant", "--role", "viewer", "--identity", "system", *G, *CL, "--database", "Sales"),
+            "--identity system needs --app",
+        ),
+        (
+            ("grant", "--role", "ingestor", *SYS, *CL, "--database", "Sales", "--table", "Events"),
+            "--identity system and --table",
+        ),
+        (
+            ("grant", "--role", "viewer", *SYS, *CL, "--database", "Sales", "--via", "kql"),
+            "--identity system and --via kql",
+        ),
+        (
+            ("grant", "--role", "viewer", *IDENT, "--app", "func-busy", *CL, "--database", "Sales"),
+            "--app and --identity as a user-assigned identity",
+        ),
+        (
+            (
+                "verify",
+                "--identity",
+                "system",
+                *G,
+                *CL,
+                "--database",
+                "Sales",
+                "--mode",
+                "control-plane",
+            ),
+            "--identity system needs --app",
+        ),
+        (
+            (
+                "--yes",
+                "setup",
+                "--identity",
+                "system",
+                *G,
+                *CL,
+                "--database",
+                "Sales",
+                "--role",
+                "viewer",
+            ),
+            "needs the apps",
+        ),
+        (
+            (
+                "--yes",
+                "revoke",
+                *IDENT,
+                *CL,
+                "--database",
+                "Sales",
+                "--role",
+                "viewer",
+                "--app",
+                "func-busy",
+                "--disable-system-identity",
+            ),
+            "--disable-system-identity and",
+        ),
+        (("create-identity", *G, "-n", "system"), "system-assigned identity"),
+    ],
+)
+def test_system_identity_misuse_is_refused_before_any_request(world, kustomi, args, named):
+    world.clear_log()
+    r = kustomi(*args)
+    assert r.exit_code == 2, r.stdout + r.stderr
+    assert named in r.stderr
+    assert world.requests() == []
+
+
+def test_a_new_system_identity_is_granted_once_entra_knows_it(world, kustomi):
+    """Entra learns of a newly enabled system identity with a delay, as of any new service
+    principal: setup retries the grant and says so."""
+    world.world.clock.freeze()
+    world.knobs(entra_propagation_seconds=0.8)
+    world.faults([{"route": "kusto.principalAssignments.put", "kind": "tick", "seconds": 0.5}])
+    fleet = ("--identity", "system", *G, *CL, "--database", "Sales", "--role", "viewer")
+    r = kustomi("--yes", "setup", *fleet, "--app", "func-busy", "--slot", "staging")
+    assert r.exit_code == 0, r.stderr
+    assert "waiting for Entra to know the system identity of rg-app/func-busy" in r.stderr
+    held = [p.object_id for p in _cluster(world).databases["sales"].principals]
+    assert held == [_site(world, "staging").system_assigned["principal_id"]]

@@ -51,6 +51,8 @@ class VerifyRequest:
     def identity_flags(self) -> tuple[Flag, ...]:
         """The identity as a fix command names it, wherever that command runs."""
         ref = self.identity
+        if ref.system:
+            return (("--identity", "system"), *self.app_flags())
         if ref.client_id or self.identity_arg.startswith("/"):
             return (("--identity", self.identity_arg),)
         return (("--identity", ref.name), ("--identity-resource-group", ref.resource_group))
@@ -122,6 +124,8 @@ def grant_command(req: VerifyRequest, role: str | None = None) -> str:
 
 
 def attach_command(req: VerifyRequest) -> str:
+    if req.identity.system:
+        return fix_command("attach", ("--identity", "system"), *req.app_flags())
     return fix_command("attach", *req.app_flags()[:2], *req.identity_flags(), req.app_flags()[2])
 
 
@@ -190,6 +194,21 @@ def _held_finding(req: VerifyRequest, held: set[str], where: str) -> Finding:
 
 
 def _not_found(ref: IdentityRef) -> Finding:
+    if ref.system:
+        t = ref.site
+        where = t.where if t else "the app"
+        slot = f" --slot {t.slot}" if t and t.slot else ""
+        fix = (
+            f"kustomi attach --identity system --app {t.app} -g {t.resource_group}{slot}"
+            if t
+            else "kustomi attach --identity system --app APP -g RG"
+        )
+        return Finding(
+            "identity",
+            "identity_not_found",
+            f"{where} has no system-assigned identity",
+            f"enable it: {fix}",
+        )
     if ref.client_id:
         return Finding(
             "identity",

@@ -43,8 +43,13 @@ def by_control_plane(azure: Azure, req: VerifyRequest, reason: str) -> Report:
     if ident is None:
         f.append(_not_found(req.identity))
         return report
-    report.data.update(clientId=ident.client_id, principalFqn=ident.fqn)
-    f.append(Finding("identity", "ok", f"{ident.name}: client id {ident.client_id}"))
+    if ident.system_of:
+        report.data.update(identity="system", principalId=ident.principal_id)
+        detail = f"the system identity of {ident.system_of}: principal id {ident.principal_id}"
+        f.append(Finding("identity", "ok", detail))
+    else:
+        report.data.update(clientId=ident.client_id, principalFqn=ident.fqn)
+        f.append(Finding("identity", "ok", f"{ident.name}: client id {ident.client_id}"))
     try:
         cluster = kusto_mgmt.resolve(azure, req.cluster)
     except KustomiError as e:
@@ -123,7 +128,9 @@ def _check_app(
     except KustomiError as e:
         report.findings.append(lookup_failed("app", e, "app_not_found"))
         return
-    if site.has_user_assigned(ident.id):
+    if ident.system_of and site.system_principal_id:
+        report.findings.append(Finding("attached", "ok", f"{where}'s system identity is enabled"))
+    elif site.has_user_assigned(ident.id):
         report.findings.append(Finding("attached", "ok", f"{ident.name} is on {where}"))
     else:
         report.findings.append(
