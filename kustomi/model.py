@@ -32,6 +32,7 @@ VerifyStatus = Literal[
     "cluster_unreachable",
     "cluster_untrusted",
     "database_not_found",
+    "table_not_found",
     "not_authorized",
     "role_mismatch",
     "role_pending",

@@ -3,7 +3,9 @@ for compiling its validators."""
 
 ROLE_HELP = (
     "Database role: viewer or user for an input binding (it queries), ingestor for an output "
-    "binding (it ingests); also monitor, admin, unrestrictedviewer."
+    "binding (it ingests); also monitor, admin, unrestrictedviewer. With --table: ingestor or "
+    "admin on that table alone. Cluster-wide, with no --database: alldatabasesviewer, "
+    "alldatabasesmonitor, alldatabasesadmin."
 )
 
 # The app setting a Kusto binding's Connection names by default in kustomi's output.

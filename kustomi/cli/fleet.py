@@ -28,7 +28,22 @@ Cluster = Annotated[
         "or --cluster-resource-group) or its URI. Or [[setup.grants]] in kustomi.toml.",
     ),
 ]
-Database = Annotated[str | None, typer.Option("--database", help="Kusto database name.")]
+Database = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        help="Kusto database name: of the grant, and of the apps' connection setting (a "
+        "cluster-wide role holds on every database; the setting still names one).",
+    ),
+]
+Table = Annotated[
+    str | None,
+    typer.Option(
+        "--table",
+        help="Grant a table role (ingestor, admin) on this table of --database alone, with "
+        "`.add table` (an output binding writes to one table).",
+    ),
+]
 Role = Annotated[str | None, typer.Option("--role", help=ROLE_HELP)]
 Apps = Annotated[
     list[str] | None,
@@ -49,7 +64,7 @@ Via = Annotated[
     typer.Option(
         "--via",
         help="arm: a principal assignment (needs Contributor on the cluster); kql: "
-        "`.add database` (needs Database Admin).",
+        "`.add database` (needs Database Admin). A --table role is always kql.",
     ),
 ]
 Parallel = Annotated[

@@ -27,6 +27,8 @@ EPILOG = (
     "6f4c319d-7b85-4743-9f50-ae5a69cd79d6 --database Orders > KustoInput.cs\n\n"
     "  kustomi snippet --lang python --direction output --identity id-orders -g rg-demo "
     "--database Orders --table Events --write --project ./orders\n\n"
+    "  kustomi snippet --lang javascript --direction input --identity system --database Orders"
+    "\n\n"
     "Languages: csharp, csharp-isolated, java, python (v2), python-v1, javascript, "
     "typescript, powershell (python-v1 and powershell print a function.json).\n\n"
     "stdout is the code alone, on a terminal or not (`> file` writes the code); only -o json "
@@ -49,7 +51,8 @@ def command(
         typer.Option(
             "--identity",
             help="The identity: its client id, or a name (in -g or --identity-resource-group) "
-            "or resource id, looked up in Azure.",
+            "or resource id, looked up in Azure; or system (the app's own system-assigned "
+            'identity: ManagedServiceIdentity = "system").',
         ),
     ] = None,
     client_id: Annotated[

@@ -43,6 +43,14 @@ def command(
             "--role", help="The role the binding needs: viewer (input) or ingestor (output)."
         ),
     ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option(
+            "--table",
+            help="An output binding's table: a table role there (ingestor) counts too; "
+            "--role defaults to ingestor.",
+        ),
+    ] = None,
     resource_group: common.ResourceGroup = None,
     identity_resource_group: common.IdentityRg = None,
     cluster_resource_group: common.ClusterRg = None,
@@ -84,6 +92,7 @@ def command(
             cluster=cluster,
             database=database,
             role=role,
+            table=table,
             resource_group=resource_group,
             identity_resource_group=common.identity_rg(ctx, identity, identity_resource_group),
             cluster_resource_group=common.cluster_rg(ctx, cluster, cluster_resource_group),
