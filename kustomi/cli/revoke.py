@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 NAME = "revoke"
 EPILOG = (
     "Examples:\n\n"
-    "  kustomi revoke --identity id-orders -g rg-orders --cluster adxorders "
-    "--cluster-resource-group rg-data --database Orders --role viewer --app func-a\n\n"
+    "  kustomi revoke --identity id-orders -g rg-demo --cluster adxdemo "
+    "--cluster-resource-group rg-data --database Orders --role viewer --app func-orders\n\n"
     "  kustomi revoke --yes --delete-identity   (what the [setup] table of ./kustomi.toml "
     "describes)\n\n"
     "Undoes setup in reverse order, each part only if present: the connection setting (a "

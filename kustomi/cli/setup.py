@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 NAME = "setup"
 EPILOG = (
     "Examples:\n\n"
-    "  kustomi setup --identity id-orders -g rg-orders --cluster adxorders "
-    "--cluster-resource-group rg-data --database Orders --role viewer --app func-a --app func-b\n\n"
+    "  kustomi setup --identity id-legacy -g rg-legacy --cluster adxdemo "
+    "--cluster-resource-group rg-data --database Orders --role viewer --app func-legacy "
+    "--app func-reports\n\n"
     "  kustomi setup --yes        (everything from the [setup] table of ./kustomi.toml)\n\n"
     "Reads everything first, shows the plan, asks before it writes (--yes: do not ask; with no "
     "terminal, --yes is required). Applies the identity, the grants, then each app's attach "
