@@ -176,6 +176,9 @@ def stop(args: list[str], command: str = "kustomi") -> None:
 CODE_ON_STDOUT = ("snippet",)
 
 
+FORMATS = ("json", "table", "tsv", "none", "sarif")
+
+
 def output_given(args: list[str]) -> str | None:
     """The last -o/--output value of a command line (the one that counts: a global option may
     come before the command and after it, and the last one given wins), or None."""
@@ -201,9 +204,9 @@ def json_wanted(args: list[str], env: Any, command: str = "kustomi") -> bool:
     import sys
 
     chosen = output_given(args)
-    if chosen not in ("json", "table", "sarif"):
+    if chosen not in FORMATS:
         chosen = env.get("KUSTOMI_OUTPUT")
-    if chosen in ("json", "table", "sarif"):
+    if chosen in FORMATS:
         return chosen == "json"
     if command in CODE_ON_STDOUT:
         return False

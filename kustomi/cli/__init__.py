@@ -60,13 +60,23 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     output: Annotated[
-        Literal["table", "json", "sarif"] | None,
+        Literal["table", "json", "tsv", "none", "sarif"] | None,
         typer.Option(
             "-o",
             "--output",
             envvar="KUSTOMI_OUTPUT",
             help="Default: table on a terminal, json otherwise (snippet: its code either way). "
-            "sarif: doctor's findings for code scanning.",
+            "tsv: tab-separated values, no keys (as az); none: nothing on stdout, the exit code "
+            "tells; sarif: doctor's findings for code scanning.",
+        ),
+    ] = None,
+    query: Annotated[
+        str | None,
+        typer.Option(
+            "--query",
+            metavar="JMESPATH",
+            help="A JMESPath expression over the JSON report (as az's --query): "
+            "--query data.clientId -o tsv prints the client id alone.",
         ),
     ] = None,
     subscription: Annotated[
@@ -124,6 +134,7 @@ def root(
     interrupts.reset()  # a new run (an in-process caller may run several)
     values = {
         "output": output,
+        "query": query,
         "subscription": subscription,
         "dry_run": dry_run,
         "check": check,

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 @dataclass
 class Settings:
     output: str | None = None
+    query: Any = None  # --query, compiled (a jmespath ParsedResult)
     subscription: str | None = None
     dry_run: bool = False
     check: bool = False
@@ -138,7 +139,7 @@ def run(ctx: typer.Context, fn: Callable[[Reporter], Report]) -> None:
     err = _failure(report, s.check)
     if err is not None:
         report.error = err
-    render(report, s.format)
+    render(report, s.format, query=s.query)
     if err is None:
         return
     if report.errors:  # the report (stdout) holds each app's error; stderr says it once

@@ -15,10 +15,20 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-NAMES = ("output", "subscription", "dry_run", "check", "yes", "verbose", "quiet", "debug")
+NAMES = (
+    "output",
+    "query",
+    "subscription",
+    "dry_run",
+    "check",
+    "yes",
+    "verbose",
+    "quiet",
+    "debug",
+)
 HEADING = "Global options (before or after the command)"
 KEY = "kustomi.global_options"
-OUTPUTS = ("table", "json", "sarif")
+OUTPUTS = ("table", "json", "tsv", "none", "sarif")
 REST = "kustomi.rest"  # the words after the root's own options, kept by PlainFirstGroup
 
 
@@ -116,7 +126,7 @@ def check(values: dict[str, Any], command: str | None) -> None:
     if values["output"] == "sarif" and command not in (None, "doctor"):
         raise UsageError(
             f"-o sarif is for doctor, whose findings are about code; "
-            f"{command} prints table or json.",
+            f"{command} prints table, json, tsv or none.",
             hint="Use -o json (or table), or run kustomi -o sarif doctor.",
         )
     if values["verbose"] and values["quiet"]:
@@ -135,6 +145,7 @@ def settle(root: Any, after: dict[str, Any]) -> None:
     values = merged(given, after)
     root.obj = Settings(output=values["output"])  # an error below is a JSON report under -o json
     check(values, root.invoked_subcommand)
+    query = compiled(values["query"])
     verbosity = -1 if values["quiet"] else values["verbose"]
     if given.file_path is not None and verbosity > 0:
         from kustomi.output import Reporter
@@ -143,6 +154,7 @@ def settle(root: Any, after: dict[str, Any]) -> None:
     root.obj = Settings(
         setup_table=given.setup_table,
         output=values["output"],
+        query=query,
         subscription=values["subscription"] or given.file_subscription,
         dry_run=values["dry_run"] or values["check"],
         check=values["check"],
@@ -150,3 +162,23 @@ def settle(root: Any, after: dict[str, Any]) -> None:
         verbosity=verbosity,
         debug=values["debug"],
     )
+
+
+def compiled(expression: str | None) -> Any:
+    """--query, compiled by the JMESPath library the Azure CLI uses (knack/query.py compiles it
+    as the command line is read): a bad expression is exit 2 before any request."""
+    if expression is None:
+        return None
+    import jmespath
+    from jmespath.exceptions import JMESPathError
+
+    from ..errors import UsageError
+
+    try:
+        return jmespath.compile(expression)
+    except (JMESPathError, KeyError, ValueError) as e:
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise UsageError(
+            f"--query {expression!r} is not a JMESPath expression: {reason}",
+            hint="For example --query data.clientId (see https://jmespath.org/tutorial.html).",
+        ) from None

@@ -46,7 +46,7 @@ def test_dry_run_anywhere_sends_no_write(world, kustomi, where):
     }[where]
     r = kustomi("-o", "json", *args)
     assert r.exit_code == 0, r.stderr
-    assert r.json()["dry_run"] is True
+    assert r.json()["dryRun"] is True
     assert world.writes() == []
 
 

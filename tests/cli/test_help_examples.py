@@ -239,6 +239,32 @@ def _served(words: list[str]) -> Ran:
         proc.communicate(timeout=60)
 
 
+CAMEL = re.compile(r"^[a-z][a-zA-Z0-9]*$")
+
+
+def _not_camel(stdout: str) -> list[str]:
+    """The keys of a JSON report that are not camelCase (its data's keys included)."""
+    try:
+        doc = json.loads(stdout)
+    except ValueError:
+        return []  # the code of a snippet, the lines of `emulator env`
+    if not isinstance(doc, dict) or not str(doc.get("schema", "")).startswith("kustomi.report"):
+        return []
+    bad: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            bad.extend(k for k in value if not CAMEL.match(k))
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+
+    walk(doc)
+    return bad
+
+
 def _key(words: list[str]) -> str:
     return " ".join(words)
 
@@ -263,5 +289,6 @@ def test_every_help_example_runs_as_printed(name, line, cmds, demo, kustomi, tmp
             continue  # the port it names is taken on this machine: not the example's doing
         assert ran.code != 2, f"{cmd}\n{ran.stderr}"
         assert "Traceback" not in ran.stderr
+        assert not _not_camel(ran.stdout), f"{cmd}: {_not_camel(ran.stdout)}"
         want = EXPECTED.get(re.sub(r" > \S+$", "", _key(shlex.split(cmd)[1:])), 0)
         assert ran.code == want, f"{cmd}: exit {ran.code}\n{ran.stderr}"
