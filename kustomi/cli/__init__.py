@@ -24,7 +24,7 @@ from . import (
     verify,
 )
 from .frame import Settings, reported
-from .params import PlainFirstCommand, PlainFirstGroup
+from .params import ExamplesCommand, PlainFirstCommand, PlainFirstGroup
 
 EPILOG = (
     "The options above may also come after the command (and after its options), as in az: "
@@ -42,11 +42,15 @@ app = typer.Typer(
     "managed identity, with no secrets, and prove that it works.",
     epilog=EPILOG,
     no_args_is_help=True,
-    add_completion=False,
+    # typer's --install-completion and --show-completion: each option's fixed values (roles,
+    # --via, --lang, --direction) complete too.
+    add_completion=True,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,  # locals can hold tokens
     rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    # --help wraps at the terminal's width (COLUMNS), not click's 80 columns at most; an
+    # example is never wrapped (params.format_epilog).
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100_000},
 )
 
 
@@ -189,7 +193,7 @@ def _project_file(ctx: typer.Context, given: Any) -> None:
         for name, cmd in commands.items()
         if not hasattr(cmd, "commands")  # not a group such as `emulator`
     }
-    if ctx.invoked_subcommand not in options:
+    if ctx.invoked_subcommand not in options or ctx.invoked_subcommand not in COMMANDS:
         return
     path = find(os.environ, Path.cwd())
     if path is None:
@@ -308,3 +312,32 @@ COMMANDS: dict[str, Any] = {
 for _module in COMMANDS.values():
     app.command(_module.NAME, epilog=_module.EPILOG, cls=PlainFirstCommand)(_module.command)
 app.add_typer(emulator.app, name="emulator")
+
+
+@app.command(
+    "help",
+    cls=ExamplesCommand,
+    epilog="Examples:\n\n  kustomi help setup\n\n  kustomi help emulator serve",
+)
+def help_(
+    ctx: typer.Context,
+    words: Annotated[
+        list[str] | None, typer.Argument(metavar="[COMMAND]...", show_default=False)
+    ] = None,
+) -> None:
+    """Show the help of kustomi or of a command, as --help does."""
+    root = ctx.find_root()
+    cmd: Any = root.command
+    here = root
+    for i, word in enumerate(words or []):
+        sub = cmd.get_command(here, word) if hasattr(cmd, "get_command") else None
+        if sub is None:
+            path = " ".join(["kustomi", *(words or [])[:i]])
+            with reported(ctx):
+                raise UsageError(
+                    f"No such command {word!r} in {path}.",
+                    hint="`kustomi help` lists the commands (`kustomi help emulator`, its own).",
+                )
+        here = sub.context_class(sub, info_name=word, parent=here)
+        cmd = sub
+    typer.echo(cmd.get_help(here))

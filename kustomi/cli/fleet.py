@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from ..names import DEFAULT_PARALLEL, MAX_PARALLEL, ROLE_HELP
+from ..names import DEFAULT_PARALLEL, MAX_PARALLEL, ROLE_HELP, complete_role
 from . import common
 from .frame import Settings, settings
 
@@ -29,7 +29,7 @@ Cluster = Annotated[
     ),
 ]
 Database = Annotated[str | None, typer.Option("--database", help="Kusto database name.")]
-Role = Annotated[str | None, typer.Option("--role", help=ROLE_HELP)]
+Role = Annotated[str | None, typer.Option("--role", help=ROLE_HELP, autocompletion=complete_role)]
 Apps = Annotated[
     list[str] | None,
     typer.Option(

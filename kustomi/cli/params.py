@@ -40,13 +40,19 @@ def _plain_first(params: list[Any]) -> list[Any]:
     return params
 
 
-EXAMPLE = re.compile(r'^(\$ |\([^)]*\) |eval "\$\()?kustomi\b')
+EXAMPLE = re.compile(r'^(\$ |\([^)]*\) |eval "\$\()?kustomi( |$)')
 
 
 def is_example(paragraph: str) -> bool:
     """A paragraph of an epilog that is a command line to copy: `kustomi ...`, `$ kustomi ...`,
     `(from a laptop) kustomi ...`, `eval "$(kustomi ...)"`."""
     return "\n" not in paragraph.strip() and EXAMPLE.match(paragraph.strip()) is not None
+
+
+def is_example_line(line: str) -> bool:
+    """A line of a printed help that is an example: an epilog's example paragraph, indented by
+    four spaces (prose is indented by two)."""
+    return line.startswith("    ") and line[4:5] != " " and is_example(line)
 
 
 def format_epilog(cmd: Any, ctx: Any, formatter: Any) -> None:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..names import DEFAULT_SETTING
+from ..names import DEFAULT_SETTING, complete_direction, complete_lang
 from . import common
 from .frame import run, settings
 
@@ -40,9 +40,19 @@ EPILOG = (
 
 def command(
     ctx: typer.Context,
-    lang: Annotated[str, typer.Option("--lang", help="The language and programming model.")],
+    lang: Annotated[
+        str,
+        typer.Option(
+            "--lang", help="The language and programming model.", autocompletion=complete_lang
+        ),
+    ],
     direction: Annotated[
-        str, typer.Option("--direction", help="input (the binding queries) or output (ingests).")
+        str,
+        typer.Option(
+            "--direction",
+            help="input (the binding queries) or output (ingests).",
+            autocompletion=complete_direction,
+        ),
     ],
     database: common.Database,
     identity: Annotated[

@@ -81,6 +81,7 @@ def test_help_lists_exit_codes_and_global_options(kustomi):
         "doctor",
         "snippet",
         "audit",
+        "help",
         "emulator",
     ]  # the checklist's order
 

@@ -35,7 +35,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kustomi.cli import app
-from kustomi.cli.params import EXAMPLE
+from kustomi.cli.params import is_example_line
 from tests.conftest import SCENARIOS
 
 KUSTOMI = str(Path(sys.executable).parent / "kustomi")
@@ -90,9 +90,9 @@ def helps() -> dict[str, str]:
 
 def command_lines(line: str) -> list[str]:
     """The kustomi command lines of one help line (none for prose)."""
-    text = line.strip()
-    if EXAMPLE.match(text) is None:
+    if not is_example_line(line):
         return []
+    text = line.strip()
     text = re.sub(r"^(\$ |\([^)]*\) )", "", text)
     inner = re.match(r'^eval "\$\((.*)\)"$', text)
     if inner:
