@@ -313,6 +313,12 @@ class Reporter:
         if self.verbosity >= 0:
             self._print(f"warning: {message}")
 
+    def say(self, message: str, hint: str | None = None) -> None:
+        """A line that is no error and is said whatever the verbosity (a declined prompt)."""
+        self._print(message)
+        if hint:
+            self._print(hint)
+
     def error(self, message: str, hint: str | None = None) -> None:
         self._print(f"Error: {message}")
         if hint:

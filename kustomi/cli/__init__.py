@@ -30,7 +30,8 @@ EPILOG = (
     "The options above may also come after the command (and after its options), as in az: "
     "kustomi setup ... --yes. Given twice, the last one wins.\n\n"
     "Defaults for command options: ./kustomi.toml, or the file KUSTOMI_CONFIG names.\n\n"
-    "Exit codes: 0 ok, 1 internal error, 2 bad input (nothing sent), 3 not found, "
+    "Exit codes: 0 ok, 1 internal error, 2 bad input (nothing sent) or a no to setup's or "
+    "revoke's question (nothing changed), 3 not found, "
     "4 not signed in or not authorized, 5 Azure service error, "
     "6 checks failed (or changes pending under --check), 130 interrupted."
 )

@@ -143,7 +143,7 @@ def _show(report: Report, s: Settings) -> None:
 
 
 def _confirm(name: str, plan: Plan) -> None:
-    from ..errors import UsageError
+    from ..errors import Declined
 
     apps = len(plan.apps)
     question = f"Apply these {plan.pending} change(s)" + (f" to {apps} app(s)" if apps else "")
@@ -152,7 +152,7 @@ def _confirm(name: str, plan: Plan) -> None:
     answer = sys.stdin.readline()  # "" at the end of input (Ctrl-D): a no
     ok = answer.strip().lower() in ("y", "yes")
     if not ok:
-        raise UsageError(
-            f"{name} was not confirmed; nothing was changed.",
-            hint="Rerun and answer y, or add --yes.",
+        raise Declined(
+            f"{name} was not confirmed: nothing was changed.",
+            hint="Rerun and answer y, or add --yes to apply without asking.",
         )

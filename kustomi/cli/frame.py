@@ -108,9 +108,14 @@ def reported(
 def _fail(ctx: typer.Context | None, reporter: Reporter | None, e: KustomiError) -> None:
     from kustomi.output import Reporter, outcome_lines
 
+    from ..errors import Declined
+
     s = settings(ctx) if ctx is not None else Settings()
     reporter = reporter or Reporter(s.verbosity)
-    reporter.error(e.message, e.hint)
+    if isinstance(e, Declined):  # an answer, not an error: said plainly, even under -q
+        reporter.say(e.message, e.hint)
+    else:
+        reporter.error(e.message, e.hint)
     for line in outcome_lines(e.outcome):
         reporter.progress(line)
     if ctx is not None and s.format == "json":

@@ -24,7 +24,8 @@ EPILOG = (
     "Undoes setup in reverse order, each part only if present: the connection setting (a "
     "setting that points at another cluster is kept), the identity on each app (every other "
     "identity kept), the role; the identity itself only with --delete-identity, refused "
-    "(exit 2) while an app or slot outside the plan still has it."
+    "(exit 2) while an app or slot outside the plan still has it. Like setup, it shows the "
+    "plan and asks before it writes (a no changes nothing and exits 2; --yes: do not ask)."
 )
 
 
