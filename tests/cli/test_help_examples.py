@@ -5,16 +5,17 @@ command line to copy (`kustomi ...`, `$ kustomi ...`, `(from a laptop) kustomi .
 `eval "$(kustomi ...)"`), with `   then   ` between two commands and a trailing `(comment)`.
 Each runs in a fresh demo world (kustomi/emulator/scenarios/demo.json) where `make demo`'s
 first steps were done (id-orders in rg-demo, Viewer on adxdemo/Orders, on func-orders, its
-connection setting), from a directory holding what the examples name: a kustomi.toml whose
-[setup] describes that, and the function projects ./orders, ./src/OrdersFunctions and
-./src/Orders. Placeholders are filled from that world: `<clientId>` is id-orders' client id,
-the Azure cluster URI the emulated cluster's. A `kustomi verify` that gives the identity by
-client id alone runs as the identity, with the function app's managed-identity endpoint (what
-`kustomi emulator app-env` prints); setup and revoke, which ask before they write, run on a
-pseudo-terminal where `y` is typed; `emulator serve` runs until it says it listens.
+connection setting), from a directory holding what the examples name: the function projects
+./orders, ./src/OrdersFunctions and ./src/Orders, and, for an example that says it reads
+./kustomi.toml, one whose [setup] describes that. Placeholders are filled from that world:
+`<clientId>` is id-orders' client id, the Azure cluster URI the emulated cluster's. A `kustomi
+verify` that gives the identity by client id alone runs as the identity, with the function
+app's managed-identity endpoint (what `kustomi emulator app-env` prints); setup and revoke,
+which ask before they write, run on a pseudo-terminal where `y` is typed; `emulator serve`
+runs until it says it listens.
 
 No example may exit 2 (refused as bad input): each exit code is also checked against the one
-the example's world makes it have.
+the example's world makes it have, and every key of the JSON reports they print is camelCase.
 """
 
 from __future__ import annotations
