@@ -1,4 +1,6 @@
-"""Option values that need no coercion skip typer's pydantic-based one.
+"""The command classes: option values that need no coercion skip typer's pydantic-based one;
+every command of the root takes the global options after it too (global_options.py) and lists
+them apart in its --help; an epilog's examples are never wrapped.
 
 typer (0.29) coerces every option value through a pydantic TypeAdapter, and importing pydantic
 costs more than the rest of `kustomi grant --help`. A value that is absent, or already of the
