@@ -7,7 +7,7 @@ from typing import Any, Literal, get_args
 
 from .errors import KustomiError
 
-SCHEMA = "kustomi.report/1"
+SCHEMA = "kustomi.report/2"
 
 ChangeKind = Literal["create", "update", "delete", "none"]
 

@@ -8,6 +8,34 @@ ROLE_HELP = (
     "alldatabasesmonitor, alldatabasesadmin."
 )
 
+# What --role, --lang and --direction take, for shell completion (config.ROLES and
+# bindings.snippets.LANGUAGES are these).
+ROLE_NAMES = ("viewer", "user", "ingestor", "monitor", "admin", "unrestrictedviewer")
+LANGUAGE_NAMES = (
+    "csharp",
+    "csharp-isolated",
+    "java",
+    "python",
+    "python-v1",
+    "javascript",
+    "typescript",
+    "powershell",
+)
+DIRECTION_NAMES = ("input", "output")
+
+
+def complete_role(incomplete: str) -> list[str]:
+    return [v for v in ROLE_NAMES if v.startswith(incomplete.lower())]
+
+
+def complete_lang(incomplete: str) -> list[str]:
+    return [v for v in LANGUAGE_NAMES if v.startswith(incomplete.lower())]
+
+
+def complete_direction(incomplete: str) -> list[str]:
+    return [v for v in DIRECTION_NAMES if v.startswith(incomplete.lower())]
+
+
 # The app setting a Kusto binding's Connection names by default in kustomi's output.
 DEFAULT_SETTING = "KustoConnectionStringManagedIdentity"
 

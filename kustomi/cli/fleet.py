@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from ..names import DEFAULT_PARALLEL, MAX_PARALLEL, ROLE_HELP
+from ..names import DEFAULT_PARALLEL, MAX_PARALLEL, ROLE_HELP, complete_role
 from . import common
 from .frame import Settings, settings
 
@@ -44,7 +44,7 @@ Table = Annotated[
         "`.add table` (an output binding writes to one table).",
     ),
 ]
-Role = Annotated[str | None, typer.Option("--role", help=ROLE_HELP)]
+Role = Annotated[str | None, typer.Option("--role", help=ROLE_HELP, autocompletion=complete_role)]
 Apps = Annotated[
     list[str] | None,
     typer.Option(
@@ -158,7 +158,7 @@ def _show(report: Report, s: Settings) -> None:
 
 
 def _confirm(name: str, plan: Plan) -> None:
-    from ..errors import UsageError
+    from ..errors import Declined
 
     apps = len(plan.apps)
     question = f"Apply these {plan.pending} change(s)" + (f" to {apps} app(s)" if apps else "")
@@ -167,7 +167,7 @@ def _confirm(name: str, plan: Plan) -> None:
     answer = sys.stdin.readline()  # "" at the end of input (Ctrl-D): a no
     ok = answer.strip().lower() in ("y", "yes")
     if not ok:
-        raise UsageError(
-            f"{name} was not confirmed; nothing was changed.",
-            hint="Rerun and answer y, or add --yes.",
+        raise Declined(
+            f"{name} was not confirmed: nothing was changed.",
+            hint="Rerun and answer y, or add --yes to apply without asking.",
         )

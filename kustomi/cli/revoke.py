@@ -17,19 +17,20 @@ if TYPE_CHECKING:
 NAME = "revoke"
 EPILOG = (
     "Examples:\n\n"
-    "  kustomi revoke --identity id-orders -g rg-orders --cluster adxorders "
-    "--cluster-resource-group rg-data --database Orders --role viewer --app func-a\n\n"
+    "  kustomi revoke --identity id-orders -g rg-demo --cluster adxdemo "
+    "--cluster-resource-group rg-data --database Orders --role viewer --app func-orders\n\n"
     "  kustomi revoke --yes --delete-identity   (what the [setup] table of ./kustomi.toml "
     "describes)\n\n"
-    "  kustomi revoke --identity system -g rg-orders --cluster adxorders "
-    "--cluster-resource-group rg-data --database Orders --role viewer --app func-a "
+    "  kustomi revoke --identity system -g rg-demo --cluster adxdemo "
+    "--cluster-resource-group rg-data --database Orders --role viewer --app func-orders "
     "--disable-system-identity\n\n"
     "Undoes setup in reverse order, each part only if present: the connection setting (a "
     "setting that points at another cluster is kept), the identity on each app (every other "
     "identity kept), the role; the identity itself only with --delete-identity, refused "
     "(exit 2) while an app or slot outside the plan still has it. With --identity system "
     "(each app's own identity), its roles and setting; the identity is disabled only with "
-    "--disable-system-identity."
+    "--disable-system-identity. Like setup, it shows the plan and asks before it writes (a no "
+    "changes nothing and exits 2; --yes: do not ask)."
 )
 
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..names import DEFAULT_SETTING
+from ..names import DEFAULT_SETTING, complete_direction, complete_lang
 from . import common
 from .frame import run, settings
 
@@ -33,7 +33,8 @@ EPILOG = (
     "typescript, powershell (python-v1 and powershell print a function.json).\n\n"
     "stdout is the code alone, on a terminal or not (`> file` writes the code); only -o json "
     "(or KUSTOMI_OUTPUT=json) prints the JSON report instead, with the code in data.code and "
-    "its place in the project in data.file. --write puts it there (with the script of a "
+    "its place in the project in data.file (-o tsv and --query print that report their way, "
+    "-o none nothing). --write puts it there (with the script of a "
     "function.json), merges into a Python v2 function_app.py, and refuses (exit 2) to replace "
     "any other file that differs."
 )
@@ -41,9 +42,19 @@ EPILOG = (
 
 def command(
     ctx: typer.Context,
-    lang: Annotated[str, typer.Option("--lang", help="The language and programming model.")],
+    lang: Annotated[
+        str,
+        typer.Option(
+            "--lang", help="The language and programming model.", autocompletion=complete_lang
+        ),
+    ],
     direction: Annotated[
-        str, typer.Option("--direction", help="input (the binding queries) or output (ingests).")
+        str,
+        typer.Option(
+            "--direction",
+            help="input (the binding queries) or output (ingests).",
+            autocompletion=complete_direction,
+        ),
     ],
     database: common.Database,
     identity: Annotated[
@@ -77,9 +88,10 @@ def command(
 ) -> None:
     """Print a Kusto binding for a language, with the identity's client id, ready to paste."""
     s = settings(ctx)
-    # The code is the product: stdout takes the report only when -o json is asked for, so
-    # neither a report nor an error report ends up in a file the code is piped to.
-    as_json = s.output == "json"
+    # The code is the product: stdout takes the report only when -o json (tsv, none) or
+    # --query asks for it, so neither a report nor an error report ends up in a file the code
+    # is piped to.
+    as_report = s.output in ("json", "tsv", "none") or s.query is not None
     s.output = s.output or "table"
 
     def core(reporter: Reporter) -> Report:
@@ -108,9 +120,9 @@ def command(
             dry_run=s.dry_run,
         )
         if write:
-            if not as_json:  # the table says what was written; the code is in the file
+            if not as_report:  # the table says what was written; the code is in the file
                 del report.data["code"]
-        elif not as_json:
+        elif not as_report:
             typer.echo(report.data["code"], nl=False)
             raise _Printed
         return report

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from ..names import DEFAULT_SETTING
+from ..names import DEFAULT_SETTING, complete_role
 from . import common
 from .frame import run
 
@@ -40,7 +40,9 @@ def command(
     role: Annotated[
         str | None,
         typer.Option(
-            "--role", help="The role the binding needs: viewer (input) or ingestor (output)."
+            "--role",
+            help="The role the binding needs: viewer (input) or ingestor (output).",
+            autocompletion=complete_role,
         ),
     ] = None,
     table: Annotated[
