@@ -86,6 +86,12 @@ def is_unreadable(exc: BaseException, under_call: bool = True) -> bool:
 
     if isinstance(exc, (DeserializationError, DecodeError)):  # DecodeError: not JSON at all
         return True
+    status = getattr(getattr(exc, "http_response", None), "status_code", None)
+    if isinstance(status, int) and 200 <= status < 300:
+        # An error raised on a success: its body could not be read. azure-kusto-data raises
+        # KustoServiceError(<the body's text>) when a 200's body is not JSON (an HTML page
+        # from a proxy, say: _handle_http_error in azure/kusto/data/client_base.py).
+        return True
     if isinstance(exc, (ServiceRequestError, ServiceResponseError)):
         return False  # no answer came at all
     if isinstance(exc, AzureError):

@@ -195,7 +195,7 @@ def list_settings(azure: Azure, rg: str, app: str, slot: str | None) -> dict[str
             r = azure.web.web_apps.list_application_settings_slot(rg, app, slot)
         else:
             r = azure.web.web_apps.list_application_settings(rg, app)
-        return _settings(r.properties)
+        return _settings(r, app, slot)
     except ResourceNotFoundError as e:
         check_subscription(e)
         raise NotFoundError(
@@ -206,10 +206,20 @@ def list_settings(azure: Azure, rg: str, app: str, slot: str | None) -> dict[str
         raise translate(e, f"reading app settings of {where(app, slot)}") from None
 
 
-def _settings(properties: object) -> dict[str, str]:
+def _settings(
+    answer: object, app: str, slot: str | None, kind: str = "appsettings"
+) -> dict[str, str]:
     """A StringDictionary's properties; a body of another shape is an answer kustomi cannot
     read (raised as such by `translate`), never read as "no settings", which a write would
-    then make true."""
+    then make true. It must say it is this app's settings (its id ends in
+    `/sites/<app>[/slots/<slot>]/config/appsettings`, as ListAppSettings.json's does): the
+    SDK reads any JSON object's string-like values as settings (a number becomes its text),
+    and a write built on those would replace every real one."""
+    rid = getattr(answer, "id", None)
+    tail = f"/sites/{app}" + (f"/slots/{slot}" if slot else "") + f"/config/{kind}"
+    if not isinstance(rid, str) or not rid.lower().rstrip("/").endswith(tail.lower()):
+        raise TypeError(f"the answer describes {rid!r}, not {tail.lstrip('/')}")
+    properties = getattr(answer, "properties", None)
     if not isinstance(properties, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in properties.items()
     ):
@@ -230,7 +240,7 @@ def put_settings(
             r = azure.web.web_apps.update_application_settings_slot(rg, app, slot, body)
         else:
             r = azure.web.web_apps.update_application_settings(rg, app, body)
-        return _settings(r.properties)
+        return _settings(r, app, slot)
     except Exception as e:
         raise translate(e, f"writing app settings of {where(app, slot)}") from None
 
