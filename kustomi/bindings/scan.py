@@ -140,7 +140,7 @@ def read(source: bytes, rel: str, path: Path, symbols: Any = None) -> list[Bindi
     if path.name.lower() == "function.json":
         from . import functionjson
 
-        return functionjson.read(source, rel)
+        return functionjson.read(source, rel, path.absolute().parent.name)
     model = SUFFIXES[path.suffix.lower()]
     if model == "csharp":
         from . import csharp

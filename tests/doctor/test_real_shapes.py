@@ -233,3 +233,35 @@ def test_what_the_extension_refuses_is_found_with_its_fix(tmp_path, files, want)
     assert got == [w[:3] for w in want], [(f.status, f.file, f.line, f.detail) for f in findings]
     for f, w in zip(findings, want, strict=True):
         assert w[3] in f.hint, f.hint
+
+
+# Azure/azure-functions-templates Functions.Templates/Templates/KustoInputBinding-Python/
+# function.json (https://github.com/Azure/azure-functions-templates), the bindings object cut
+# to the Kusto one: doctor pointed at the function's own folder, function.json at its root.
+TEMPLATE_FUNCTION_JSON = """{
+    "scriptFile": "__init__.py",
+    "bindings": [
+      {
+        "name": "products",
+        "type": "kusto",
+        "database": "db",
+        "direction": "in",
+        "kqlCommand": "QUERY",
+        "kqlParameters": "@productId={productId}",
+        "connection": "KustoConnectionString"
+      }
+    ]
+  }""".replace(
+    "QUERY", "declare query_parameters (productId:long);Products | where ProductID == productId"
+)
+
+
+def test_a_function_json_at_the_root_is_named_after_its_folder(kustomi, tmp_path, monkeypatch):
+    root = write(tmp_path / "KustoInputBinding-Python", {"function.json": TEMPLATE_FUNCTION_JSON})
+    [b] = scan(root).bindings
+    assert (b.function, b.direction, b.line) == ("KustoInputBinding-Python/products", "in", 4)
+    monkeypatch.chdir(root)  # `kustomi doctor` in the folder: the project is "."
+    r = kustomi("-o", "json", "doctor")
+    [f] = r.json()["findings"]
+    assert f["status"] == "identity_missing"  # true: the template names no identity
+    assert f["detail"].startswith("function.json:4: KustoInputBinding-Python/products (input")
