@@ -7,6 +7,7 @@ The statuses are part of the interface (README, "doctor"): STATUSES is the close
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ from ..model import DoctorStatus, Finding, Report, Status
 from . import Flag, fix_command
 
 STATUSES: tuple[str, ...] = get_args(DoctorStatus)
+# A %Name% token of an [AutoResolve] property: the app setting Name, resolved by the host.
+SETTING_TOKEN = re.compile(r"%([^%\s]+)%")
 
 
 @dataclass(frozen=True)
@@ -123,11 +126,66 @@ def _app_checks(azure: Any, req: DoctorRequest, bindings: list[Any], report: Rep
         db = b.get("Database")
         if conn is None or not conn.value:
             continue
-        uri = _setting_check(app, b, conn.value, db.value if db else None, seen)
+        database = _database(app, b, db.value if db else None, seen)
+        uri = _setting_check(app, b, conn.value, database, seen)
         principal = _identity_check(app, b, msi.value if msi else None, seen)
-        if uri is None or principal is None or db is None or not db.value:
+        if uri is None or principal is None or not database:
             continue
-        _role_check(app, b, uri, principal, db.value, seen, clusters)
+        _role_check(app, b, uri, principal, database, seen, clusters)
+
+
+def _resolve_setting(settings: dict[str, str], name: str) -> str | None:
+    """An app setting as the host's name resolver reads it: the configuration key, any case;
+    in app settings `__` stands for `:`."""
+    lower = {k.lower().replace("__", ":"): v for k, v in settings.items()}
+    return lower.get(name.lower().replace("__", ":"))
+
+
+def _database(app: _App, b: Any, value: str | None, seen: set[tuple[str, ...]]) -> str | None:
+    """The Database the deployed function uses, or None when it cannot be told. The
+    attribute's Database is [AutoResolve] (Azure/Webjobs.Extensions.Kusto src/KustoAttribute.cs):
+    the host replaces each %Name% with the app setting Name when it indexes the function, and
+    refuses the function when there is no such setting ("'%Name%' does not resolve to a
+    value", Azure/azure-webjobs-sdk src/Microsoft.Azure.WebJobs.Host/NameResolverExtensions.cs);
+    a {binding expression} is known only when the function runs."""
+    if not value:
+        return None
+    missing = []
+
+    def resolve(m: re.Match[str]) -> str:
+        found = _resolve_setting(app.settings, m.group(1))
+        if found is None:
+            missing.append(m.group(1))
+            return m.group(0)
+        return found
+
+    database = SETTING_TOKEN.sub(resolve, value)
+    where = f"{app.req.app}" + (f" (slot {app.req.slot})" if app.req.slot else "")
+    for name in missing:
+        key = ("database-setting", name.lower())
+        if key in seen:
+            continue
+        seen.add(key)
+        app.report.findings.append(
+            Finding(
+                "database", "setting_missing",
+                f"Database is {value}, and {where} has no setting {name}: the host cannot "
+                "resolve it when it indexes the function, which then does not run",
+                f"add the setting {name} = <database> to {app.req.app}",
+                file=b.file, line=b.line,
+            )
+        )  # fmt: skip
+    if missing:
+        return None
+    if "{" in database:
+        note = (
+            f"{b.file}:{b.line} Database {value} is bound when the function runs: "
+            "its role was not checked"
+        )
+        if note not in app.report.notes:
+            app.report.notes.append(note)
+        return None
+    return database
 
 
 def _cluster_flags(req: DoctorRequest) -> tuple[Flag, ...]:

@@ -217,3 +217,55 @@ def test_each_setting_is_checked_against_its_own_cluster(world, kustomi, tmp_pat
     wrong = next(f for f in r.json()["findings"] if f["check"] == "target")
     assert wrong["file"] == "input-1.cs" and "127.0.0.1:9/kusto/gone" in wrong["detail"]
     assert "is no cluster in the subscription" in wrong["detail"]
+
+
+# The binding of hfleitas/SignalRToKusto (https://github.com/hfleitas/SignalRToKusto,
+# ConsumeSignalRMessages.cs): Database and TableName are %Setting% references, which the host
+# resolves from the app's settings ([AutoResolve] on KustoAttribute.Database).
+SIGNALR_TO_KUSTO = """\
+    public class ConsumeSignalRMessages
+    {{
+        [FunctionName("TrimbleNotificationToKusto24")]
+        public void TrimbleNotificationToKusto(
+        [TimerTrigger("* */5 * * * *", RunOnStartup = true)] TimerInfo timer, ILogger logger,
+        [Kusto(Database: "%KustoDB%", TableName = "%KustoTable%", Connection = "{setting}",
+               ManagedServiceIdentity = "{client_id}")] IAsyncCollector<string> notifications)
+        {{
+        }}
+    }}
+"""
+
+
+def test_a_database_named_by_a_setting_is_the_settings_value(world, kustomi, tmp_path):
+    ident = _identity(kustomi)
+    _grant(kustomi, "ingestor")
+    _attach(kustomi)
+    _connect(kustomi)
+    root = tmp_path / "p"
+    root.mkdir()
+    code = SIGNALR_TO_KUSTO.format(setting=SETTING, client_id=ident["clientId"])
+    (root / "ConsumeSignalRMessages.cs").write_text(code)
+    settings = world.world.sites[("rg-app", "func-busy", "")].app_settings
+    settings["KustoDB"] = "Sales"
+    r = _doctor(kustomi, root)
+    assert r.exit_code == 0, r.stdout
+    role = next(f for f in r.json()["findings"] if f["check"] == "role")
+    assert role["status"] == "ok" and "adxbusy/Sales" in role["detail"]
+    assert "%KustoDB%" not in r.stdout  # never looked up as a database's name
+    del settings["KustoDB"]
+    r = _doctor(kustomi, root)
+    assert r.exit_code == 6
+    assert _status(r)["database"] == "setting_missing"
+    missing = next(f for f in r.json()["findings"] if f["check"] == "database")
+    assert missing["file"] == "ConsumeSignalRMessages.cs" and missing["line"] == 6
+    assert "no setting KustoDB" in missing["detail"]
+    assert missing["hint"] == "add the setting KustoDB = <database> to func-busy"
+    assert "role" not in _status(r)  # no role is looked up on a database it cannot name
+    # A binding expression is bound when the function runs: said, not taken for a database.
+    (root / "ConsumeSignalRMessages.cs").write_text(code.replace("%KustoDB%", "{Query.db}"))
+    r = _doctor(kustomi, root)
+    assert r.exit_code == 0, r.stdout
+    assert "role" not in _status(r)
+    assert any(
+        "Database {Query.db} is bound when the function runs" in n for n in r.json()["notes"]
+    )
