@@ -138,3 +138,28 @@ def test_a_table_on_a_pipe_never_cuts_a_file_path(spawn, tmp_path, monkeypatch):
     assert "src/functions/orders.ts:36:" in fits.stdout
     table = [ln for ln in fits.stdout.splitlines() if not ln.startswith(("fix ", "note: "))]
     assert max(len(ln) for ln in table) <= 80  # where every path fits, 80 columns
+
+
+def test_a_table_on_a_pipe_never_cuts_a_path_that_holds_spaces(spawn, tmp_path, monkeypatch):
+    """A folder name with spaces, as Visual Studio writes them: Azure/Webjobs.Extensions.Kusto
+    samples/samples-csharp/Properties/ServiceDependencies/adx-bindings-csharp - Zip Deploy/
+    (https://github.com/Azure/Webjobs.Extensions.Kusto). The location stays on one line, whole."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    deep = "Properties/ServiceDependencies/adx-bindings-csharp - Zip Deploy/Output Bindings"
+    (tmp_path / deep).mkdir(parents=True)
+    (tmp_path / deep / "Add Product.cs").write_text(
+        'public static class AddProduct {\n  [FunctionName("AddProductUni")]\n'
+        "  public static void Run(\n"
+        '    [Kusto(Database: "e2e", TableName = "Products", Connection = "KustoConnectionString")]'
+        " out Product product) { product = null; }\n}\n"
+    )
+    r = spawn("-o", "table", "doctor", "--project", str(tmp_path)).finish()
+    assert r.exit_code == 6, r.stdout
+    where = f"{deep}/Add Product.cs:4:"
+    lines = r.stdout.splitlines()
+    assert any(where in ln for ln in lines), r.stdout  # on one line, not folded at a space
+    row = next(i for i, ln in enumerate(lines) if where in ln)
+    assert lines[row].split()[:2] == ["identity", "identity_missing"]
+    assert "AddProductUni (output, csharp) names no ManagedServiceIdentity" in " ".join(
+        ln.strip() for ln in lines[row + 1 : row + 4]
+    )
