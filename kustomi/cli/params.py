@@ -62,7 +62,11 @@ def _once(cmd: Any, ctx: Any, args: list[str]) -> None:
     from ..errors import UsageError
 
     for p in cmd.get_params(ctx):
-        if getattr(p, "multiple", False) or getattr(p, "count", False) or p.is_flag:
+        if (
+            getattr(p, "multiple", False)
+            or getattr(p, "count", False)
+            or getattr(p, "is_flag", True)
+        ):
             continue
         opts = [o for o in p.opts if o.startswith("-")]
         given = []

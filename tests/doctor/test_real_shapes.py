@@ -265,3 +265,19 @@ def test_a_function_json_at_the_root_is_named_after_its_folder(kustomi, tmp_path
     [f] = r.json()["findings"]
     assert f["status"] == "identity_missing"  # true: the template names no identity
     assert f["detail"].startswith("function.json:4: KustoInputBinding-Python/products (input")
+
+
+def test_the_project_may_be_given_as_a_path(kustomi):
+    """`kustomi doctor samples/samples-node`, as one points a linter at a folder."""
+    node = str(SAMPLES / "samples-node")
+    by_path = kustomi("-o", "json", "doctor", node)
+    by_option = kustomi("-o", "json", "doctor", "--project", node)
+    assert by_path.exit_code == by_option.exit_code == 6  # identity_missing: true of them
+    assert by_path.json()["findings"] == by_option.json()["findings"]
+    assert by_path.json()["data"]["bindings"] == 2
+    assert kustomi("-o", "json", "doctor", node, "--project", node).exit_code == 6  # the same
+    both = kustomi("doctor", node, "--project", str(SAMPLES / "samples-java"))
+    assert both.exit_code == 2 and "Two projects" in both.stderr
+    assert both.json()["error"]["exitCode"] == 2  # not a terminal: the error as JSON too
+    empty = kustomi("doctor", "")
+    assert empty.exit_code == 2 and "PATH is empty" in empty.stderr
