@@ -254,6 +254,21 @@ def _identity(b: Binding) -> str:
     return msi.value
 
 
+# A value written to be replaced, as templates and READMEs ship local.settings.json
+# (AppKey=<AppKey>, {app-key}, ${APP_KEY}, xxxx): not a secret, and nothing to rotate.
+PLACEHOLDER = re.compile(r"<[^<>]*>|\{[^{}]*\}|\$\{[^{}]*\}|\[[^\[\]]*\]|x{3,}|\*{3,}|\.{3}", re.I)
+
+
+def placeholders(value: str) -> set[str]:
+    """The keys of a connection string whose whole value is a placeholder."""
+    out = set()
+    for part in value.split(";"):
+        key, sep, val = part.partition("=")
+        if sep and PLACEHOLDER.fullmatch(val.strip()):
+            out.add(key.strip())
+    return out
+
+
 def check_local_settings(project: Project) -> list[Finding]:
     """local.settings.json values that a binding names, or that point at Kusto, with a secret."""
     named = {
@@ -266,7 +281,7 @@ def check_local_settings(project: Project) -> list[Finding]:
         bare = s.name.split(":", 1)[-1].lower()
         if bare not in named and "kusto" not in s.value.lower():
             continue
-        secrets = secret_keys_in(s.value)
+        secrets = [k for k in secret_keys_in(s.value) if k not in placeholders(s.value)]
         if secrets:
             out.append(
                 Finding(

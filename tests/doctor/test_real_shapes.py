@@ -281,3 +281,40 @@ def test_the_project_may_be_given_as_a_path(kustomi):
     assert both.json()["error"]["exitCode"] == 2  # not a terminal: the error as JSON too
     empty = kustomi("doctor", "")
     assert empty.exit_code == 2 and "PATH is empty" in empty.stderr
+
+
+# local.settings.json as hfleitas/SignalRToKusto's README ships it
+# (https://github.com/hfleitas/SignalRToKusto, README.md), cut to the Kusto values.
+README_LOCAL_SETTINGS = """{
+    "IsEncrypted": false,
+    "Values": {
+        "FUNCTIONS_WORKER_RUNTIME": "dotnet",
+        "KustoConnectionString": "CONNECTION",
+        "KustoDB": "<DatabaseName>"
+    }
+}""".replace(
+    "CONNECTION",
+    "Data Source=https://<kustocluster>.<region>.kusto.windows.net;Database=e2e;Fed=True;"
+    "AppClientId=<AppId>;AppKey=<AppKey>;Authority Id=<Tenant Id>",
+)
+SIGNALR_BINDING = """public class ConsumeSignalRMessages {
+    [FunctionName("TrimbleNotificationToKusto24")]
+    public void TrimbleNotificationToKusto([TimerTrigger("* */5 * * * *")] TimerInfo timer,
+        [Kusto(Database: "%KustoDB%", TableName = "%KustoTable%",
+               Connection = "KustoConnectionString")] IAsyncCollector<string> notifications) { }
+}"""
+
+
+@pytest.mark.parametrize(
+    ("app_key", "secret"),
+    [("<AppKey>", False), ("{app-key}", False), ("xxxxxxxx", False), ("q8Hw.Zt3~k", True)],
+)
+def test_a_placeholder_in_local_settings_is_no_secret(tmp_path, app_key, secret):
+    """A template's AppKey=<AppKey> is nothing to rotate; a key that is one is."""
+    text = README_LOCAL_SETTINGS.replace("<AppKey>", app_key)
+    root = write(tmp_path, {"local.settings.json": text, "Consume.cs": SIGNALR_BINDING})
+    assert scan(root).unreadable == [] and len(scan(root).local_settings) == 3
+    found = statuses(root)
+    assert ("identity_missing", "Consume.cs", 4) in found  # true: no identity named
+    assert (("local_setting_has_secret", "local.settings.json", 5) in found) == secret
+    assert len(found) == 1 + secret
