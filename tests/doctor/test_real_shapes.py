@@ -318,3 +318,31 @@ def test_a_placeholder_in_local_settings_is_no_secret(tmp_path, app_key, secret)
     assert ("identity_missing", "Consume.cs", 4) in found  # true: no identity named
     assert (("local_setting_has_secret", "local.settings.json", 5) in found) == secret
     assert len(found) == 1 + secret
+
+
+def test_an_isolated_output_on_a_property_of_the_return_type_is_named_by_it(tmp_path):
+    """The isolated worker's several outputs are properties of the type the function returns
+    (https://learn.microsoft.com/azure/azure-functions/dotnet-isolated-process-guide,
+    "Multiple output bindings"): the binding is that property, named Type.Property, not '?'."""
+    code = f"""public class AddProductMulti
+{{
+    [Function("AddProductMulti")]
+    public static MultiResponse Run(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post")] HttpRequestData req)
+        => new MultiResponse();
+}}
+
+public class MultiResponse
+{{
+    [KustoOutput(Database: "e2e", TableName = "Products", Connection = "KustoConnectionString",
+        ManagedServiceIdentity = "{CLIENT_ID}")]
+    public Product Product {{ get; set; }}
+    public HttpResponseData HttpResponse {{ get; set; }}
+}}
+"""
+    root = write(tmp_path, {"Multi.cs": code})
+    [b] = scan(root).bindings
+    assert (b.function, b.direction, b.model, b.line) == (
+        "MultiResponse.Product", "out", "csharp-isolated", 11,
+    )  # fmt: skip
+    assert statuses(root) == [("ok", "Multi.cs", 11)]
