@@ -102,9 +102,20 @@ def _object(node: Any, symbols: Symbols, seen: set[str]) -> list[Prop] | None:
 
 
 def _declared_name(call: object) -> str | None:
+    """The name a binding is kept under: `const kustoInput = input.generic(...)`, a module's
+    export (`module.exports.kustoInput = ...`, `exports.kustoInput = ...`) or a key of an
+    object of bindings (`{ kustoInput: input.generic(...) }`), which another file registers."""
     parent = getattr(call, "parent", None)
     if parent is not None and parent.type == "variable_declarator":
         return text(parent.child_by_field_name("name"))
+    if parent is not None and parent.type == "assignment_expression":
+        left = parent.child_by_field_name("left")
+        if left is not None and left.type in ("member_expression", "identifier"):
+            return text(left).split(".")[-1]
+    if parent is not None and parent.type == "pair":
+        key = parent.child_by_field_name("key")
+        name = (literal(key) if key is not None and key.type == "string" else text(key)) or None
+        return None if name in ("return", "trigger") else name  # app.<trigger>'s own options
     return None
 
 

@@ -346,3 +346,29 @@ public class MultiResponse
         "MultiResponse.Product", "out", "csharp-isolated", 11,
     )  # fmt: skip
     assert statuses(root) == [("ok", "Multi.cs", 11)]
+
+
+@pytest.mark.parametrize(
+    "declared",
+    [
+        "module.exports.kustoInput = ",
+        "exports.kustoInput = ",
+        "export const kustoInput = ",
+        "const bindings = { kustoInput: ",
+    ],
+)
+def test_a_v4_binding_kept_in_a_module_of_bindings_is_named_by_its_key(tmp_path, declared):
+    """One module holds the bindings that functions in other files register (extraInputs:
+    [kustoInput]): each is named by the name it is kept under, not '?'."""
+    close = " };" if declared.startswith("const bindings") else ";"
+    code = (
+        "const { input } = require('@azure/functions');\n"
+        f"{declared}input.generic({{\n"
+        "    type: 'kusto', database: 'e2e', kqlCommand: 'Products | take 10',\n"
+        f"    connection: 'KustoConnectionString', managedServiceIdentity: '{CLIENT_ID}',\n"
+        f"}}){close}\n"
+    )
+    root = write(tmp_path, {"src/bindings.js": code})
+    [b] = scan(root).bindings
+    assert (b.function, b.direction, b.line) == ("kustoInput", "in", 2)
+    assert statuses(root) == [("ok", "src/bindings.js", 2)]
