@@ -14,6 +14,11 @@ from . import Binding, Prop
 from ._ts import Symbols, line, literal, parser, text, walk
 
 DIRECTIONS = {"input": "in", "output": "out"}
+# Keys of the binding itself, not of KustoAttribute: the library sets `direction` when the
+# function is registered (Azure/azure-functions-nodejs-library src/app.ts), and `dataType` is
+# the host's own binding property (Azure/azure-functions-host BindingMetadata.DataType), as in
+# function.json; code writes both (`output.generic({ type: ..., direction: 'out', ... })`).
+STRUCTURAL = frozenset({"type", "name", "direction", "datatype"})
 WRAPPERS = (
     "as_expression",
     "satisfies_expression",
@@ -47,9 +52,7 @@ def read(source: bytes, file: str, model: str, symbols: Symbols | None = None) -
         kind = next((p.value for p in props if p.key.lower() == "type"), None)
         if (kind or "").lower() != "kusto":
             continue
-        b = Binding(
-            model, DIRECTIONS[obj], file, line(node), "", props, frozenset({"type", "name"})
-        )
+        b = Binding(model, DIRECTIONS[obj], file, line(node), "", props, STRUCTURAL)
         named = b.get("name")
         declared = _declared_name(node)
         owner = owners.get(declared or "") or owners.get(f"@{node.start_byte}")

@@ -372,3 +372,24 @@ def test_a_v4_binding_kept_in_a_module_of_bindings_is_named_by_its_key(tmp_path,
     [b] = scan(root).bindings
     assert (b.function, b.direction, b.line) == ("kustoInput", "in", 2)
     assert statuses(root) == [("ok", "src/bindings.js", 2)]
+
+
+def test_a_v4_bindings_own_keys_are_no_unknown_property(tmp_path):
+    """`direction` and `dataType` belong to the binding, as in function.json (v4 code writes
+    them: `output.generic({ type: 'socketio', direction: 'out', ... })`); a misspelt Kusto
+    property beside them is still found."""
+    code = (
+        "const { app, input } = require('@azure/functions');\n"
+        "const kustoInput = input.generic({\n"
+        "    type: 'kusto', direction: 'in', name: 'products', dataType: 'string',\n"
+        "    database: 'e2e', kqlCommand: 'Products | take 10',\n"
+        f"    connection: 'KustoConnectionString', managedServiceIdentity: '{CLIENT_ID}',\n"
+        "});\n"
+        "app.http('GetProducts', { extraInputs: [kustoInput], handler: async () => ({}) });\n"
+    )
+    root = write(tmp_path, {"src/functions/get.js": code})
+    assert statuses(root) == [("ok", "src/functions/get.js", 2)]
+    (root / "src/functions/get.js").write_text(code.replace("kqlCommand", "kqlComand"))
+    found = statuses(root)
+    assert ("unknown_property", "src/functions/get.js", 4) in found
+    assert ("kql_command_missing", "src/functions/get.js", 2) in found
