@@ -189,6 +189,40 @@ def list_settings(azure: Azure, rg: str, app: str, slot: str | None) -> dict[str
         raise translate(e, f"reading app settings of {where(app, slot)}") from None
 
 
+def list_connection_strings(azure: Azure, rg: str, app: str, slot: str | None) -> dict[str, str]:
+    """The app's connection strings (POST .../config/connectionstrings/list,
+    ListConnectionStrings.json in the spec above), name -> value. App Service gives each to
+    the process as an environment variable with its type's prefix (CUSTOMCONNSTR_<name>, ...),
+    which .NET configuration reads as ConnectionStrings:<name>
+    (https://learn.microsoft.com/azure/app-service/configure-common#configure-connection-strings),
+    the key the host reads a binding's Connection from first."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        if slot:
+            r = azure.web.web_apps.list_connection_strings_slot(rg, app, slot)
+        else:
+            r = azure.web.web_apps.list_connection_strings(rg, app)
+        props = r.properties
+        if not isinstance(props, dict):
+            raise TypeError(f"connection strings as {type(props).__name__}, not names")
+        out = {}
+        for name, pair in props.items():
+            value = getattr(pair, "value", None)
+            if not isinstance(name, str) or not isinstance(value, str):
+                raise TypeError("a connection string that is not a name and a value")
+            out[name] = value
+        return out
+    except ResourceNotFoundError as e:
+        check_subscription(e)
+        raise NotFoundError(
+            f"Function app {where(app, slot)} in resource group '{rg}' was not found.",
+            hint="Check the names and --subscription.",
+        ) from None
+    except Exception as e:
+        raise translate(e, f"reading connection strings of {where(app, slot)}") from None
+
+
 def _settings(properties: object) -> dict[str, str]:
     """A StringDictionary's properties; a body of another shape is an answer kustomi cannot
     read (raised as such by `translate`), never read as "no settings", which a write would

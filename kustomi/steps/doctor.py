@@ -117,6 +117,12 @@ def _app_checks(azure: Any, req: DoctorRequest, bindings: list[Any], report: Rep
     assert req.app and req.resource_group
     site = web.get_site(azure, req.resource_group, req.app, req.slot)
     settings = web.list_settings(azure, req.resource_group, req.app, req.slot)
+    # A Connection may be one of the app's connection strings, which the host sees as
+    # ConnectionStrings:<name> (an app setting of the same key comes first).
+    for name, value in web.list_connection_strings(
+        azure, req.resource_group, req.app, req.slot
+    ).items():
+        settings.setdefault(f"ConnectionStrings:{name}", value)
     app = _App(azure, req, site, settings, report)
     seen: set[tuple[str, ...]] = set()
     clusters: dict[str, Any] = {}

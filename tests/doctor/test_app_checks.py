@@ -269,3 +269,29 @@ def test_a_database_named_by_a_setting_is_the_settings_value(world, kustomi, tmp
     assert any(
         "Database {Query.db} is bound when the function runs" in n for n in r.json()["notes"]
     )
+
+
+def test_a_connection_in_the_apps_connection_strings_is_found(world, kustomi, tmp_path):
+    """App Service's Connection strings (not app settings) reach the host as
+    ConnectionStrings:<name>, which it reads a binding's Connection from first: no
+    setting_missing for them, and their secrets are found as an app setting's are."""
+    ident = _identity(kustomi)
+    _grant(kustomi, "viewer")
+    _attach(kustomi)
+    root = _project(kustomi, tmp_path / "p", ident["clientId"], setting="KustoOrders")
+    site = world.world.sites[("rg-app", "func-busy", "")]
+    assert "KustoOrders" not in site.app_settings
+    site.connection_strings["KustoOrders"] = {
+        "value": f"Data Source={world.url}/kusto/adxbusy;Database=Sales;",
+        "type": "Custom",
+    }
+    world.clear_log()
+    r = _doctor(kustomi, root)
+    assert r.exit_code == 0, r.stdout
+    assert _status(r) == {"binding": "ok", "setting": "ok", "attached": "ok", "role": "ok"}
+    assert "ConnectionStrings:KustoOrders" in r.stdout
+    assert world.writes() == []
+    site.connection_strings["KustoOrders"]["value"] += "AppKey=Sh0uldNotShow"
+    r = _doctor(kustomi, root)
+    assert r.exit_code == 6 and _status(r)["setting"] == "setting_has_secret"
+    assert "Sh0uldNotShow" not in r.stdout + r.stderr
