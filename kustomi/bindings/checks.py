@@ -199,9 +199,10 @@ def unresolved(project: Project) -> str | None:
 
 
 def check_shared(bindings: list[Binding]) -> list[Finding]:
-    """Bindings that share one Connection but name different identities. The extension caches
-    its Kusto clients by the connection string's value, not the identity, so all of them use
-    whichever identity built the client first (src/Config/KustoExtensionConfigProvider.cs)."""
+    """Bindings of one app that share one Connection but name different identities. The
+    extension caches its Kusto clients by the connection string's value, not the identity, so
+    all of them use whichever identity built the client first
+    (src/Config/KustoExtensionConfigProvider.cs)."""
     groups: dict[str, list[Binding]] = {}
     for b in bindings:
         conn, msi = b.get("Connection"), b.get("ManagedServiceIdentity")
@@ -209,7 +210,8 @@ def check_shared(bindings: list[Binding]) -> list[Finding]:
         # %Setting% reference is known only with the app's settings.
         kind = identity_kind(msi.value) if msi is not None and msi.value else None
         if conn is not None and conn.value and kind in ("guid", "system"):
-            groups.setdefault(conn.value.lower(), []).append(b)
+            # The cache is the app's own: bindings of two projects (two host.json) never share.
+            groups.setdefault(f"{b.app}\n{conn.value.lower()}", []).append(b)
     out = []
     for group in groups.values():
         first = group[0]

@@ -393,3 +393,49 @@ def test_a_v4_bindings_own_keys_are_no_unknown_property(tmp_path):
     found = statuses(root)
     assert ("unknown_property", "src/functions/get.js", 4) in found
     assert ("kql_command_missing", "src/functions/get.js", 2) in found
+
+
+# Azure/Webjobs.Extensions.Kusto samples/samples-csharp/InputBindingSamples/
+# GetProductsFunctionManagedIdentity.cs (https://github.com/Azure/Webjobs.Extensions.Kusto),
+# the function alone, the database written in place of SampleConstants.DatabaseName.
+MI_SAMPLE = """public static class GetProductsFunctionManagedIdentity
+{
+    [FunctionName("GetProductsFunctionManagedIdentity")]
+    public static IActionResult Run(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "getproductsmi/{name}")]
+        HttpRequest req,
+        [Kusto(Database:"e2e" ,
+        KqlCommand = "declare query_parameters (name:string);GetProductsByName(name)" ,
+        KqlParameters = "@name={name}",
+        Connection = "KustoConnectionStringManagedIdentity", ManagedServiceIdentity ="IDENTITY")]
+        IEnumerable<Product> products)
+    {
+        return new OkObjectResult(products);
+    }
+}
+"""
+
+
+def test_bindings_of_two_apps_in_one_repository_never_share_a_connection(tmp_path):
+    """A repository of several Functions projects (the extension's own samples: one host.json
+    each), checked from its root as CI does: each app has its own client cache, so one
+    Connection with two identities in two apps is no finding; in one app, it is."""
+    other = "00000000-0000-0000-0000-0000000000aa"
+    mine = MI_SAMPLE.replace("IDENTITY", "ed501a5f-e46e-4ca0-9bc0-27a46c7799ff")
+    theirs = MI_SAMPLE.replace("IDENTITY", other).replace(
+        "class GetProductsFunctionManagedIdentity", "class GetProductsOther"
+    )
+    root = write(tmp_path, {
+        "samples-csharp/host.json": "{}",
+        "samples-csharp/GetProductsFunctionManagedIdentity.cs": mine,
+        "samples-other/host.json": "{}",
+        "samples-other/GetProductsOther.cs": theirs,
+    })  # fmt: skip
+    project = scan(root)
+    assert [b.app for b in project.bindings] == ["samples-csharp", "samples-other"]
+    assert [s for s, _, _ in statuses(root)] == ["ok", "ok"]
+    for app in ("samples-csharp", "samples-other"):  # one app: the second identity is lost
+        (root / app / "host.json").unlink()
+    (root / "host.json").write_text("{}")
+    found = statuses(root)
+    assert ("connection_shared", "samples-other/GetProductsOther.cs", 10) in found
