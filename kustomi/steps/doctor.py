@@ -147,15 +147,26 @@ def _resolve_setting(settings: dict[str, str], name: str) -> str | None:
     return lower.get(name.lower().replace("__", ":"))
 
 
-def _database(app: _App, b: Any, value: str | None, seen: set[tuple[str, ...]]) -> str | None:
-    """The Database the deployed function uses, or None when it cannot be told. The
-    attribute's Database is [AutoResolve] (Azure/Webjobs.Extensions.Kusto src/KustoAttribute.cs):
-    the host replaces each %Name% with the app setting Name when it indexes the function, and
-    refuses the function when there is no such setting ("'%Name%' does not resolve to a
-    value", Azure/azure-webjobs-sdk src/Microsoft.Azure.WebJobs.Host/NameResolverExtensions.cs);
-    a {binding expression} is known only when the function runs."""
-    if not value:
-        return None
+# KustoAttribute's [AutoResolve] properties besides Database and ManagedServiceIdentity (each
+# checked with what it names): a %Name% in any of them must be an app setting, or the host
+# refuses the function when it indexes it (Azure/Webjobs.Extensions.Kusto src/KustoAttribute.cs).
+AUTO_RESOLVED = (
+    "TableName",
+    "KqlCommand",
+    "KqlParameters",
+    "MappingRef",
+    "DataFormat",
+    "IngestionType",
+    "IngestionProperties",
+    "ClientRequestProperties",
+)
+
+
+def _resolve(app: _App, b: Any, prop: str, value: str, seen: set[tuple[str, ...]]) -> str | None:
+    """`value` with each %Name% replaced by the app setting Name, as the host's name resolver
+    does when it indexes the function ("'%Name%' does not resolve to a value" when there is no
+    such setting: Azure/azure-webjobs-sdk src/Microsoft.Azure.WebJobs.Host/
+    NameResolverExtensions.cs); None, with a setting_missing finding, when one is missing."""
     missing = []
 
     def resolve(m: re.Match[str]) -> str:
@@ -165,23 +176,39 @@ def _database(app: _App, b: Any, value: str | None, seen: set[tuple[str, ...]]) 
             return m.group(0)
         return found
 
-    database = SETTING_TOKEN.sub(resolve, value)
+    resolved = SETTING_TOKEN.sub(resolve, value)
     where = f"{app.req.app}" + (f" (slot {app.req.slot})" if app.req.slot else "")
     for name in missing:
-        key = ("database-setting", name.lower())
+        key = ("resolve", prop, name.lower(), b.file, str(b.line))
         if key in seen:
             continue
         seen.add(key)
+        p = b.get(prop)
         app.report.findings.append(
             Finding(
-                "database", "setting_missing",
-                f"Database is {value}, and {where} has no setting {name}: the host cannot "
+                "database" if prop == "Database" else "setting", "setting_missing",
+                f"{prop} is {value}, and {where} has no setting {name}: the host cannot "
                 "resolve it when it indexes the function, which then does not run",
-                f"add the setting {name} = <database> to {app.req.app}",
-                file=b.file, line=b.line,
+                f"add the setting {name} = <{prop[0].lower() + prop[1:]}> to {app.req.app}",
+                file=b.file, line=p.line if p is not None else b.line,
             )
         )  # fmt: skip
-    if missing:
+    return None if missing else resolved
+
+
+def _database(app: _App, b: Any, value: str | None, seen: set[tuple[str, ...]]) -> str | None:
+    """The Database the deployed function uses, or None when it cannot be told: [AutoResolve]
+    (Azure/Webjobs.Extensions.Kusto src/KustoAttribute.cs), so a %Name% is the app setting
+    Name; a {binding expression} is known only when the function runs. The other [AutoResolve]
+    properties' %Name% are checked here too."""
+    for prop in AUTO_RESOLVED:
+        p = b.get(prop)
+        if p is not None and p.value:
+            _resolve(app, b, prop, p.value, seen)
+    if not value:
+        return None
+    database = _resolve(app, b, "Database", value, seen)
+    if database is None:
         return None
     if "{" in database:
         note = (

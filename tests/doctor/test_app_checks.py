@@ -247,6 +247,14 @@ def test_a_database_named_by_a_setting_is_the_settings_value(world, kustomi, tmp
     (root / "ConsumeSignalRMessages.cs").write_text(code)
     settings = world.world.sites[("rg-app", "func-busy", "")].app_settings
     settings["KustoDB"] = "Sales"
+    # Every [AutoResolve] property's %Name% must be a setting: TableName's too.
+    r = _doctor(kustomi, root)
+    assert r.exit_code == 6
+    table = next(f for f in r.json()["findings"] if f["status"] == "setting_missing")
+    assert table["check"] == "setting" and "TableName is %KustoTable%" in table["detail"]
+    assert table["hint"] == "add the setting KustoTable = <tableName> to func-busy"
+    assert _status(r)["role"] == "ok"  # the database is known all the same
+    settings["KustoTable"] = "Events"
     r = _doctor(kustomi, root)
     assert r.exit_code == 0, r.stdout
     role = next(f for f in r.json()["findings"] if f["check"] == "role")
