@@ -35,14 +35,17 @@ HELP = {
     "project": "No Kusto binding was found.",
     "file": "A file could not be read or parsed.",
     "connection": "The binding names no Connection setting.",
-    "database": "The binding names no Database.",
+    "database": "The binding names no Database, or a %Setting% the app does not have.",
     "kql-command": "An input binding names no KqlCommand.",
     "table-name": "An output binding names no TableName.",
     "property": "A property the Kusto extension does not know, which the host ignores.",
     "identity": "ManagedServiceIdentity is missing or invalid.",
     "shared-connection": "Bindings share a Connection with different identities.",
     "local-settings": "local.settings.json holds a Kusto connection string with a secret.",
-    "setting": "The app's connection setting is missing, holds a secret or names no cluster.",
+    "setting": (
+        "The app's connection setting is missing, holds a secret or names no cluster; or a "
+        "%Setting% the host resolves is missing."
+    ),
     "attached": "The identity is not on the app, or not found.",
     "target": "The setting points at another cluster than the one holding the role.",
     "role": "The identity lacks the role its binding's direction needs.",
