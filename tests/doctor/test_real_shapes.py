@@ -439,3 +439,58 @@ def test_bindings_of_two_apps_in_one_repository_never_share_a_connection(tmp_pat
     (root / "host.json").write_text("{}")
     found = statuses(root)
     assert ("connection_shared", "samples-other/GetProductsOther.cs", 10) in found
+
+
+# Azure/Webjobs.Extensions.Kusto test/UnitTests/KustoBindingE2EMockTests.cs
+# (https://github.com/Azure/Webjobs.Extensions.Kusto), cut to its constants and the three
+# bindings its tests InvalidBindingAttributesError and EmptyDatabaseError expect the host to
+# refuse with a FunctionIndexingException: the extension's own word for what doctor says.
+EXTENSION_NEGATIVE_TESTS = """\
+    public class KustoBindingE2EMockTests : IDisposable
+    {
+        private const string DatabaseName = "TestDatabase";
+        private const string QueryWithBoundParam = "declare query_parameters (name:string);TestTable | where Name == name";
+
+        private sealed class NoConnectionString
+        {
+            [NoAutomaticTrigger]
+            public static void ErrBinding([Kusto(Database: DatabaseName, KqlCommand = QueryWithBoundParam, KqlParameters = "@name=I1")] IEnumerable<Item> _)
+            {
+
+            }
+        }
+
+        private sealed class EmptyDatabase
+        {
+            [NoAutomaticTrigger]
+            public static void ErrBinding([Kusto(Database: "", KqlCommand = QueryWithBoundParam, KqlParameters = "@name=I1", Connection = KustoConstants.DefaultConnectionStringName)] IEnumerable<Item> _)
+            {
+
+            }
+        }
+
+        private sealed class NoCommandOrTable
+        {
+            [NoAutomaticTrigger]
+            public static void ErrBinding([Kusto(Database: DatabaseName, Connection = KustoConstants.DefaultConnectionStringName)] IEnumerable<Item> _)
+            {
+
+            }
+        }
+    }
+"""  # noqa: E501
+
+
+def test_what_the_extensions_own_tests_expect_to_fail_indexing_is_found(tmp_path):
+    root = write(tmp_path, {"KustoBindingE2EMockTests.cs": EXTENSION_NEGATIVE_TESTS})
+    project = scan(root)
+    assert [b.line for b in project.bindings] == [9, 18, 27]
+    wrong = [(s, line) for s, _, line in statuses(root) if s != "identity_missing"]
+    assert wrong == [
+        ("connection_missing", 9),  # ArgumentNullException at indexing
+        ("database_missing", 18),  # ArgumentNullException at indexing
+        ("kql_command_missing", 27),  # InvalidOperationException at indexing
+    ]
+    # KustoConstants.DefaultConnectionStringName is the extension's, not the project's: said.
+    note = unresolved(project)
+    assert note is not None and "Connection = KustoConstants.DefaultConnectionStringName" in note
