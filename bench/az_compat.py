@@ -199,7 +199,7 @@ def kustomi_ok(out: Any) -> str | None:
     if not isinstance(out, dict) or not out.get("ok"):
         return f"report not ok: {out!r}"[:300]
     pending = [c for c in out.get("changes", []) if c.get("kind") not in ("unchanged", "none")]
-    if out.get("dry_run") and pending:
+    if out.get("dryRun") and pending:
         return f"changes pending: {pending}"
     bad = [f for f in out.get("findings", []) if f.get("status") != "ok"]
     return f"findings: {bad}" if bad else None

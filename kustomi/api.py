@@ -148,6 +148,13 @@ class Kustomi:
 
         _types(name=(name, str), resource_group=(resource_group, str), dry_run=(dry_run, bool))
         config.typed("location", location, str, optional=True)
+        if config.is_system(name):
+            raise UsageError(
+                "'system' names an app's own system-assigned identity, which Azure makes with "
+                "the app; it is not created.",
+                hint="Enable it with kustomi attach --identity system --app APP -g RG, or give "
+                "a user-assigned identity another name.",
+            )
         ref = config.IdentityRef(config.resource_group(resource_group), config.identity_name(name))
         where = config.location(location) if location is not None else None
         return step.run(self._session(), ref, where, dry_run)
@@ -157,40 +164,67 @@ class Kustomi:
         *,
         identity: str,
         cluster: str,
-        database: str,
         role: str,
+        database: str | None = None,
+        table: str | None = None,
         resource_group: str | None = None,
         identity_resource_group: str | None = None,
         cluster_resource_group: str | None = None,
-        via: str = "arm",
+        via: str | None = None,
         note: str = "",
         entra_timeout: float = 180.0,
+        app: str | None = None,
+        slot: str | None = None,
         dry_run: bool = False,
     ) -> Report:
-        """Give the identity a database role (viewer, user, ingestor, ...) on a database,
-        through an ARM principal assignment (via="arm") or `.add database` (via="kql").
+        """Give the identity (identity="system": the system-assigned identity of `app`, or of
+        its `slot`) a Kusto role: a database role (viewer, user, ingestor, ...) on
+        a database, through an ARM principal assignment (via="arm", the default) or `.add
+        database` (via="kql"); a table role (ingestor, admin) on one `table` of the database
+        (`.add table`); or a cluster-wide role (alldatabasesviewer, ...) with no database
+        (an ARM cluster principal assignment).
 
             k.grant(identity="id-orders", resource_group="rg-orders", cluster="adxorders",
                     cluster_resource_group="rg-data", database="Orders", role="viewer")
+            k.grant(identity="id-orders", resource_group="rg-orders", cluster="adxorders",
+                    cluster_resource_group="rg-data", database="Orders", table="Events",
+                    role="ingestor")
+            k.grant(identity="id-orders", resource_group="rg-orders", cluster="adxorders",
+                    cluster_resource_group="rg-data", role="alldatabasesviewer")
         """
         from .steps import grant as step
 
         _types(
             identity=(identity, str),
             cluster=(cluster, str),
-            database=(database, str),
             role=(role, str),
-            via=(via, str),
             entra_timeout=(entra_timeout, float),
             dry_run=(dry_run, bool),
         )
         _note(note)
         _optional(
+            database=database,
+            table=table,
+            via=via,
             resource_group=resource_group,
             identity_resource_group=identity_resource_group,
             cluster_resource_group=cluster_resource_group,
+            app=app,
+            slot=slot,
         )
-        if note and via == "arm":
+        arm_role = config.role(role)
+        db, tbl, how = config.grant_scope(arm_role, database, table, via)
+        system = config.is_system(identity)
+        site = _site_of(system, "grant", resource_group, app, slot)
+        if system and how == "kql":
+            raise config.conflict(
+                "--identity system",
+                "--table" if tbl else "--via kql",
+                hint="KQL names an application by its client id, which Azure does not report "
+                "for a system-assigned identity: grant a database or cluster-wide role through "
+                "ARM (the default), or use a user-assigned identity for a table role.",
+            )
+        if note and how == "arm":
             raise config.conflict(
                 "--note",
                 "--via arm",
@@ -198,14 +232,16 @@ class Kustomi:
                 "assignment has none.",
             )
         ref = config.identity_ref(identity, identity_resource_group, resource_group)
+        ref = config.system_of(ref, site, "grant")
         req = step.GrantRequest(
             identity=ref,
             cluster=config.cluster_ref(cluster, cluster_resource_group, resource_group, self.cloud),
-            database=config.database(database),
-            role=config.role(role),
-            via=_via(via),
+            database=db,
+            role=arm_role,
+            via=how,
             note=config.text(note, "--note"),
             entra_timeout=config.seconds(float(entra_timeout), "--entra-timeout"),
+            table=tbl,
         )
         return step.run(self._session(ref), req, dry_run, self.progress)
 
@@ -220,9 +256,11 @@ class Kustomi:
         dry_run: bool = False,
     ) -> Report:
         """Attach the user-assigned identity to the function app (or a slot), keeping every
-        identity it has.
+        identity it has; identity="system" enables the app's (or slot's) own system-assigned
+        identity instead, keeping every user-assigned one.
 
             k.attach(identity="id-orders", app="func-orders", resource_group="rg-orders")
+            k.attach(identity="system", app="func-orders", resource_group="rg-orders")
         """
         from .steps import attach as step
 
@@ -231,7 +269,9 @@ class Kustomi:
         _optional(slot=slot, identity_resource_group=identity_resource_group)
         target = _target(resource_group, app, slot)
         ref = config.identity_ref(identity, identity_resource_group, target.resource_group)
-        return step.run(self._session(ref), target, ref, dry_run)
+        return step.run(
+            self._session(ref), target, config.system_of(ref, target, "attach"), dry_run
+        )
 
     def set_connection(
         self,
@@ -279,6 +319,7 @@ class Kustomi:
         cluster: str | None = None,
         database: str | None = None,
         role: str | None = None,
+        table: str | None = None,
         resource_group: str | None = None,
         identity_resource_group: str | None = None,
         cluster_resource_group: str | None = None,
@@ -290,7 +331,8 @@ class Kustomi:
     ) -> Report:
         """Prove that the identity can reach the database (as the identity where a
         managed-identity endpoint is present, else from the control plane), or say exactly
-        why not: findings, each with the command that fixes it.
+        why not: findings, each with the command that fixes it. With `table` (an output
+        binding's), a table role there counts too, and `role` defaults to ingestor.
 
             k.verify(identity="<client id>", cluster="https://adxorders.westeurope.kusto."
                      "windows.net", database="Orders", role="viewer")
@@ -315,6 +357,7 @@ class Kustomi:
         _types(setting=(setting, str), mode=(mode, str))
         _optional(
             role=role,
+            table=table,
             resource_group=resource_group,
             identity_resource_group=identity_resource_group,
             cluster_resource_group=cluster_resource_group,
@@ -332,18 +375,25 @@ class Kustomi:
                 hint="--slot names a slot of the app given by --app; pass --app too.",
             )
         ref = config.identity_ref(identity, identity_resource_group, resource_group)
+        if ref.system:
+            chosen, _ = step.choose_mode(mode, self.env.values)
+            # Inside the app, the endpoint gives the app's own identity a token with no id;
+            # from the control plane the app must be named to find its principal.
+            site = _site_of(True, "verify", resource_group, app, slot, chosen == "identity")
+            ref = ref.of_site(site) if site is not None else ref
         req = step.VerifyRequest(
             identity_arg=identity,
             identity=ref,
             cluster=config.cluster_ref(cluster, cluster_resource_group, resource_group, self.cloud),
             database=config.database(database),
-            role=config.role(role) if role else None,
+            role=config.role(role) if role else "Ingestor" if table else None,
             app=config.app_name(app) if app else None,
             slot=config.app_name(slot, "slot") if slot else None,
             resource_group=config.resource_group(resource_group) if app else resource_group,
             setting=config.setting_name(setting),
             mode=mode,
             wait=seconds,
+            table=config.table_name(table) if table is not None else None,
         )
         return step.run(self._session(ref), req, self.progress)
 
@@ -354,38 +404,42 @@ class Kustomi:
         identity: str,
         resource_group: str | None = None,
         cluster: str,
-        database: str,
+        database: str | None = None,
         role: str,
+        table: str | None = None,
         apps: Sequence[str] = (),
         cluster_resource_group: str | None = None,
         identity_resource_group: str | None = None,
         slot: str | None = None,
         setting: str = DEFAULT_SETTING,
-        via: str = "arm",
+        via: str | None = None,
         location: str | None = None,
         note: str = "",
         entra_timeout: float = 180.0,
     ) -> SetupSpec:
         """One grant and the apps that use it, validated as the CLI validates its flags
-        (config.UsageError, exit code 2, before any request)."""
+        (config.UsageError, exit code 2, before any request). The grant is `role` on
+        `database`, on its `table` (ingestor, admin), or cluster-wide (alldatabasesviewer,
+        ...: `database` then names only the apps' setting's database)."""
         given: dict[str, object] = {
             "identity": identity,
             "cluster": cluster,
-            "database": database,
             "role": role,
             "setting": setting,
-            "via": via,
         }
         for name, value in given.items():
             config.typed(name, value, str)
         _note(note)
         config.typed("entra_timeout", entra_timeout, float)
         maybe: dict[str, object] = {
+            "database": database,
+            "table": table,
             "resource_group": resource_group,
             "cluster_resource_group": cluster_resource_group,
             "identity_resource_group": identity_resource_group,
             "slot": slot,
             "location": location,
+            "via": via,
         }
         for name, value in maybe.items():
             config.typed(name, value, str, optional=True)
@@ -397,6 +451,7 @@ class Kustomi:
             cluster=cluster,
             cluster_resource_group=cluster_resource_group,
             database=database,
+            table=table,
             role=role,
             apps=list(apps),
             slot=slot,
@@ -460,18 +515,52 @@ class Kustomi:
         return self.apply(self.plan(spec, force), check)
 
     # --- revoke ---------------------------------------------------------------------------
-    def plan_revoke(self, spec: SetupSpec, delete_identity: bool = False) -> Plan:
+    def plan_revoke(
+        self,
+        spec: SetupSpec,
+        delete_identity: bool = False,
+        disable_system_identity: bool = False,
+    ) -> Plan:
+        """Read everything; the plan of undoing setup. `delete_identity` deletes a
+        user-assigned identity; `disable_system_identity` disables each app's own (with
+        identity "system"): neither happens unless asked."""
         from .steps import revoke as revoke_step
 
         _spec(spec)
         config.typed("delete_identity", delete_identity, bool)
+        config.typed("disable_system_identity", disable_system_identity, bool)
+        if disable_system_identity and not spec.identity.system:
+            raise config.conflict(
+                "--disable-system-identity",
+                "a user-assigned --identity",
+                hint="It disables the apps' own system-assigned identity (--identity system); "
+                "--delete-identity deletes a user-assigned one.",
+            )
+        if delete_identity and spec.identity.system:
+            raise config.conflict(
+                "--delete-identity",
+                "--identity system",
+                hint="A system-assigned identity is the app's own: --disable-system-identity "
+                "disables it.",
+            )
         return revoke_step.plan(
-            self._session(spec.identity), spec, self.progress, self.parallel, delete_identity
+            self._session(spec.identity),
+            spec,
+            self.progress,
+            self.parallel,
+            delete_identity,
+            disable_system_identity,
         )
 
-    def revoke(self, spec: SetupSpec, delete_identity: bool = False, check: bool = True) -> Report:
+    def revoke(
+        self,
+        spec: SetupSpec,
+        delete_identity: bool = False,
+        check: bool = True,
+        disable_system_identity: bool = False,
+    ) -> Report:
         """Undo setup (kustomi revoke --yes): plan, then apply."""
-        return self.apply(self.plan_revoke(spec, delete_identity), check)
+        return self.apply(self.plan_revoke(spec, delete_identity, disable_system_identity), check)
 
     # --- the code -------------------------------------------------------------------------
     def doctor(
@@ -576,6 +665,8 @@ class Kustomi:
             )
         if client_id:
             cid = config.guid(client_id, "The client id")
+        elif identity and config.is_system(identity):
+            cid = config.SYSTEM  # the app's own: nothing to look up
         elif identity:
             ref = config.identity_ref(identity, identity_resource_group, resource_group)
             if ref.client_id:
@@ -675,6 +766,40 @@ def _via(value: str) -> str:
     if value not in ("arm", "kql"):
         raise UsageError(f"via must be arm or kql, not {value!r}.", hint='via="arm"')
     return value
+
+
+def _site_of(
+    system: bool,
+    command: str,
+    resource_group: str | None,
+    app: str | None,
+    slot: str | None,
+    optional: bool = False,
+) -> config.AppTarget | None:
+    """The app whose system identity `--identity system` means (None: not system, or
+    `optional` and no app given); --slot only with --app."""
+    if slot and not app:
+        raise UsageError(
+            "--slot is given without --app.",
+            hint="--slot names a slot of the app given by --app; pass --app too.",
+        )
+    if not system:
+        if app:
+            raise config.conflict(
+                "--app",
+                "--identity as a user-assigned identity",
+                hint=f"{command} takes --app for --identity system (the app's own identity).",
+            )
+        return None
+    if app:
+        return _target(resource_group, app, slot)
+    if optional:
+        return None
+    raise UsageError(
+        f"--identity system needs --app (and -g) with {command}: it is that app's own "
+        "system-assigned identity.",
+        hint="Pass --app APP -g RG (and --slot SLOT for a slot's own identity).",
+    )
 
 
 def _target(resource_group: str | None, app: str, slot: str | None) -> config.AppTarget:

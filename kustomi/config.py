@@ -43,6 +43,10 @@ ROLES = {
     "monitor": "Monitor",
     "admin": "Admin",
     "unrestrictedviewer": "UnrestrictedViewer",
+    # Cluster-wide (ClusterPrincipalRole): rules.CLUSTER_ROLES says what each holds.
+    "alldatabasesviewer": "AllDatabasesViewer",
+    "alldatabasesmonitor": "AllDatabasesMonitor",
+    "alldatabasesadmin": "AllDatabasesAdmin",
 }
 
 
@@ -342,6 +346,23 @@ def database(value: str | None) -> str:
     return value
 
 
+# Kusto table names: letters, digits, '_', '.', '-' and spaces, at most 1024
+# (https://learn.microsoft.com/kusto/query/schema-entities/entity-names).
+TABLE_RE = re.compile(r"[\w.\- ]{1,1024}")
+
+
+def table_name(value: str) -> str:
+    if not value or not value.strip():
+        raise UsageError("The table name is empty.", hint="Pass --table NAME.")
+    _matching(
+        value,
+        TABLE_RE,
+        "a valid Kusto table name",
+        "Letters, digits, '_', '.', '-' and spaces; at most 1024.",
+    )
+    return value
+
+
 def setting_name(value: str) -> str:
     return _matching(
         value,
@@ -359,16 +380,85 @@ def role(value: str) -> str:
     return arm
 
 
+def grant_scope(
+    role_: str, database_: str | None, table: str | None, via: str | None
+) -> tuple[str | None, str | None, str]:
+    """Where a role (ARM's spelling) is granted, checked before any request: (database or
+    None for the cluster, table or None, via). A cluster-wide role takes no database and no
+    table and goes through ARM; a table role (ingestor, admin) takes its database and goes
+    through KQL, since Kusto has no ARM resource for table roles; any other role takes a
+    database."""
+    from .rules import TABLE_ROLES, is_cluster_role
+
+    flag = f"--role {role_.lower()}"
+    if via is not None and via not in ("arm", "kql"):
+        raise UsageError(f"--via must be arm or kql, not {via!r}.", hint="--via arm")
+    if is_cluster_role(role_):
+        if database_ is not None:
+            raise conflict(
+                "--database",
+                flag,
+                hint=f"{role_} holds on every database of the cluster: drop --database, or "
+                "grant a database role (viewer, ingestor, ...) on that database.",
+            )
+        if table is not None:
+            raise conflict("--table", flag, hint="A table role is ingestor or admin.")
+        if via == "kql":
+            raise conflict(
+                "--via kql",
+                flag,
+                hint="kustomi grants cluster-wide roles through ARM cluster principal "
+                "assignments: drop --via kql.",
+            )
+        return None, None, "arm"
+    if database_ is None:
+        raise UsageError(
+            f"{flag} needs --database.",
+            hint="Pass --database NAME, or a cluster-wide role (alldatabasesviewer, "
+            "alldatabasesmonitor, alldatabasesadmin) for every database.",
+        )
+    db = database(database_)
+    if table is None:
+        return db, None, via or "arm"
+    if role_ not in TABLE_ROLES:
+        raise UsageError(
+            f"{flag} cannot be granted on a table.",
+            hint="A table's roles are ingestor (an output binding to that table) and admin; "
+            "for a query, grant viewer on the database.",
+        )
+    if via == "arm":
+        raise conflict(
+            "--table",
+            "--via arm",
+            hint="Kusto has no ARM resource for table roles: kustomi grants them with "
+            ".add table (--via kql, the default with --table).",
+        )
+    return db, table_name(table), "kql"
+
+
 @dataclass(frozen=True)
 class IdentityRef:
     resource_group: str
     name: str
     subscription: str | None = None
     client_id: str | None = None  # when given by client id; name and group are then found
+    # `--identity system`: the app's (or slot's) own system-assigned identity; `site` says
+    # which app, once known (each app of a fleet has its own).
+    system: bool = False
+    site: AppTarget | None = None
+
+    def of_site(self, target: AppTarget) -> IdentityRef:
+        """The system-assigned identity of `target`."""
+        from dataclasses import replace
+
+        assert self.system
+        return replace(self, resource_group=target.resource_group, site=target)
 
     @classmethod
     def parse(cls, value: str, default_rg: str | None) -> IdentityRef:
-        """A client id, a full resource id, or a name in `default_rg`."""
+        """A client id, a full resource id, `system`, or a name in `default_rg`."""
+        if is_system(value):
+            return cls(resource_group=default_rg or "", name=SYSTEM, system=True)
         if GUID_RE.fullmatch(value):
             return cls(resource_group="", name="", client_id=value.lower())
         if value.startswith("/"):
@@ -406,10 +496,33 @@ class AppTarget:
         return f"{self.resource_group}/{self.where}"
 
 
+# `--identity system` (and `ManagedServiceIdentity = "system"` in a binding): the app's own
+# system-assigned identity (https://learn.microsoft.com/azure/azure-functions/
+# functions-bindings-azure-data-explorer, ManagedServiceIdentity).
+SYSTEM = "system"
+
+
+def is_system(value: object) -> bool:
+    return isinstance(value, str) and value.strip().lower() == SYSTEM
+
+
 def identity_by_name(value: str) -> bool:
     """Whether --identity names an identity (in a resource group), rather than giving its
-    client id or resource id (which say where it is)."""
-    return not GUID_RE.fullmatch(value) and not value.startswith("/")
+    client id or resource id (which say where it is), or `system` (the app's own)."""
+    return not GUID_RE.fullmatch(value) and not value.startswith("/") and not is_system(value)
+
+
+def system_of(ref: IdentityRef, target: AppTarget | None, command: str) -> IdentityRef:
+    """`ref` for the app `target`: a system identity is that app's, and needs it."""
+    if not ref.system:
+        return ref
+    if target is None:
+        raise UsageError(
+            f"--identity system needs --app (and -g) with {command}: it is that app's own "
+            "system-assigned identity.",
+            hint="Pass --app APP -g RG (and --slot SLOT for a slot's own identity).",
+        )
+    return ref.of_site(target)
 
 
 def cluster_by_name(value: str) -> bool:
@@ -426,10 +539,10 @@ def identity_ref(
     kustomi.toml default, which applies to every command and may not fit this one)."""
     ref = IdentityRef.parse(value, identity_rg or rg)
     if strict and identity_rg and not identity_by_name(value):
-        kind = "a client id" if ref.client_id else "a resource id"
+        kind = "system" if ref.system else "a client id" if ref.client_id else "a resource id"
         raise conflict(
             "--identity-resource-group",
-            f"--identity as {kind}",
+            f"--identity {kind}" if ref.system else f"--identity as {kind}",
             hint="--identity-resource-group applies to an identity given by name; drop it.",
         )
     return ref

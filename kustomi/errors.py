@@ -79,6 +79,11 @@ class UsageError(KustomiError):
     exit_code = 2
 
 
+class Declined(UsageError):
+    """The user answered no to setup's or revoke's question: nothing was written. Said as an
+    answer, not as an error (no `Error:`); exit 2, as every refusal before a write."""
+
+
 class NotFoundError(KustomiError):
     """A resource kustomi needs does not exist."""
 

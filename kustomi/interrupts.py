@@ -176,6 +176,26 @@ def stop(args: list[str], command: str = "kustomi") -> None:
 CODE_ON_STDOUT = ("snippet",)
 
 
+FORMATS = ("json", "table", "tsv", "none", "sarif")
+
+
+def output_given(args: list[str]) -> str | None:
+    """The last -o/--output value of a command line (the one that counts: a global option may
+    come before the command and after it, and the last one given wins), or None."""
+    chosen = None
+    for i, a in enumerate(args):
+        if a == "--":
+            break
+        if a in ("-o", "--output"):
+            if i + 1 < len(args):
+                chosen = args[i + 1]
+        elif a.startswith("--output="):
+            chosen = a.split("=", 1)[1]
+        elif a.startswith("-o") and not a.startswith("--"):
+            chosen = a[2:].lstrip("=")
+    return chosen
+
+
 def json_wanted(args: list[str], env: Any, command: str = "kustomi") -> bool:
     """Whether stdout takes a JSON report: -o/--output json, else KUSTOMI_OUTPUT, else when
     stdout is not a terminal (the default of -o). A value that is neither (`-o xml`, which is
@@ -183,19 +203,10 @@ def json_wanted(args: list[str], env: Any, command: str = "kustomi") -> bool:
     stdout is code (`kustomi snippet ... > KustoInput.cs`): JSON only when asked for."""
     import sys
 
-    chosen = None
-    for i, a in enumerate(args):
-        if a == "--":
-            break
-        if a in ("-o", "--output") and i + 1 < len(args):
-            chosen = args[i + 1]
-            break
-        if a.startswith(("--output=", "-o")):
-            chosen = a.split("=", 1)[-1] if a.startswith("--output=") else a[2:].lstrip("=")
-            break
-    if chosen not in ("json", "table", "sarif"):
+    chosen = output_given(args)
+    if chosen not in FORMATS:
         chosen = env.get("KUSTOMI_OUTPUT")
-    if chosen in ("json", "table", "sarif"):
+    if chosen in FORMATS:
         return chosen == "json"
     if command in CODE_ON_STDOUT:
         return False

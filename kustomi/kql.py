@@ -36,10 +36,20 @@ def name(value: str) -> str:
     return "[" + string(value) + "]"
 
 
-def add_principal(verb: str, database: str, kql_role: str, fqn: str, note: str) -> str:
-    """`.add|.drop database <db> <role> ('<fqn>') ['<note>']`; never `.set`, which replaces
-    the whole list of that role."""
+def add_principal(
+    verb: str, database: str, kql_role: str, fqn: str, note: str, table: str | None = None
+) -> str:
+    """`.add|.drop database <db> <role> ('<fqn>') ['<note>']`, or with `table`,
+    `.add|.drop table <T> <role> (...)` (run in the table's database); never `.set`, which
+    replaces the whole list of that role."""
     if verb not in ("add", "drop"):
         raise ValueError(verb)
-    command = f".{verb} database {name(database)} {kql_role} ({string(fqn)})"
+    entity = f"table {name(table)}" if table is not None else f"database {name(database)}"
+    command = f".{verb} {entity} {kql_role} ({string(fqn)})"
     return command + (f" {string(note)}" if note else "")
+
+
+def show_principals(database: str, table: str | None = None) -> str:
+    """`.show database <db> principals`, or `.show table <T> principals`."""
+    entity = f"table {name(table)}" if table is not None else f"database {name(database)}"
+    return f".show {entity} principals"

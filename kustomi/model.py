@@ -7,7 +7,7 @@ from typing import Any, Literal, get_args
 
 from .errors import KustomiError
 
-SCHEMA = "kustomi.report/1"
+SCHEMA = "kustomi.report/2"
 
 ChangeKind = Literal["create", "update", "delete", "none"]
 
@@ -32,6 +32,7 @@ VerifyStatus = Literal[
     "cluster_unreachable",
     "cluster_untrusted",
     "database_not_found",
+    "table_not_found",
     "not_authorized",
     "role_mismatch",
     "role_pending",

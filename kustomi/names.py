@@ -3,8 +3,38 @@ for compiling its validators."""
 
 ROLE_HELP = (
     "Database role: viewer or user for an input binding (it queries), ingestor for an output "
-    "binding (it ingests); also monitor, admin, unrestrictedviewer."
+    "binding (it ingests); also monitor, admin, unrestrictedviewer. With --table: ingestor or "
+    "admin on that table alone. Cluster-wide, with no --database: alldatabasesviewer, "
+    "alldatabasesmonitor, alldatabasesadmin."
 )
+
+# What --role, --lang and --direction take, for shell completion (config.ROLES and
+# bindings.snippets.LANGUAGES are these).
+ROLE_NAMES = ("viewer", "user", "ingestor", "monitor", "admin", "unrestrictedviewer")
+LANGUAGE_NAMES = (
+    "csharp",
+    "csharp-isolated",
+    "java",
+    "python",
+    "python-v1",
+    "javascript",
+    "typescript",
+    "powershell",
+)
+DIRECTION_NAMES = ("input", "output")
+
+
+def complete_role(incomplete: str) -> list[str]:
+    return [v for v in ROLE_NAMES if v.startswith(incomplete.lower())]
+
+
+def complete_lang(incomplete: str) -> list[str]:
+    return [v for v in LANGUAGE_NAMES if v.startswith(incomplete.lower())]
+
+
+def complete_direction(incomplete: str) -> list[str]:
+    return [v for v in DIRECTION_NAMES if v.startswith(incomplete.lower())]
+
 
 # The app setting a Kusto binding's Connection names by default in kustomi's output.
 DEFAULT_SETTING = "KustoConnectionStringManagedIdentity"

@@ -3,6 +3,7 @@ stderr. User data is never parsed as markup."""
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import copy
 import json
@@ -50,8 +51,15 @@ def _reader_left() -> None:
 
 
 def render(
-    report: Report, fmt: str, stream: IO[str] | None = None, title: str | None = None
+    report: Report,
+    fmt: str,
+    stream: IO[str] | None = None,
+    title: str | None = None,
+    query: Any = None,
 ) -> None:
+    """A report on stdout (or `stream`) in a format of -o: table, json, tsv, none or sarif;
+    with `query` (a compiled --query), what the JMESPath expression selects of the JSON form
+    (of the SARIF log under -o sarif)."""
     stream = stream or sys.stdout
     if stream is None:  # started with stdout closed (`kustomi ... >&-`): the exit code tells
         return
@@ -59,15 +67,31 @@ def render(
 
     if stream is sys.stdout:  # the command's report (a plan shown on stderr is not)
         interrupts.reported()
-    if fmt in ("json", "sarif"):
+    if fmt == "none":
+        return
+    if fmt in ("json", "sarif", "tsv") or query is not None:
         if fmt == "sarif":
             from .sarif import to_sarif
 
-            doc = to_sarif(report)
+            doc: Any = to_sarif(report)
         else:
             doc = report.to_dict()
+        if query is not None:
+            import jmespath
+
+            # As az (knack/query.py): the expression's own objects keep its key order.
+            doc = query.search(doc, jmespath.Options(dict_cls=collections.OrderedDict))
+            if doc is None:  # az prints nothing for a null result, in every format
+                return
+        if fmt == "tsv":
+            text = tsv(doc)
+        elif fmt == "table":
+            _print_value(_Console(file=stream, markup=False, highlight=False, soft_wrap=True), doc)
+            return
+        else:
+            text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
         try:
-            stream.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+            stream.write(text)
             stream.flush()
         except BrokenPipeError:
             _reader_left()
@@ -124,6 +148,61 @@ def render(
         console.print(f"note: {note}")
 
 
+def tsv(value: Any) -> str:
+    """-o tsv, by the Azure CLI's rules (knack/output.py, _TsvOutput;
+    https://learn.microsoft.com/cli/azure/format-output-azure-cli#tsv-output-format): a list is
+    one line per item, anything else one line; a line of an object is its values tab-separated,
+    in the order of their keys (alphabetical), or in the expression's order for an object that
+    --query built (`{id: data.clientId, name: data.name}`); a line of a list is its items
+    tab-separated. Inside a line, a nested list is its length, a nested object is empty, a null
+    is None and a boolean True or False; a line that is a boolean alone is true or false."""
+    rows = value if isinstance(value, list) else [value]
+    return "".join(_tsv_row(row) + "\n" for row in rows)
+
+
+def _tsv_row(row: Any) -> str:
+    if isinstance(row, collections.OrderedDict):
+        return "\t".join(_tsv_cell(v) for v in row.values())
+    if isinstance(row, dict):
+        return "\t".join(_tsv_cell(v) for _, v in sorted(row.items()))
+    if isinstance(row, list):
+        return "\t".join(_tsv_cell(v) for v in row)
+    if isinstance(row, bool):
+        return str(row).lower()
+    return _tsv_cell(row)
+
+
+def _tsv_cell(value: Any) -> str:
+    if isinstance(value, list):
+        return str(len(value))
+    if isinstance(value, dict):
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
+def _print_value(console: Console, value: Any) -> None:
+    """What --query selected, as a table: a list of objects is a row per object (a column per
+    key), an object a row of its keys and values each, a list one line per item, a scalar
+    itself."""
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+        columns = list(dict.fromkeys(k for v in value for k in v))
+        for col in columns:
+            table.add_column(col, overflow="fold")
+        for v in value:
+            table.add_row(*(_scalar(v.get(c)) for c in columns))
+        _print_table(console, table)
+    elif isinstance(value, dict):
+        width = max((len(k) for k in value), default=0)
+        for k, v in value.items():
+            console.print(f"{k.ljust(width)}  {_scalar(v)}")
+    elif isinstance(value, list):
+        for v in value:
+            console.print(_scalar(v))
+    else:
+        console.print(_scalar(value))
+
+
 class _Whole:
     """Text that is never folded: its minimum width is its length, so a table widens for it
     rather than cut it (rich folds a cell at any space, and a path may hold spaces)."""
@@ -177,11 +256,11 @@ def render_error(command: str, err: KustomiError, stream: IO[str] | None = None)
 
 
 def report_dict(report: Report) -> dict[str, Any]:
-    """A report as `-o json` prints it (kustomi.report/1)."""
+    """A report as `-o json` prints it (kustomi.report/2)."""
     doc: dict[str, Any] = {
         "schema": SCHEMA,
         "command": report.command,
-        "dry_run": report.dry_run,
+        "dryRun": report.dry_run,
         "changes": [asdict(c) for c in report.changes],
         "findings": [asdict(f) for f in report.findings],
         "data": copy.deepcopy(report.data),
@@ -257,6 +336,12 @@ class Reporter:
     def warn(self, message: str) -> None:
         if self.verbosity >= 0:
             self._print(f"warning: {message}")
+
+    def say(self, message: str, hint: str | None = None) -> None:
+        """A line that is no error and is said whatever the verbosity (a declined prompt)."""
+        self._print(message)
+        if hint:
+            self._print(hint)
 
     def error(self, message: str, hint: str | None = None) -> None:
         self._print(f"Error: {message}")

@@ -45,6 +45,12 @@ CLUSTER_ROLES: dict[str, str] = {
     "AllDatabasesMonitor": "Monitor",
 }
 
+
+def is_cluster_role(role: str) -> bool:
+    """Whether `role` (ARM's spelling) is cluster-wide: granted on the cluster, no database."""
+    return role in CLUSTER_ROLES
+
+
 # The table-level roles (`.add table T admins|ingestors`): each holds, on its table only, the
 # database role of the same name.
 TABLE_ROLES = frozenset({"Admin", "Ingestor"})

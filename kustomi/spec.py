@@ -41,14 +41,30 @@ from .names import DEFAULT_SETTING
 @dataclass(frozen=True)
 class GrantSpec:
     cluster: config.ClusterRef
-    database: str
+    # The database named: where the role is held, and the apps' connection setting's default.
+    # A cluster-wide role is held on the cluster (scope_database is None); it may name one for
+    # the apps' setting.
+    database: str | None
     role: str  # ARM spelling
     via: str = "arm"
     identity: config.IdentityRef | None = None  # another identity's grant than [setup]'s
+    table: str | None = None  # a table role (Ingestor, Admin) on this table of the database
+
+    @property
+    def scope_database(self) -> str | None:
+        """The database the role is held on; None for a cluster-wide role."""
+        from .rules import is_cluster_role
+
+        return None if is_cluster_role(self.role) else self.database
 
     @property
     def label(self) -> str:
-        return f"{self.role} on {self.cluster.name or self.cluster.uri}/{self.database}"
+        cluster = self.cluster.name or self.cluster.uri
+        if self.scope_database is None:
+            return f"{self.role} on cluster {cluster}"
+        return f"{self.role} on {cluster}/{self.database}" + (
+            f"/{self.table}" if self.table else ""
+        )
 
 
 @dataclass(frozen=True)
@@ -81,10 +97,11 @@ class SetupSpec:
     identity_arg: str = ""  # as given, for the verify at the end
 
     def __post_init__(self) -> None:
-        grants: set[tuple[str, str, str, str]] = set()
+        grants: set[tuple[str, str, str, str, str]] = set()
         for g in self.grants:
             cluster = (g.cluster.name or g.cluster.uri or "").lower()
-            grant = (cluster, g.database.lower(), g.role, _key(g.identity or self.identity))
+            where = (g.scope_database or "").lower(), (g.table or "").lower()
+            grant = (cluster, *where, g.role, _key(g.identity or self.identity))
             if grant in grants:
                 raise UsageError(
                     f"The grant {g.label} is listed twice.", hint="List each grant once."
@@ -133,21 +150,42 @@ def _key(ref: config.IdentityRef) -> str:
 
 def flag_grant(
     cluster: str,
-    database: str,
+    database: str | None,
     role: str,
     resource_group: str | None,
     cloud: Cloud,
     cluster_resource_group: str | None = None,
-    via: str = "arm",
+    via: str | None = None,
     strict: bool = True,
+    table: str | None = None,
 ) -> GrantSpec:
-    """One grant from flags (or the API's arguments), validated as the step commands do."""
-    return GrantSpec(
-        cluster=config.cluster_ref(cluster, cluster_resource_group, resource_group, cloud, strict),
-        database=config.database(database),
-        role=config.role(role),
-        via=_via(via),
+    """One grant from flags (or the API's arguments), validated as grant validates them
+    (config.grant_scope); a cluster-wide role's database is only the apps' setting's."""
+    return _grant_spec(
+        config.cluster_ref(cluster, cluster_resource_group, resource_group, cloud, strict),
+        database,
+        config.role(role),
+        via,
+        table,
     )
+
+
+def _grant_spec(
+    cluster: config.ClusterRef,
+    database: str | None,
+    role: str,
+    via: str | None,
+    table: str | None,
+    identity: config.IdentityRef | None = None,
+) -> GrantSpec:
+    from .rules import is_cluster_role
+
+    if is_cluster_role(role):
+        _, _, how = config.grant_scope(role, None, table, via)
+        db = config.database(database) if database is not None else None
+    else:
+        db, table, how = config.grant_scope(role, database, table, via)
+    return GrantSpec(cluster, db, role, how, identity, table)
 
 
 def flag_apps(
@@ -169,12 +207,22 @@ def flag_apps(
             resource_group=config.resource_group(resource_group),
             app=config.app_name(name),
             cluster=grant.cluster,
-            database=grant.database,
+            database=_app_database(grant.database),
             slot=config.app_name(slot, "slot") if slot else None,
             setting=config.setting_name(setting),
         )
         for name in names
     ]
+
+
+def _app_database(database: str | None) -> str:
+    if database is None:
+        raise UsageError(
+            "The apps' connection setting needs --database.",
+            hint="A cluster-wide role names no database; pass --database for the setting "
+            "the apps' bindings read.",
+        )
+    return database
 
 
 # What setup and revoke take, by parameter name (the CLI's options, the API's arguments).
@@ -185,6 +233,7 @@ FLAGS = (
     "cluster",
     "cluster_resource_group",
     "database",
+    "table",
     "role",
     "apps",
     "slot",
@@ -214,7 +263,7 @@ def resolve(
     request."""
     get = values.get
     identity, rg, slot = get("identity"), get("resource_group"), get("slot")
-    via = get("via") or "arm"
+    via = get("via") or ("kql" if get("table") else "arm")
     note = get("note") or ""
     if note and via == "arm" and "note" in typed:
         raise config.conflict(
@@ -230,7 +279,12 @@ def resolve(
         grants = grants_from_table(table, rg, cloud, via if "via" in typed else None)
     else:
         cluster, database, role = get("cluster"), get("database"), get("role")
-        missing = [f for f, v in (("--cluster", cluster), ("--database", database)) if not v]
+        from .rules import is_cluster_role
+
+        cluster_wide = bool(role) and is_cluster_role(config.role(str(role)))
+        needs_db = not cluster_wide or bool(get("apps"))
+        missing = ["--cluster"] if not cluster else []
+        missing += ["--database"] if needs_db and not database else []
         missing += ["--role"] if not role else []
         if missing:
             raise UsageError(
@@ -238,7 +292,7 @@ def resolve(
                 hint="Give the grant as --cluster, --database and --role, or as "
                 "[[setup.grants]] in kustomi.toml.",
             )
-        assert cluster is not None and database is not None and role is not None
+        assert cluster is not None and role is not None
         grants = [
             flag_grant(
                 cluster,
@@ -247,8 +301,11 @@ def resolve(
                 rg,
                 cloud,
                 get("cluster_resource_group"),
-                via,
+                # A default (the CLI's, kustomi.toml's) applies where it fits: not beside a
+                # table role or a cluster-wide role, which have their own way.
+                get("via") if "via" in typed or not (get("table") or cluster_wide) else None,
                 strict="cluster_resource_group" in typed,
+                table=get("table"),
             )
         ]
     setting = config.setting_name(get("setting") or DEFAULT_SETTING)
@@ -262,6 +319,21 @@ def resolve(
         app_specs = apps_from_table(table, grants, rg, cloud, setting)
     else:
         app_specs = flag_apps(list(get("apps") or []), rg, grants[0], slot, setting)
+    if ref.system and any(g.via == "kql" and (g.identity is None) for g in grants):
+        g = next(g for g in grants if g.via == "kql")
+        raise config.conflict(
+            "--identity system",
+            "--table" if g.table else "--via kql",
+            hint="KQL names an application by its client id, which Azure does not report for "
+            "a system-assigned identity: grant a database or cluster-wide role through ARM "
+            "(the default), or use a user-assigned identity for a table role.",
+        )
+    if ref.system and not app_specs:
+        raise UsageError(
+            "--identity system needs the apps: each app's own system-assigned identity gets "
+            "the role.",
+            hint="Pass --app APP (repeat it for a fleet), or list [[setup.apps]] in kustomi.toml.",
+        )
     location = get("location")
     return SetupSpec(
         identity=ref,
@@ -313,6 +385,7 @@ GRANT_KEYS = (
     "cluster",
     "cluster-resource-group",
     "database",
+    "table",
     "role",
     "via",
     "identity",
@@ -374,15 +447,23 @@ def grants_from_table(
     for i, g in enumerate(table.grants):
         get = _getter(table, "grants", i, g, GRANT_KEYS)
         own_rg = get("cluster-resource-group", config.resource_group, None)
-        grants.append(
-            GrantSpec(
-                cluster=get("cluster", _cluster(own_rg, resource_group, cloud)),
-                database=get("database", config.database),
-                role=get("role", config.role),
-                via=get("via", _via, via or "arm"),
-                identity=_identity(get, resource_group),
+        cluster = get("cluster", _cluster(own_rg, resource_group, cloud))
+        role = get("role", config.role)
+        from .rules import is_cluster_role
+
+        database = get("database", str, None if is_cluster_role(role) else MISSING)
+        try:
+            spec = _grant_spec(
+                cluster,
+                database,
+                role,
+                get("via", _via, via),
+                get("table", str, None),
+                _identity(get, resource_group),
             )
-        )
+        except UsageError as e:
+            raise table.error("grants", i, None, e.message, e.hint or "") from None
+        grants.append(spec)
     return grants
 
 
@@ -425,7 +506,8 @@ def apps_from_table(
                 'Add cluster = "<name>" to this app.',
             )
         on_cluster = [g for g in grants if _same(g.cluster, cluster)]
-        database = get("database", config.database, on_cluster[0].database if on_cluster else None)
+        named = next((g.database for g in on_cluster if g.database), None)
+        database = get("database", config.database, named)
         if database is None:
             raise table.error(
                 "apps",

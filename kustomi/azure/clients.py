@@ -89,12 +89,15 @@ def text(value: Any) -> str:
     return str(getattr(value, "value", value))
 
 
-def managed_identity_credential(client_id: str) -> Any:
+def managed_identity_credential(client_id: str | None) -> Any:
     """A token as the identity itself, from the App Service endpoint (IDENTITY_ENDPOINT and
     IDENTITY_HEADER) or, on a VM, IMDS
-    (https://learn.microsoft.com/azure/app-service/overview-managed-identity#rest-endpoint-reference)."""
+    (https://learn.microsoft.com/azure/app-service/overview-managed-identity#rest-endpoint-reference);
+    with no client id, the system-assigned identity's (the endpoint's default)."""
     from azure.identity import ManagedIdentityCredential
 
+    if client_id is None:
+        return ManagedIdentityCredential()
     return ManagedIdentityCredential(client_id=client_id)
 
 

@@ -6,13 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..config import IdentityRef
+from ..config import AppTarget, IdentityRef
 from ..errors import NotFoundError
 from ..rules import resource_group_of
 from .clients import LIST, Azure, required
 
 if TYPE_CHECKING:
     from azure.mgmt.msi.models import Identity as MsiIdentity
+
+    from . import web
 from .errors import check_subscription, translate
 
 
@@ -25,9 +27,30 @@ class Identity:
     client_id: str
     principal_id: str
     tenant_id: str
+    # The app (label) whose system-assigned identity this is; "" for a user-assigned one.
+    # ARM reports no client id for it (ManagedServiceIdentity: principalId, tenantId).
+    system_of: str = ""
+
+    @property
+    def binding_value(self) -> str:
+        """What the binding's ManagedServiceIdentity holds for this identity."""
+        return "system" if self.system_of else self.client_id
+
+    @property
+    def grant_id(self) -> str:
+        """The id a principal assignment names it by: the client id, else the object id
+        (ARM resolves either: KustoDatabasePrincipalAssignmentsCreateOrUpdate.json)."""
+        return self.client_id or self.principal_id
 
     def summary(self) -> dict[str, str]:
         """The identifiers a user needs next, in every command's output."""
+        if self.system_of:
+            return {
+                "identity": "system",
+                "systemAssignedOf": self.system_of,
+                "principalId": self.principal_id,
+                "tenantId": self.tenant_id,
+            }
         return {
             "identity": self.name,
             "identityResourceId": self.id,
@@ -68,6 +91,31 @@ def rg_missing(exc: BaseException) -> bool:
     return getattr(err, "code", "") == "ResourceGroupNotFound"
 
 
+def system(azure: Azure, ref: IdentityRef) -> Identity | None:
+    """The system-assigned identity of the app `ref.site`, or None when it has none."""
+    from . import web
+
+    assert ref.site is not None, "a system identity is an app's"
+    t = ref.site
+    return of_site(web.get_site(azure, t.resource_group, t.app, t.slot), t)
+
+
+def of_site(site: web.Site, target: AppTarget) -> Identity | None:
+    """The system-assigned identity a site reports, or None when it has none."""
+    if not site.system_principal_id:
+        return None
+    return Identity(
+        id=site.id,
+        name="system",
+        resource_group=target.resource_group,
+        location="",
+        client_id="",
+        principal_id=site.system_principal_id.lower(),
+        tenant_id=site.system_tenant_id,
+        system_of=target.label,
+    )
+
+
 def find(azure: Azure, ref: IdentityRef) -> Identity | None:
     """The identity, or None. A missing resource group is an error (exit 3).
 
@@ -75,6 +123,8 @@ def find(azure: Azure, ref: IdentityRef) -> Identity | None:
     client id)."""
     from azure.core.exceptions import ResourceNotFoundError
 
+    if ref.system:
+        return system(azure, ref)
     if ref.client_id:
         try:
             for x in azure.msi.user_assigned_identities.list_by_subscription(**LIST):
@@ -105,6 +155,14 @@ def find(azure: Azure, ref: IdentityRef) -> Identity | None:
 
 def get(azure: Azure, ref: IdentityRef) -> Identity:
     ident = find(azure, ref)
+    if ident is None and ref.site is not None:
+        t = ref.site
+        slot = f" --slot {t.slot}" if t.slot else ""
+        raise NotFoundError(
+            f"Function app {t.where} has no system-assigned identity.",
+            hint=f"Enable it: kustomi attach --identity system --app {t.app} "
+            f"-g {t.resource_group}{slot}",
+        )
     if ident is None and ref.client_id:
         raise NotFoundError(
             f"No user-assigned identity with client id {ref.client_id} in subscription "

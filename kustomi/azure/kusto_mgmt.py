@@ -1,5 +1,8 @@
-"""Microsoft.Kusto: clusters and database principal assignments
-(azure-rest-api-specs specification/azure-kusto/resource-manager/Microsoft.Kusto)."""
+"""Microsoft.Kusto: clusters, and principal assignments of a database or of the whole cluster
+(azure-rest-api-specs specification/azure-kusto/resource-manager/Microsoft.Kusto).
+
+Where a function takes `db`, None means the cluster: its principal assignments
+(ClusterPrincipalAssignments_*) hold the cluster-wide roles (AllDatabasesViewer, ...)."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from ..rules import resource_group_of
 from .clients import LIST, Azure, required, text
 
 if TYPE_CHECKING:
-    from azure.mgmt.kusto.models import DatabasePrincipalAssignment
+    from azure.mgmt.kusto.models import ClusterPrincipalAssignment, DatabasePrincipalAssignment
 from .errors import check_subscription, translate
 
 
@@ -109,7 +112,7 @@ def list_clusters(azure: Azure) -> list[Cluster]:
         raise translate(e, "listing the subscription's Kusto clusters") from None
 
 
-def _assignment(x: DatabasePrincipalAssignment) -> Assignment:
+def _assignment(x: DatabasePrincipalAssignment | ClusterPrincipalAssignment) -> Assignment:
     return Assignment(
         name=required(x.name, "assignment name").split("/")[-1],
         role=text(x.role),
@@ -121,37 +124,59 @@ def _assignment(x: DatabasePrincipalAssignment) -> Assignment:
     )
 
 
-def list_assignments(azure: Azure, cluster: Cluster, db: str) -> list[Assignment]:
+def scope(cluster: Cluster, db: str | None) -> str:
+    """How a report names where a role is held: cluster/db, or the cluster."""
+    return f"{cluster.name}/{db}" if db is not None else f"cluster {cluster.name}"
+
+
+def list_assignments(azure: Azure, cluster: Cluster, db: str | None) -> list[Assignment]:
     from azure.core.exceptions import ResourceNotFoundError
 
     try:
-        return [
-            _assignment(x)
-            for x in azure.kusto.database_principal_assignments.list(
+        if db is None:
+            found: Any = azure.kusto.cluster_principal_assignments.list(
+                cluster.resource_group, cluster.name, **LIST
+            )
+        else:
+            found = azure.kusto.database_principal_assignments.list(
                 cluster.resource_group, cluster.name, db, **LIST
             )
-        ]
+        return [_assignment(x) for x in found]
     except ResourceNotFoundError as e:
         check_subscription(e)
-        if not cluster.uri:  # not looked up yet: is it the cluster that is missing?
+        if not cluster.uri or db is None:  # not looked up yet: is it the cluster that is missing?
             resolve(azure, ClusterRef(name=cluster.name, resource_group=cluster.resource_group))
+        if db is None:
+            raise translate(e, f"listing principal assignments of cluster {cluster.name}") from None
         raise NotFoundError(
             f"Database '{db}' was not found on cluster '{cluster.name}'.",
             hint="Check the database name (it is case-sensitive in KQL).",
         ) from None
     except Exception as e:
-        raise translate(e, f"listing principal assignments of {db}") from None
+        raise translate(e, f"listing principal assignments of {scope(cluster, db)}") from None
 
 
-def name_available(azure: Azure, cluster: Cluster, db: str, name: str) -> bool:
-    from azure.mgmt.kusto.models import DatabasePrincipalAssignmentCheckNameRequest
+def name_available(azure: Azure, cluster: Cluster, db: str | None, name: str) -> bool:
+    from azure.mgmt.kusto.models import (
+        ClusterPrincipalAssignmentCheckNameRequest,
+        DatabasePrincipalAssignmentCheckNameRequest,
+    )
 
-    # The model fills the required "type"; a plain dict would send {"name"} alone.
-    body = DatabasePrincipalAssignmentCheckNameRequest(name=name)
     try:
-        r = azure.kusto.database_principal_assignments.check_name_availability(
-            cluster.resource_group, cluster.name, db, body
-        )
+        # The models fill the required "type"; a plain dict would send {"name"} alone.
+        if db is None:
+            r = azure.kusto.cluster_principal_assignments.check_name_availability(
+                cluster.resource_group,
+                cluster.name,
+                ClusterPrincipalAssignmentCheckNameRequest(name=name),
+            )
+        else:
+            r = azure.kusto.database_principal_assignments.check_name_availability(
+                cluster.resource_group,
+                cluster.name,
+                db,
+                DatabasePrincipalAssignmentCheckNameRequest(name=name),
+            )
         if not isinstance(r.name_available, bool):
             raise TypeError(f"nameAvailable is {type(r.name_available).__name__}, not a bool")
         return r.name_available
@@ -162,7 +187,7 @@ def name_available(azure: Azure, cluster: Cluster, db: str, name: str) -> bool:
 def create_assignment(
     azure: Azure,
     cluster: Cluster,
-    db: str,
+    db: str | None,
     name: str,
     principal_id: str,
     role: str,
@@ -173,19 +198,23 @@ def create_assignment(
     """A long-running PUT (Azure-AsyncOperation; https://learn.microsoft.com/azure/
     azure-resource-manager/management/async-operations); says every `every` seconds that it is
     still waiting. Raises the SDK's error as is, so callers can retry Entra's delay."""
-    poller = azure.kusto.database_principal_assignments.begin_create_or_update(
-        cluster.resource_group,
-        cluster.name,
-        db,
-        name,
-        {
-            "properties": {
-                "principalId": principal_id,
-                "role": role,
-                "principalType": "App",
-                "tenantId": tenant_id,
-            }
-        },
+    body = {
+        "properties": {
+            "principalId": principal_id,
+            "role": role,
+            "principalType": "App",
+            "tenantId": tenant_id,
+        }
+    }
+    ops = azure.kusto
+    poller = (
+        ops.cluster_principal_assignments.begin_create_or_update(
+            cluster.resource_group, cluster.name, name, body
+        )
+        if db is None
+        else ops.database_principal_assignments.begin_create_or_update(
+            cluster.resource_group, cluster.name, db, name, body
+        )
     )
     return _assignment(
         _wait(
@@ -200,7 +229,7 @@ def create_assignment(
 def wait_assignment(
     azure: Azure,
     cluster: Cluster,
-    db: str,
+    db: str | None,
     name: str,
     progress: Callable[[str], None],
     timeout: float,
@@ -222,11 +251,16 @@ def wait_assignment(
 
 
 def delete_assignment(
-    azure: Azure, cluster: Cluster, db: str, name: str, progress: Callable[[str], None]
+    azure: Azure, cluster: Cluster, db: str | None, name: str, progress: Callable[[str], None]
 ) -> None:
     """A long-running DELETE; an assignment already gone is fine (ARM answers 204)."""
-    poller = azure.kusto.database_principal_assignments.begin_delete(
-        cluster.resource_group, cluster.name, db, name
+    ops = azure.kusto
+    poller = (
+        ops.cluster_principal_assignments.begin_delete(cluster.resource_group, cluster.name, name)
+        if db is None
+        else ops.database_principal_assignments.begin_delete(
+            cluster.resource_group, cluster.name, db, name
+        )
     )
     _wait(poller, f"delete principal assignment {name}", progress, azure.env.progress_seconds)
 

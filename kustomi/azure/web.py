@@ -24,6 +24,7 @@ class Site:
     system_principal_id: str | None
     # resource id as ARM spells it -> {"clientId", "principalId"}
     user_assigned: dict[str, dict[str, str]] = field(default_factory=dict)
+    system_tenant_id: str = ""
 
     def has_user_assigned(self, resource_id: str) -> bool:
         # Keys are compared case-insensitively, as ARM and the az CLI do
@@ -47,6 +48,7 @@ def _site(x: SdkSite) -> Site:
         identity_type=text(ident.type) if ident is not None and ident.type else "None",
         system_principal_id=getattr(ident, "principal_id", None) if ident else None,
         user_assigned=uais,
+        system_tenant_id=(getattr(ident, "tenant_id", None) or "").lower() if ident else "",
     )
 
 
@@ -111,6 +113,17 @@ def remove_user_assigned(
     return _patch_identities(azure, rg, app, slot, site, keep, drop, "detaching the identity from")
 
 
+def set_system_assigned(
+    azure: Azure, rg: str, app: str, slot: str | None, site: Site, enabled: bool
+) -> Site:
+    """PATCH the identity block to enable (or disable) the system-assigned identity, every
+    user-assigned identity kept (sent whole, as add_user_assigned does). A slot's is its own
+    (https://learn.microsoft.com/azure/app-service/overview-managed-identity)."""
+    doing = "enabling the system-assigned identity of" if enabled else "disabling it on"
+    keep = list(site.user_assigned)
+    return _patch_identities(azure, rg, app, slot, site, keep, [], doing, system=enabled)
+
+
 def _patch_identities(
     azure: Azure,
     rg: str,
@@ -120,9 +133,11 @@ def _patch_identities(
     keep: list[str],
     drop: list[str],
     doing: str,
+    system: bool | None = None,
 ) -> Site:
     """One PATCH of the site's identity block: `keep` as its user-assigned identities, each
-    of `drop` as null, and the system-assigned identity kept if the site has one."""
+    of `drop` as null, and the system-assigned identity kept if the site has one (`system`:
+    enabled or disabled instead)."""
     from azure.mgmt.web.models import (
         ManagedServiceIdentity,
         SitePatchResource,
@@ -130,6 +145,8 @@ def _patch_identities(
     )
 
     has_system = site.system_principal_id or "systemassigned" in site.identity_type.lower()
+    if system is not None:
+        has_system = system
     kinds = (["SystemAssigned"] if has_system else []) + (["UserAssigned"] if keep else [])
     entries: dict[str, UserAssignedIdentity | None] = {k: UserAssignedIdentity() for k in keep}
     entries.update({k: None for k in drop})

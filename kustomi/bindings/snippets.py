@@ -15,16 +15,9 @@ from __future__ import annotations
 
 from string import Template
 
-LANGUAGES = (
-    "csharp",
-    "csharp-isolated",
-    "java",
-    "python",
-    "python-v1",
-    "javascript",
-    "typescript",
-    "powershell",
-)
+from ..names import LANGUAGE_NAMES
+
+LANGUAGES = LANGUAGE_NAMES
 KQL_PLACEHOLDER = "<KQL query, e.g. MyTable | take 10>"
 
 # Where the snippet goes in a project, relative to its root.

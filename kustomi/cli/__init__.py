@@ -24,11 +24,14 @@ from . import (
     verify,
 )
 from .frame import Settings, reported
-from .params import PlainFirstCommand, PlainFirstGroup
+from .params import ExamplesCommand, PlainFirstCommand, PlainFirstGroup
 
 EPILOG = (
+    "The options above may also come after the command (and after its options), as in az: "
+    "kustomi setup ... --yes. Given twice, the last one wins.\n\n"
     "Defaults for command options: ./kustomi.toml, or the file KUSTOMI_CONFIG names.\n\n"
-    "Exit codes: 0 ok, 1 internal error, 2 bad input (nothing sent), 3 not found, "
+    "Exit codes: 0 ok, 1 internal error, 2 bad input (nothing sent) or a no to setup's or "
+    "revoke's question (nothing changed), 3 not found, "
     "4 not signed in or not authorized, 5 Azure service error, "
     "6 checks failed (or changes pending under --check), 130 interrupted."
 )
@@ -40,11 +43,15 @@ app = typer.Typer(
     "managed identity, with no secrets, and prove that it works.",
     epilog=EPILOG,
     no_args_is_help=True,
-    add_completion=False,
+    # typer's --install-completion and --show-completion: each option's fixed values (roles,
+    # --via, --lang, --direction) complete too.
+    add_completion=True,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,  # locals can hold tokens
     rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    # --help wraps at the terminal's width (COLUMNS), not click's 80 columns at most; an
+    # example is never wrapped (params.format_epilog).
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100_000},
 )
 
 
@@ -58,13 +65,23 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     output: Annotated[
-        Literal["table", "json", "sarif"] | None,
+        Literal["table", "json", "tsv", "none", "sarif"] | None,
         typer.Option(
             "-o",
             "--output",
             envvar="KUSTOMI_OUTPUT",
             help="Default: table on a terminal, json otherwise (snippet: its code either way). "
-            "sarif: doctor's findings for code scanning.",
+            "tsv: tab-separated values, no keys (as az); none: nothing on stdout, the exit code "
+            "tells; sarif: doctor's findings for code scanning.",
+        ),
+    ] = None,
+    query: Annotated[
+        str | None,
+        typer.Option(
+            "--query",
+            metavar="JMESPATH",
+            help="A JMESPath expression over the JSON report (as az's --query): "
+            "--query data.clientId -o tsv prints the client id alone.",
         ),
     ] = None,
     subscription: Annotated[
@@ -116,51 +133,51 @@ def root(
         ),
     ] = False,
 ) -> None:
-    # Known before the checks below, so that their error is a JSON report under -o json too.
-    ctx.obj = Settings(output=output)
     from .. import interrupts
+    from . import global_options
 
     interrupts.reset()  # a new run (an in-process caller may run several)
-    with reported(ctx):
-        if verbose < 0:
-            raise UsageError(
-                f"-v/--verbose must be 0 or more, not {verbose}.", "KUSTOMI_VERBOSE is a count."
-            )
-        if output == "sarif" and ctx.invoked_subcommand not in (None, "doctor"):
-            raise UsageError(
-                f"-o sarif is for doctor, whose findings are about code; "
-                f"{ctx.invoked_subcommand} prints table or json.",
-                hint="Use -o json (or table), or run kustomi -o sarif doctor.",
-            )
-        if verbose and quiet:
-            raise UsageError(
-                "-v/--verbose and -q/--quiet cannot be used together.",
-                "Pass one of them (KUSTOMI_VERBOSE and KUSTOMI_QUIET set them too).",
-            )
-        table = None
-        if ctx.invoked_subcommand and not ctx.resilient_parsing:
-            subscription, table = _project_file(ctx, subscription, verbose > 0 and not quiet)
+    values = {
+        "output": output,
+        "query": query,
+        "subscription": subscription,
+        "dry_run": dry_run,
+        "check": check,
+        "yes": yes,
+        "verbose": verbose,
+        "quiet": quiet,
+        "debug": debug,
+    }
+    given = global_options.root_given(ctx, values)
+    ctx.meta[global_options.KEY] = given
+    # Known before the checks below, so that their error is a JSON report under -o json too
+    # (an -o given after the command included).
     ctx.obj = Settings(
-        setup_table=table,
-        output=output,
-        subscription=subscription,
-        dry_run=dry_run or check,
-        check=check,
-        yes=yes,
-        verbosity=-1 if quiet else verbose,
-        debug=debug,
+        output=global_options.anticipated(values, ctx.meta.get(global_options.REST, []))["output"]
     )
+    later = ctx.invoked_subcommand in COMMANDS and not ctx.resilient_parsing
+    with reported(ctx):
+        # Before the command's own options are read (a missing one is said after these), as
+        # far as the words after the command can change them: settle checks them all again.
+        global_options.check(
+            global_options.anticipated(values, ctx.meta.get(global_options.REST, [])),
+            ctx.invoked_subcommand,
+        )
+        if ctx.invoked_subcommand and not ctx.resilient_parsing:
+            _project_file(ctx, given)
+    if later:
+        return  # the command's own parse adds the global options typed after it, and settles
+    with reported(ctx):
+        global_options.settle(ctx, {})
 
 
 # Options a project file may not set: replacing a secret-bearing setting stays a choice per run.
 NOT_IN_FILE = {"force", "help", "delete-identity"}
 
 
-def _project_file(
-    ctx: typer.Context, subscription: str | None, verbose: bool
-) -> tuple[str | None, Any]:
-    """Load kustomi.toml into the commands' default_map; return the subscription to use and
-    the [setup] table's arrays, if any."""
+def _project_file(ctx: typer.Context, given: Any) -> None:
+    """Load kustomi.toml into the commands' default_map; keep its subscription and its [setup]
+    table's arrays, if any, in `given` (a global_options.Given)."""
     import os
     from pathlib import Path
 
@@ -177,11 +194,11 @@ def _project_file(
         for name, cmd in commands.items()
         if not hasattr(cmd, "commands")  # not a group such as `emulator`
     }
-    if ctx.invoked_subcommand not in options:
-        return subscription, None
+    if ctx.invoked_subcommand not in options or ctx.invoked_subcommand not in COMMANDS:
+        return
     path = find(os.environ, Path.cwd())
     if path is None:
-        return subscription, None
+        return
     defaults, root_values = load(path, options)
     for name, cmd in commands.items():  # a key such as `app` is one value of a repeatable option
         for param in getattr(cmd, "params", []):
@@ -194,11 +211,9 @@ def _project_file(
     if not isinstance(root_values.get("subscription", ""), str):
         raise UsageError(f"{path}: subscription must be a string.", hint='subscription = "<GUID>"')
     ctx.default_map = defaults
-    if verbose:
-        from kustomi.output import Reporter
-
-        Reporter(1).info(f"defaults from {path}")
-    return subscription or root_values.get("subscription"), root_values.get("setup")
+    given.file_path = path
+    given.file_subscription = root_values.get("subscription")
+    given.setup_table = root_values.get("setup")
 
 
 def _kind(command: str, name: str) -> type:
@@ -298,3 +313,32 @@ COMMANDS: dict[str, Any] = {
 for _module in COMMANDS.values():
     app.command(_module.NAME, epilog=_module.EPILOG, cls=PlainFirstCommand)(_module.command)
 app.add_typer(emulator.app, name="emulator")
+
+
+@app.command(
+    "help",
+    cls=ExamplesCommand,
+    epilog="Examples:\n\n  kustomi help setup\n\n  kustomi help emulator serve",
+)
+def help_(
+    ctx: typer.Context,
+    words: Annotated[
+        list[str] | None, typer.Argument(metavar="[COMMAND]...", show_default=False)
+    ] = None,
+) -> None:
+    """Show the help of kustomi or of a command, as --help does."""
+    root = ctx.find_root()
+    cmd: Any = root.command
+    here = root
+    for i, word in enumerate(words or []):
+        sub = cmd.get_command(here, word) if hasattr(cmd, "get_command") else None
+        if sub is None:
+            path = " ".join(["kustomi", *(words or [])[:i]])
+            with reported(ctx):
+                raise UsageError(
+                    f"No such command {word!r} in {path}.",
+                    hint="`kustomi help` lists the commands (`kustomi help emulator`, its own).",
+                )
+        here = sub.context_class(sub, info_name=word, parent=here)
+        cmd = sub
+    typer.echo(cmd.get_help(here))

@@ -19,7 +19,7 @@ EPILOG = """Examples:
 
   kustomi audit                       (every function app and slot of the subscription)
 
-  kustomi audit -g rg-legacy -g rg-orders --app func-orders --project ./src/Orders
+  kustomi audit -g rg-legacy -g rg-demo --app func-orders --project ./src/Orders
 
   kustomi audit --emit-setup kustomi.toml   then   kustomi --yes setup --force
 

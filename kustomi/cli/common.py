@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from ..names import ROLE_HELP
+from ..names import ROLE_HELP, complete_role
 
 if TYPE_CHECKING:
     from ..api import Kustomi
@@ -49,7 +49,7 @@ ClusterRg = Annotated[
 Database = Annotated[str, typer.Option("--database", help="Kusto database name.")]
 App = Annotated[str, typer.Option("--app", help="Function app name.")]
 Slot = Annotated[str | None, typer.Option("--slot", help="Deployment slot (default: production).")]
-Role = Annotated[str, typer.Option("--role", help=ROLE_HELP)]
+Role = Annotated[str, typer.Option("--role", help=ROLE_HELP, autocompletion=complete_role)]
 
 
 def azure(

@@ -13,7 +13,7 @@ import typer
 
 from ..errors import NotFoundError, ServiceError, UsageError
 from .frame import reported
-from .params import PlainFirstGroup
+from .params import ExamplesCommand, PlainFirstGroup
 
 app = typer.Typer(
     cls=PlainFirstGroup,
@@ -42,8 +42,9 @@ StateDir = Annotated[
 
 
 @app.command(
+    cls=ExamplesCommand,
     epilog="Example:\n\n  kustomi emulator serve --port 8443 --scenario demo.json &\n\n"
-    "  . ~/.local/state/kustomi/emulator/env"
+    "  . ~/.local/state/kustomi/emulator/env",
 )
 def serve(
     port: Annotated[
@@ -163,8 +164,10 @@ def _admin(directory: Path, path: str) -> Any:
 
 @app.command(
     "app-env",
+    cls=ExamplesCommand,
     epilog='Example:\n\n  eval "$(kustomi emulator app-env --app func-orders '
-    '-g rg-demo)"\n\n  kustomi verify --identity id-orders ...',
+    '-g rg-demo)"\n\n  kustomi verify --identity <clientId> --cluster '
+    "https://adxdemo.westeurope.kusto.windows.net --database Orders --role viewer",
 )
 def app_env(
     app_name: Annotated[str, typer.Option("--app", help="Function app name.")],
@@ -186,6 +189,7 @@ def app_env(
 
 @app.command(
     "env",
+    cls=ExamplesCommand,
     epilog='Example:\n\n  eval "$(kustomi emulator env)"\n\n  kustomi create-identity -g rg-demo '
     "-n id-orders",
 )

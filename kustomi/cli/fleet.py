@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from ..names import DEFAULT_PARALLEL, MAX_PARALLEL, ROLE_HELP
+from ..names import DEFAULT_PARALLEL, MAX_PARALLEL, ROLE_HELP, complete_role
 from . import common
 from .frame import Settings, settings
 
@@ -28,8 +28,23 @@ Cluster = Annotated[
         "or --cluster-resource-group) or its URI. Or [[setup.grants]] in kustomi.toml.",
     ),
 ]
-Database = Annotated[str | None, typer.Option("--database", help="Kusto database name.")]
-Role = Annotated[str | None, typer.Option("--role", help=ROLE_HELP)]
+Database = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        help="Kusto database name: of the grant, and of the apps' connection setting (a "
+        "cluster-wide role holds on every database; the setting still names one).",
+    ),
+]
+Table = Annotated[
+    str | None,
+    typer.Option(
+        "--table",
+        help="Grant a table role (ingestor, admin) on this table of --database alone, with "
+        "`.add table` (an output binding writes to one table).",
+    ),
+]
+Role = Annotated[str | None, typer.Option("--role", help=ROLE_HELP, autocompletion=complete_role)]
 Apps = Annotated[
     list[str] | None,
     typer.Option(
@@ -49,7 +64,7 @@ Via = Annotated[
     typer.Option(
         "--via",
         help="arm: a principal assignment (needs Contributor on the cluster); kql: "
-        "`.add database` (needs Database Admin).",
+        "`.add database` (needs Database Admin). A --table role is always kql.",
     ),
 ]
 Parallel = Annotated[
@@ -143,7 +158,7 @@ def _show(report: Report, s: Settings) -> None:
 
 
 def _confirm(name: str, plan: Plan) -> None:
-    from ..errors import UsageError
+    from ..errors import Declined
 
     apps = len(plan.apps)
     question = f"Apply these {plan.pending} change(s)" + (f" to {apps} app(s)" if apps else "")
@@ -152,7 +167,7 @@ def _confirm(name: str, plan: Plan) -> None:
     answer = sys.stdin.readline()  # "" at the end of input (Ctrl-D): a no
     ok = answer.strip().lower() in ("y", "yes")
     if not ok:
-        raise UsageError(
-            f"{name} was not confirmed; nothing was changed.",
-            hint="Rerun and answer y, or add --yes.",
+        raise Declined(
+            f"{name} was not confirmed: nothing was changed.",
+            hint="Rerun and answer y, or add --yes to apply without asking.",
         )

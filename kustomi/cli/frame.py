@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 @dataclass
 class Settings:
     output: str | None = None
+    query: Any = None  # --query, compiled (a jmespath ParsedResult)
     subscription: str | None = None
     dry_run: bool = False
     check: bool = False
@@ -107,9 +108,14 @@ def reported(
 def _fail(ctx: typer.Context | None, reporter: Reporter | None, e: KustomiError) -> None:
     from kustomi.output import Reporter, outcome_lines
 
+    from ..errors import Declined
+
     s = settings(ctx) if ctx is not None else Settings()
     reporter = reporter or Reporter(s.verbosity)
-    reporter.error(e.message, e.hint)
+    if isinstance(e, Declined):  # an answer, not an error: said plainly, even under -q
+        reporter.say(e.message, e.hint)
+    else:
+        reporter.error(e.message, e.hint)
     for line in outcome_lines(e.outcome):
         reporter.progress(line)
     if ctx is not None and s.format == "json":
@@ -138,7 +144,7 @@ def run(ctx: typer.Context, fn: Callable[[Reporter], Report]) -> None:
     err = _failure(report, s.check)
     if err is not None:
         report.error = err
-    render(report, s.format)
+    render(report, s.format, query=s.query)
     if err is None:
         return
     if report.errors:  # the report (stdout) holds each app's error; stderr says it once

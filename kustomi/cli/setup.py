@@ -19,14 +19,22 @@ if TYPE_CHECKING:
 NAME = "setup"
 EPILOG = (
     "Examples:\n\n"
-    "  kustomi setup --identity id-orders -g rg-orders --cluster adxorders "
-    "--cluster-resource-group rg-data --database Orders --role viewer --app func-a --app func-b\n\n"
+    "  kustomi setup --identity id-legacy -g rg-legacy --cluster adxdemo "
+    "--cluster-resource-group rg-data --database Orders --role viewer --app func-legacy "
+    "--app func-reports\n\n"
     "  kustomi setup --yes        (everything from the [setup] table of ./kustomi.toml)\n\n"
-    "Reads everything first, shows the plan, asks before it writes (--yes: do not ask; with no "
-    "terminal, --yes is required). Applies the identity, the grants, then each app's attach "
+    "  kustomi setup --identity system -g rg-demo --cluster adxdemo "
+    "--cluster-resource-group rg-data --database Orders --role viewer --app func-orders\n\n"
+    "  kustomi setup --identity id-orders -g rg-demo --cluster adxdemo "
+    "--cluster-resource-group rg-data --database Orders --table Events --role ingestor "
+    "--app func-orders\n\n"
+    "Reads everything first, shows the plan, asks before it writes (a no changes nothing and "
+    "exits 2; --yes: do not ask; with no terminal, --yes is required). Applies the identity, "
+    "the grants, then each app's attach "
     "and connection setting, --parallel apps at a time; an app that fails does not stop the "
     "others (exit 5 names it; a rerun finishes it). --check: exit 6 while anything would "
-    "change."
+    "change. --identity system: each app's own system-assigned identity is enabled (every "
+    "user-assigned one kept) and gets the role; none is created."
 )
 
 
@@ -38,6 +46,7 @@ def command(
     cluster: fleet.Cluster = None,
     cluster_resource_group: common.ClusterRg = None,
     database: fleet.Database = None,
+    table: fleet.Table = None,
     role: fleet.Role = None,
     apps: fleet.Apps = None,
     slot: fleet.Slot = None,

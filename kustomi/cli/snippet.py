@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..names import DEFAULT_SETTING
+from ..names import DEFAULT_SETTING, complete_direction, complete_lang
 from . import common
 from .frame import run, settings
 
@@ -27,11 +27,14 @@ EPILOG = (
     "6f4c319d-7b85-4743-9f50-ae5a69cd79d6 --database Orders > KustoInput.cs\n\n"
     "  kustomi snippet --lang python --direction output --identity id-orders -g rg-demo "
     "--database Orders --table Events --write --project ./orders\n\n"
+    "  kustomi snippet --lang javascript --direction input --identity system --database Orders"
+    "\n\n"
     "Languages: csharp, csharp-isolated, java, python (v2), python-v1, javascript, "
     "typescript, powershell (python-v1 and powershell print a function.json).\n\n"
     "stdout is the code alone, on a terminal or not (`> file` writes the code); only -o json "
     "(or KUSTOMI_OUTPUT=json) prints the JSON report instead, with the code in data.code and "
-    "its place in the project in data.file. --write puts it there (with the script of a "
+    "its place in the project in data.file (-o tsv and --query print that report their way, "
+    "-o none nothing). --write puts it there (with the script of a "
     "function.json), merges into a Python v2 function_app.py, and refuses (exit 2) to replace "
     "any other file that differs."
 )
@@ -39,9 +42,19 @@ EPILOG = (
 
 def command(
     ctx: typer.Context,
-    lang: Annotated[str, typer.Option("--lang", help="The language and programming model.")],
+    lang: Annotated[
+        str,
+        typer.Option(
+            "--lang", help="The language and programming model.", autocompletion=complete_lang
+        ),
+    ],
     direction: Annotated[
-        str, typer.Option("--direction", help="input (the binding queries) or output (ingests).")
+        str,
+        typer.Option(
+            "--direction",
+            help="input (the binding queries) or output (ingests).",
+            autocompletion=complete_direction,
+        ),
     ],
     database: common.Database,
     identity: Annotated[
@@ -49,7 +62,8 @@ def command(
         typer.Option(
             "--identity",
             help="The identity: its client id, or a name (in -g or --identity-resource-group) "
-            "or resource id, looked up in Azure.",
+            "or resource id, looked up in Azure; or system (the app's own system-assigned "
+            'identity: ManagedServiceIdentity = "system").',
         ),
     ] = None,
     client_id: Annotated[
@@ -74,9 +88,10 @@ def command(
 ) -> None:
     """Print a Kusto binding for a language, with the identity's client id, ready to paste."""
     s = settings(ctx)
-    # The code is the product: stdout takes the report only when -o json is asked for, so
-    # neither a report nor an error report ends up in a file the code is piped to.
-    as_json = s.output == "json"
+    # The code is the product: stdout takes the report only when -o json (tsv, none) or
+    # --query asks for it, so neither a report nor an error report ends up in a file the code
+    # is piped to.
+    as_report = s.output in ("json", "tsv", "none") or s.query is not None
     s.output = s.output or "table"
 
     def core(reporter: Reporter) -> Report:
@@ -105,9 +120,9 @@ def command(
             dry_run=s.dry_run,
         )
         if write:
-            if not as_json:  # the table says what was written; the code is in the file
+            if not as_report:  # the table says what was written; the code is in the file
                 del report.data["code"]
-        elif not as_json:
+        elif not as_report:
             typer.echo(report.data["code"], nl=False)
             raise _Printed
         return report

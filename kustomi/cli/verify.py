@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from ..names import DEFAULT_SETTING
+from ..names import DEFAULT_SETTING, complete_role
 from . import common
 from .frame import run
 
@@ -40,7 +40,17 @@ def command(
     role: Annotated[
         str | None,
         typer.Option(
-            "--role", help="The role the binding needs: viewer (input) or ingestor (output)."
+            "--role",
+            help="The role the binding needs: viewer (input) or ingestor (output).",
+            autocompletion=complete_role,
+        ),
+    ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option(
+            "--table",
+            help="An output binding's table: a table role there (ingestor) counts too; "
+            "--role defaults to ingestor.",
         ),
     ] = None,
     resource_group: common.ResourceGroup = None,
@@ -84,6 +94,7 @@ def command(
             cluster=cluster,
             database=database,
             role=role,
+            table=table,
             resource_group=resource_group,
             identity_resource_group=common.identity_rg(ctx, identity, identity_resource_group),
             cluster_resource_group=common.cluster_rg(ctx, cluster, cluster_resource_group),

@@ -11,15 +11,17 @@ operation answered 201 with Azure-AsyncOperation; the role takes effect when it 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from . import faults
 from .arm import Provider, paged, require_location, resource_not_found
-from .state import DB_ROLES, Cluster, Database, DbPrincipal
+from .state import CLUSTER_ROLES, DB_ROLES, Cluster, Database, DbPrincipal
 from .wire import ArmError, Request, Response, Route, json_response
 
 PROVIDER = "Microsoft.Kusto"
 ASSIGNMENT_TYPE = "Microsoft.Kusto/clusters/databases/principalAssignments"
+CLUSTER_ASSIGNMENT_TYPE = "Microsoft.Kusto/clusters/principalAssignments"
 ASSIGNMENT_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,259}\Z")
 
 
@@ -63,8 +65,10 @@ class Kusto(Provider):
         c1 = clusters + "/{cluster}"
         d1 = c1 + "/databases/{db}"
         pa = d1 + "/principalAssignments"
+        cpa = c1 + "/principalAssignments"
         by_sub = "/subscriptions/{sub}/providers/Microsoft.Kusto/clusters"
         check = "kusto.principalAssignments.checkName"
+        ccheck = "kusto.clusterPrincipalAssignments.checkName"
         return [
             ("PUT", c1, self.put_cluster, "kusto.clusters.put"),
             ("GET", c1, self.get_cluster, "kusto.clusters.get"),
@@ -78,6 +82,16 @@ class Kusto(Provider):
             ("DELETE", pa + "/{name}", self.delete_pa, "kusto.principalAssignments.delete"),
             ("GET", pa, self.list_pa, "kusto.principalAssignments.list"),
             ("POST", d1 + "/checkPrincipalAssignmentNameAvailability", self.check_name, check),
+            ("PUT", cpa + "/{name}", self.put_cpa, "kusto.clusterPrincipalAssignments.put"),
+            ("GET", cpa + "/{name}", self.get_cpa, "kusto.clusterPrincipalAssignments.get"),
+            (
+                "DELETE",
+                cpa + "/{name}",
+                self.delete_cpa,
+                "kusto.clusterPrincipalAssignments.delete",
+            ),
+            ("GET", cpa, self.list_cpa, "kusto.clusterPrincipalAssignments.list"),
+            ("POST", c1 + "/checkPrincipalAssignmentNameAvailability", self.check_cname, ccheck),
             (
                 "POST",
                 d1 + "/listPrincipals",
@@ -146,6 +160,16 @@ class Kusto(Provider):
             },
         }
 
+    def cpa_body(self, c: Cluster, p: DbPrincipal) -> dict[str, Any]:
+        """A cluster principal assignment (KustoClusterPrincipalAssignmentsGet.json)."""
+        body = self.pa_body(c, Database(name=""), p)
+        body.update(
+            id=f"{self.cid(c)}/PrincipalAssignments/{p.assignment}",
+            name=f"{c.name}/{p.assignment}",
+            type="Microsoft.Kusto/Clusters/PrincipalAssignments",
+        )
+        return body
+
     # --- lookups -------------------------------------------------------------------------
     def find_cluster(self, req: Request) -> Cluster:
         c = self.world.clusters.get((req.params["rg"].lower(), req.params["cluster"].lower()))
@@ -165,7 +189,7 @@ class Kusto(Provider):
         return c, d
 
     @staticmethod
-    def find_assignment(d: Database, name: str) -> DbPrincipal | None:
+    def find_assignment(d: Database | Cluster, name: str) -> DbPrincipal | None:
         return next(
             (
                 p
@@ -234,17 +258,43 @@ class Kusto(Provider):
 
     # --- principal assignments -----------------------------------------------------------
     def put_pa(self, req: Request) -> Response:
-        w = self.world
         c, d = self.find_db(req)
+        route = "kusto.principalAssignments.put"
+        return self._put_assignment(req, c, d, lambda p: self.pa_body(c, d, p), route)
+
+    def put_cpa(self, req: Request) -> Response:
+        c = self.find_cluster(req)
+        route = "kusto.clusterPrincipalAssignments.put"
+        return self._put_assignment(req, c, c, lambda p: self.cpa_body(c, p), route)
+
+    def _put_assignment(
+        self,
+        req: Request,
+        c: Cluster,
+        holder: Database | Cluster,
+        body: Callable[[DbPrincipal], dict[str, Any]],
+        route: str,
+    ) -> Response:
+        """A database's (holder: the Database) or the cluster's (holder: the Cluster) principal
+        assignment PUT: the same contract, with the roles of its own scope."""
+        w = self.world
         props = (req.json() or {}).get("properties") or {}
-        role = next((r for r in DB_ROLES if r.lower() == str(props.get("role", "")).lower()), None)
+        cluster_wide = holder is c
+        roles = tuple(CLUSTER_ROLES) if cluster_wide else DB_ROLES
+        role = next((r for r in roles if r.lower() == str(props.get("role", "")).lower()), None)
         if role is None:
-            # Wording from Azure/azure-cli-extensions#2857.
+            # Wording from Azure/azure-cli-extensions#2857 (the database's; the cluster's is
+            # assumed to follow it).
+            scope, valid = (
+                ("Cluster", "AllDatabasesAdmin, AllDatabasesViewer, AllDatabasesMonitor")
+                if cluster_wide
+                else ("Database", "Admin, Viewer, User, etc.")
+            )
             raise ArmError(
                 400,
                 "BadRequest",
-                "Database principal role is invalid. Please provide valid database "
-                "principal role (Admin, Viewer, User, etc.).",
+                f"{scope} principal role is invalid. Please provide valid {scope.lower()} "
+                f"principal role ({valid}).",
             )
         ptype = props.get("principalType")
         if ptype not in ("App", "User", "Group"):
@@ -262,16 +312,16 @@ class Kusto(Provider):
                 f"AAD tenant '{tenant}'.",
             )
         name = req.params["name"]
-        fail = faults.take(w, "kusto.principalAssignments.put", "PUT", ("lro_failed",))
+        fail = faults.take(w, route, "PUT", ("lro_failed",))
         with w.lock:
-            existing = self.find_assignment(d, name)
+            existing = self.find_assignment(holder, name)
             if existing is not None:
                 existing.role, existing.principal_type = role, ptype
                 existing.app_id, existing.object_id = known["app_id"], known["object_id"]
                 existing.principal_id = pid
                 if existing.provisioning != "Succeeded":  # a Failed one, sent again, is made
                     existing.provisioning, existing.granted_at = "Succeeded", w.now()
-                return json_response(200, self.pa_body(c, d, existing))
+                return json_response(200, body(existing))
             p = DbPrincipal(
                 role=role,
                 principal_type=ptype,
@@ -283,7 +333,7 @@ class Kusto(Provider):
                 assignment=name,
                 provisioning="Creating",
             )
-            d.principals.append(p)
+            holder.principals.append(p)
 
         def done(ok: bool, when: float) -> None:
             with w.lock:
@@ -291,8 +341,8 @@ class Kusto(Provider):
                     return  # deleted meanwhile
                 if ok:
                     p.provisioning, p.granted_at = "Succeeded", when
-                elif p in d.principals:
-                    d.principals.remove(p)
+                elif p in holder.principals:
+                    holder.principals.remove(p)
 
         error = None
         if fail is not None:
@@ -301,7 +351,7 @@ class Kusto(Provider):
                 "message": fail.get("message", "The operation failed."),
             }
         headers = self.ctx.start_operation(req, _region(c), PROVIDER, done, error)
-        return json_response(201, self.pa_body(c, d, p), headers)
+        return json_response(201, body(p), headers)
 
     def get_pa(self, req: Request) -> Response:
         c, d = self.find_db(req)
@@ -315,9 +365,27 @@ class Kusto(Provider):
         return paged(req, [self.pa_body(c, d, p) for p in d.principals if p.assignment])
 
     def delete_pa(self, req: Request) -> Response:
-        w = self.world
         c, d = self.find_db(req)
-        p = self.find_assignment(d, req.params["name"])
+        return self._delete_assignment(req, c, d)
+
+    def get_cpa(self, req: Request) -> Response:
+        c = self.find_cluster(req)
+        p = self.find_assignment(c, req.params["name"])
+        if p is None:
+            raise ArmError(404, "NotFound", f"{c.name}/{req.params['name']} not found")
+        return json_response(200, self.cpa_body(c, p))
+
+    def list_cpa(self, req: Request) -> Response:
+        c = self.find_cluster(req)
+        return paged(req, [self.cpa_body(c, p) for p in c.principals if p.assignment])
+
+    def delete_cpa(self, req: Request) -> Response:
+        c = self.find_cluster(req)
+        return self._delete_assignment(req, c, c)
+
+    def _delete_assignment(self, req: Request, c: Cluster, holder: Database | Cluster) -> Response:
+        w = self.world
+        p = self.find_assignment(holder, req.params["name"])
         if p is None:
             return Response(204)
         with w.lock:
@@ -328,26 +396,33 @@ class Kusto(Provider):
 
         def done(ok: bool, when: float) -> None:
             with w.lock:
-                if p in d.principals:
-                    d.principals.remove(p)
+                if p in holder.principals:
+                    holder.principals.remove(p)
 
         headers = self.ctx.start_operation(req, _region(c), PROVIDER, done)
         return Response(202, b"", headers)
 
     def check_name(self, req: Request) -> Response:
         _, d = self.find_db(req)
+        return self._check_name(req, d, ASSIGNMENT_TYPE)
+
+    def check_cname(self, req: Request) -> Response:
+        c = self.find_cluster(req)
+        return self._check_name(req, c, CLUSTER_ASSIGNMENT_TYPE)
+
+    def _check_name(self, req: Request, holder: Database | Cluster, kind: str) -> Response:
         body = req.json() or {}
         name = str(body.get("name", ""))
-        # Both properties are required by the spec (DatabasePrincipalAssignmentCheckNameRequest).
-        if body.get("type") != ASSIGNMENT_TYPE:
+        # Both properties are required by the spec (...PrincipalAssignmentCheckNameRequest).
+        if body.get("type") != kind:
             raise ArmError(
                 400,
                 "InvalidRequestContent",
-                f"The request content was invalid: 'type' must be '{ASSIGNMENT_TYPE}'.",
+                f"The request content was invalid: 'type' must be '{kind}'.",
             )
         if not ASSIGNMENT_NAME_RE.match(name):
             reason, message = "Invalid", f"Name '{name}' is invalid."
-        elif self.find_assignment(d, name) is not None:
+        elif self.find_assignment(holder, name) is not None:
             reason = "AlreadyExists"
             message = f"Name '{name}' is already taken. Please specify a different name"
         else:

@@ -297,6 +297,9 @@ class Web(Provider):
                 "principal_id": new_guid(),
                 "client_id": new_guid(),
                 "tenant_id": w.tenant_id,
+                # Entra learns of a new service principal with a delay, as of a new
+                # user-assigned identity (World.entra_principal).
+                "created_at": repr(w.now()),
             }
         else:
             s.system_assigned = None

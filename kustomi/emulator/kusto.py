@@ -6,8 +6,12 @@ Routes: GET /v1/rest/auth/metadata (cloud discovery), POST <cluster>/v1/rest/mgm
 POST <cluster>/v2/rest/query (v2 frames). Tokens are checked (401), then database roles, read
 from the same state that ARM principal assignments and `.add database` write (403 with the
 service's error body). It answers `print`, `.show version`, `.show database <db> principals`,
-`.show database <db> principal roles` and `.add`/`.drop database <db> <role> (...)`; anything
-else is a 400 with Kusto's error body, never a fake success.
+`.show database <db> principal roles`, `.add`/`.drop database <db> <role> (...)`, and on a
+table of the request's database `.show table T principals|principal roles` and `.add`/`.drop
+table T admins|ingestors (...)`
+(https://learn.microsoft.com/kusto/management/manage-table-security-roles); anything else is a
+400 with Kusto's error body, never a fake success. Cluster-wide roles (ARM cluster principal
+assignments) hold, on every database, the database role each implies.
 """
 
 from __future__ import annotations
@@ -19,7 +23,18 @@ from typing import Any
 
 from .entra import KUSTO_AUDIENCES, TokenIssuer, bearer
 from .kql import KqlSyntaxError, Token, tokenize
-from .state import DB_ROLES, KQL_ROLE, READ_ROLES, Cluster, Database, DbPrincipal, World
+from .state import (
+    CLUSTER_ROLES,
+    DB_ROLES,
+    KQL_ROLE,
+    READ_ROLES,
+    TABLE_KQL_ROLE,
+    Cluster,
+    Database,
+    DbPrincipal,
+    Table,
+    World,
+)
 from .wire import HttpError, Request, Response, json_response
 
 SHOW_PRINCIPALS_ROLES = {"Admin", "User", "Viewer", "Monitor", "UnrestrictedViewer"}
@@ -212,6 +227,24 @@ class KustoDataPlane:
                 return [self._own_roles_table(cluster, database, claims, fqn)]
         if words[1:2] in (["add"], ["drop"]) and words[2:3] == ["database"]:
             return self._change_roles(cluster, toks, claims, fqn, words[1])
+        if words[1:3] == ["show", "table"] and len(toks) >= 5:
+            database = self._database(cluster, db)
+            table = self._table(database, _entity(toks[3]))
+            rest = words[4:]
+            if rest == ["principals"]:
+                if not (
+                    self._held(cluster, database, claims) & SHOW_PRINCIPALS_ROLES
+                    or "Admin" in self._mine(table.principals, claims)
+                ):
+                    raise _forbidden(
+                        f"Principal '{fqn}' is not authorized to read table "
+                        f"'{database.name}.{table.name}'."
+                    )
+                return [self._table_principals(database, table)]
+            if rest == ["principal", "roles"]:
+                return [self._own_table_roles(cluster, database, table, claims, fqn)]
+        if words[1:2] in (["add"], ["drop"]) and words[2:3] == ["table"]:
+            return self._change_table_roles(cluster, db, toks, claims, fqn, words[1])
         raise self._unsupported(csl)
 
     def _unsupported(self, csl: str) -> KustoError:
@@ -223,19 +256,19 @@ class KustoDataPlane:
             "Kusto.Data.Exceptions.SyntaxException",
         )
 
-    def _change_roles(
-        self, cluster: Cluster, toks: list[Token], claims: dict[str, Any], fqn: str, verb: str
-    ) -> list[tuple[list[dict[str, str]], list[list[Any]]]]:
-        # .add|.drop database <db> <role> ( 'p' [, 'p'...] ) [skip-results] ['notes']
+    def _role_change(
+        self, toks: list[Token], roles: dict[str, str], scope: str
+    ) -> tuple[str, str, list[str], bool, str]:
+        """`.add|.drop <scope> <name> <role> ( 'p' [, 'p'...] ) [skip-results] ['notes']`:
+        the entity's name, the role, the principals, skip-results and the notes."""
         if len(toks) < 7:
             raise self._unsupported(" ".join(t.value for t in toks))
-        database = self._database(cluster, _entity(toks[3]))
-        role = KQL_ROLE.get(toks[4].value.lower()) if toks[4].kind == "ident" else None
+        entity = _entity(toks[3])
+        role = roles.get(toks[4].value.lower()) if toks[4].kind == "ident" else None
         if role is None:
             raise _bad_request(
-                f"Syntax error: SYN0002: '{toks[4].value}' is not a database "
-                "role (admins, users, viewers, unrestrictedviewers, ingestors, "
-                "monitors).",
+                f"Syntax error: SYN0002: '{toks[4].value}' is not a {scope} "
+                f"role ({', '.join(roles)}).",
                 "BadRequest_SyntaxError",
                 "Kusto.Data.Exceptions.SyntaxException",
             )
@@ -275,39 +308,76 @@ class KustoDataPlane:
                     "Kusto.Data.Exceptions.SyntaxException",
                 )
             notes = rest[0].value
-        if not self._is_admin(cluster, database, claims):
-            raise _forbidden(
-                f"Principal '{fqn}' is not authorized to perform operation "
-                f"'Add or drop database principals' on database '{database.name}'."
-            )
+        return entity, role, principals, skip, notes
+
+    def _apply_change(
+        self, held: list[DbPrincipal], role: str, principals: list[str], verb: str, notes: str
+    ) -> None:
+        """Add (once) or drop each principal's `role` in the list `held`."""
         w = self.world
+        resolved = [self._resolve(p) for p in principals]
         with w.lock:
-            for p in principals:
-                resolved = self._resolve(p)
+            for r in resolved:
                 same = [
                     x
-                    for x in database.principals
-                    if x.role == role
-                    and (x.app_id == resolved["app_id"] or x.object_id == resolved["object_id"])
+                    for x in held
+                    if x.role == role and (x.app_id == r["app_id"] or x.object_id == r["object_id"])
                 ]
                 if verb == "add" and not same:
-                    database.principals.append(
+                    held.append(
                         DbPrincipal(
                             role=role,
-                            principal_type=resolved["type"],
-                            app_id=resolved["app_id"],
-                            object_id=resolved["object_id"],
+                            principal_type=r["type"],
+                            app_id=r["app_id"],
+                            object_id=r["object_id"],
                             tenant_id=w.tenant_id,
-                            display_name=resolved["name"],
-                            principal_id=resolved["app_id"],
+                            display_name=r["name"],
+                            principal_id=r["app_id"],
                             notes=notes,
                             granted_at=w.now(),
                         )
                     )
                 elif verb == "drop":
                     for x in same:
-                        database.principals.remove(x)
+                        held.remove(x)
+
+    def _change_roles(
+        self, cluster: Cluster, toks: list[Token], claims: dict[str, Any], fqn: str, verb: str
+    ) -> list[tuple[list[dict[str, str]], list[list[Any]]]]:
+        name, role, principals, skip, notes = self._role_change(toks, KQL_ROLE, "database")
+        database = self._database(cluster, name)
+        if not self._is_admin(cluster, database, claims):
+            raise _forbidden(
+                f"Principal '{fqn}' is not authorized to perform operation "
+                f"'Add or drop database principals' on database '{database.name}'."
+            )
+        self._apply_change(database.principals, role, principals, verb, notes)
         return [] if skip else [self._principals_table(cluster, database)]
+
+    def _change_table_roles(
+        self,
+        cluster: Cluster,
+        db: str,
+        toks: list[Token],
+        claims: dict[str, Any],
+        fqn: str,
+        verb: str,
+    ) -> list[tuple[list[dict[str, str]], list[list[Any]]]]:
+        """`.add|.drop table T admins|ingestors (...)`: Database Admin or the table's Admin
+        (https://learn.microsoft.com/kusto/management/manage-table-security-roles)."""
+        name, role, principals, skip, notes = self._role_change(toks, TABLE_KQL_ROLE, "table")
+        database = self._database(cluster, db)
+        table = self._table(database, name)
+        if not (
+            self._is_admin(cluster, database, claims)
+            or "Admin" in self._mine(table.principals, claims)
+        ):
+            raise _forbidden(
+                f"Principal '{fqn}' is not authorized to perform operation "
+                f"'Add or drop table principals' on table '{database.name}.{table.name}'."
+            )
+        self._apply_change(table.principals, role, principals, verb, notes)
+        return [] if skip else [self._table_principals(database, table)]
 
     def _resolve(self, principal: str) -> dict[str, str]:
         kind, _, rest = principal.partition("=")
@@ -330,36 +400,57 @@ class KustoDataPlane:
         return known
 
     # --- role checks ---------------------------------------------------------------------
-    def _held(self, db: Database, claims: dict[str, Any]) -> set[str]:
-        """The roles this caller holds on db now (granted and propagated)."""
+    def _mine(self, principals: list[DbPrincipal], claims: dict[str, Any]) -> set[str]:
+        """The roles of `principals` this caller holds now (granted and propagated)."""
         appid, oid = str(claims.get("appid", "")), str(claims.get("oid", ""))
         tid = str(claims.get("tid", ""))
         horizon = self.world.now() - self.world.knobs.role_propagation_seconds
         return {
             p.role
-            for p in db.principals
+            for p in principals
             if p.enforced
             and p.granted_at <= horizon
             and p.tenant_id == tid
             and (p.app_id == appid or p.object_id == oid)
         }
 
-    def _cluster_admin(self, cluster: Cluster, claims: dict[str, Any]) -> bool:
+    def _cluster_roles(self, cluster: Cluster, claims: dict[str, Any]) -> set[str]:
+        """The cluster-wide roles this caller holds (AllDatabasesViewer, ...)."""
+        held = self._mine(cluster.principals, claims)
+        if self._creator_admin(cluster, claims):
+            held.add("AllDatabasesAdmin")
+        return held
+
+    def _held(self, cluster: Cluster, db: Database, claims: dict[str, Any]) -> set[str]:
+        """The database roles this caller holds on db now: its own, and those its cluster-wide
+        roles hold on every database."""
+        own = self._mine(db.principals, claims)
+        return own | {CLUSTER_ROLES[r] for r in self._cluster_roles(cluster, claims)}
+
+    def _creator_admin(self, cluster: Cluster, claims: dict[str, Any]) -> bool:
         pair = (str(claims.get("appid", "")), str(claims.get("oid", "")))
         return any(a == pair[0] or o == pair[1] for a, o in cluster.admins)
 
+    def _cluster_admin(self, cluster: Cluster, claims: dict[str, Any]) -> bool:
+        return "AllDatabasesAdmin" in self._cluster_roles(cluster, claims)
+
     def _is_admin(self, cluster: Cluster, db: Database, claims: dict[str, Any]) -> bool:
-        return self._cluster_admin(cluster, claims) or "Admin" in self._held(db, claims)
+        return "Admin" in self._held(cluster, db, claims)
 
     def _any_access(self, cluster: Cluster, claims: dict[str, Any]) -> bool:
-        return self._cluster_admin(cluster, claims) or any(
-            self._held(d, claims) for d in cluster.databases.values()
+        return bool(self._cluster_roles(cluster, claims)) or any(
+            self._held(cluster, d, claims) or self._on_tables(d, claims)
+            for d in cluster.databases.values()
         )
+
+    def _on_tables(self, db: Database, claims: dict[str, Any]) -> set[str]:
+        """The table roles this caller holds on any table of db."""
+        return set().union(*(self._mine(t.principals, claims) for t in db.tables.values()))
 
     def _require(
         self, cluster: Cluster, db: Database, claims: dict[str, Any], roles: set[str], message: str
     ) -> None:
-        if not (self._cluster_admin(cluster, claims) or self._held(db, claims) & roles):
+        if not self._held(cluster, db, claims) & roles:
             raise _forbidden(message)
 
     # --- lookups and tables --------------------------------------------------------------
@@ -377,6 +468,67 @@ class KustoDataPlane:
                 "Kusto.Data.Exceptions.DatabaseNotFoundException",
             )
         return db
+
+    def _table(self, db: Database, name: str) -> Table:
+        t = db.tables.get(name.lower())
+        if t is None:
+            # The shape of Kusto's answer for an entity that does not exist (a 404 with
+            # EntityNameDoesNotExistException, as in Azure/azure-kusto-samples-dotnet#29).
+            message = f"Entity name '{name}' of kind 'Table' does not exist."
+            raise KustoError(
+                404,
+                "NotFound",
+                message,
+                message,
+                "Kusto.Common.Svc.Exceptions.EntityNameDoesNotExistException",
+            )
+        return t
+
+    def _table_principals(
+        self, db: Database, t: Table
+    ) -> tuple[list[dict[str, str]], list[list[Any]]]:
+        """`.show table T principals`: the columns of `.show database principals`; the Role
+        reads "Table <db>.<T> <role>" (the wording is undocumented; kustomi reads its last word)."""
+        cols = _columns(
+            (
+                "Role",
+                "PrincipalType",
+                "PrincipalDisplayName",
+                "PrincipalObjectId",
+                "PrincipalFQN",
+                "Notes",
+            )
+        )
+        ptype = {"App": "AAD Application", "User": "AAD User", "Group": "AAD Group"}
+        rows = [
+            [
+                f"Table {db.name}.{t.name} {p.role}",
+                ptype[p.principal_type],
+                p.display_name,
+                p.object_id,
+                p.fqn,
+                p.notes,
+            ]
+            for p in t.principals
+            if p.enforced
+        ]
+        return cols, rows
+
+    def _own_table_roles(
+        self, cluster: Cluster, db: Database, t: Table, claims: dict[str, Any], fqn: str
+    ) -> tuple[list[dict[str, str]], list[list[Any]]]:
+        """The caller's own roles on a table: those of the table, then those of its database
+        (which hold on every table)."""
+        on_table = sorted(self._mine(t.principals, claims))
+        rows = [[f"Table {db.name}.{t.name}", r] for r in on_table]
+        rows += [[f"Database {db.name}", r] for r in sorted(self._held(cluster, db, claims))]
+        if not rows:
+            raise _forbidden(
+                f"Principal '{fqn}' is not authorized to read table '{db.name}.{t.name}'."
+            )
+        cols = _columns(("Scope", "DisplayName", "AADObjectID", "Role", "PrincipalFQN"))
+        who = [str(claims.get("appid")), str(claims.get("oid"))]
+        return cols, [[scope, *who, role, fqn] for scope, role in rows]
 
     def _principals_table(
         self, cluster: Cluster, db: Database
@@ -414,14 +566,20 @@ class KustoDataPlane:
         """The caller's own roles. https://learn.microsoft.com/kusto/management/security-roles
         documents the command, not its output schema: these columns are a guess, and kustomi
         reads only `Role`."""
-        held = sorted(self._held(db, claims), key=DB_ROLES.index)
-        if self._cluster_admin(cluster, claims):
-            held = ["AllDatabasesAdmin", *held]
+        cluster_wide = sorted(self._cluster_roles(cluster, claims))
+        own = self._mine(db.principals, claims)
+        held = [*cluster_wide, *sorted(own, key=DB_ROLES.index)]
         if not held:
             raise _forbidden(f"Principal '{fqn}' is not authorized to read database '{db.name}'.")
         cols = _columns(("Scope", "DisplayName", "AADObjectID", "Role", "PrincipalFQN"))
         return cols, [
-            [f"Database {db.name}", str(claims.get("appid")), str(claims.get("oid")), r, fqn]
+            [
+                "Cluster" if r in CLUSTER_ROLES else f"Database {db.name}",
+                str(claims.get("appid")),
+                str(claims.get("oid")),
+                r,
+                fqn,
+            ]
             for r in held
         ]
 

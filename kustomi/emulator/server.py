@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import shlex
 import socket
@@ -455,15 +456,28 @@ class RunningEmulator:
         """DIR/env: POSIX export lines. Owner-only, since it holds the operator's secret."""
         path = self.state_dir / "env"
         text = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in self.environment().items())
-        path.touch(mode=0o600)
-        path.chmod(0o600)  # touch's mode applies to a new file only: an old one may be 0644
-        path.write_text(text)
-        (self.state_dir / "endpoint").write_text(self.base_url)
+        _replace(self.state_dir / "endpoint", self.base_url, 0o644)
+        # Whole or absent: a script that waits for DIR/env to exist (and sources it) never
+        # reads it half written. The endpoint goes first, so env's presence means both.
+        _replace(path, text, 0o600)
         return path
 
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def _replace(path: Path, text: str, mode: int) -> None:
+    """Write `text` to a new file with `mode` from its creation, then rename it over `path`
+    (atomic on POSIX), so that readers see the old file or the new one, never a part."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        os.fchmod(fd, mode)  # the umask may have narrowed or the file may be old
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
 
 
 def load_scenario(path: Path | None) -> World:

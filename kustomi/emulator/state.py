@@ -19,6 +19,16 @@ from typing import Any
 DB_ROLES = ("Admin", "Ingestor", "Monitor", "User", "UnrestrictedViewer", "Viewer")
 KQL_ROLE = {r.lower() + "s": r for r in DB_ROLES}
 READ_ROLES = {"Admin", "User", "Viewer", "UnrestrictedViewer"}
+# Cluster-wide roles (ClusterPrincipalRole in kusto.json) and the database role each holds on
+# every database (https://learn.microsoft.com/kusto/access-control/role-based-access-control).
+CLUSTER_ROLES = {
+    "AllDatabasesAdmin": "Admin",
+    "AllDatabasesViewer": "Viewer",
+    "AllDatabasesMonitor": "Monitor",
+}
+# Table-level roles, as KQL spells them (`.add table T admins|ingestors`:
+# https://learn.microsoft.com/kusto/management/manage-table-security-roles).
+TABLE_KQL_ROLE = {"admins": "Admin", "ingestors": "Ingestor"}
 
 
 def new_guid() -> str:
@@ -88,9 +98,18 @@ class DbPrincipal:
 
 
 @dataclass
+class Table:
+    """A table and the principals of its own roles (Admin, Ingestor on it alone)."""
+
+    name: str
+    principals: list[DbPrincipal] = field(default_factory=list)
+
+
+@dataclass
 class Database:
     name: str
     principals: list[DbPrincipal] = field(default_factory=list)
+    tables: dict[str, Table] = field(default_factory=dict)  # key: lower-case name
 
 
 @dataclass
@@ -101,6 +120,8 @@ class Cluster:
     databases: dict[str, Database] = field(default_factory=dict)  # key: lower-case name
     # Cluster-level AllDatabasesAdmin: (app_id, object_id) pairs. ARM makes the creator one.
     admins: list[tuple[str, str]] = field(default_factory=list)
+    # Cluster-wide roles held by principals (ARM cluster principal assignments): CLUSTER_ROLES.
+    principals: list[DbPrincipal] = field(default_factory=list)
 
 
 @dataclass
@@ -237,6 +258,9 @@ class World:
         for site in self.sites.values():
             sa = site.system_assigned
             if sa and pid in (sa["client_id"], sa["principal_id"]):
+                made = float(sa.get("created_at", "0"))
+                if self.now() < made + self.knobs.entra_propagation_seconds:
+                    return None
                 return {
                     "app_id": sa["client_id"],
                     "object_id": sa["principal_id"],
@@ -314,10 +338,17 @@ class World:
                 cl.admins = [(ops[n].client_id, ops[n].object_id) for n in c["admins"]]
             else:
                 cl.admins = list(admins_default)
+            for p in c.get("principals", []):
+                cl.principals.append(w._seed_principal(p))
             for d in c.get("databases", []):
                 db = Database(name=d["name"])
                 for p in d.get("principals", []):
                     db.principals.append(w._seed_principal(p))
+                for t in d.get("tables", []):
+                    t = {"name": t} if isinstance(t, str) else t
+                    table = Table(name=t["name"])
+                    table.principals = [w._seed_principal(p) for p in t.get("principals", [])]
+                    db.tables[table.name.lower()] = table
                 cl.databases[db.name.lower()] = db
             w.clusters[(cl.resource_group.lower(), cl.name.lower())] = cl
         for s in doc.get("sites", []):
@@ -425,21 +456,17 @@ class World:
                         "name": c.name,
                         "location": c.location,
                         "admins": [a for a, _ in c.admins],
+                        "principals": [_dump_principal(p) for p in c.principals],
                         "databases": [
                             {
                                 "name": d.name,
-                                "principals": [
+                                "principals": [_dump_principal(p) for p in d.principals],
+                                "tables": [
                                     {
-                                        "role": p.role,
-                                        "type": p.principal_type,
-                                        "app_id": p.app_id,
-                                        "object_id": p.object_id,
-                                        "fqn": p.fqn,
-                                        "principal_id": p.principal_id,
-                                        "assignment": p.assignment,
-                                        "notes": p.notes,
+                                        "name": t.name,
+                                        "principals": [_dump_principal(p) for p in t.principals],
                                     }
-                                    for p in d.principals
+                                    for t in d.tables.values()
                                 ],
                             }
                             for d in c.databases.values()
@@ -463,3 +490,16 @@ class World:
                 ],
                 "knobs": vars(self.knobs),
             }
+
+
+def _dump_principal(p: DbPrincipal) -> dict[str, Any]:
+    return {
+        "role": p.role,
+        "type": p.principal_type,
+        "app_id": p.app_id,
+        "object_id": p.object_id,
+        "fqn": p.fqn,
+        "principal_id": p.principal_id,
+        "assignment": p.assignment,
+        "notes": p.notes,
+    }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..azure import web
+from ..azure import identities, web
 from ..azure.clients import Azure
 from ..config import AppTarget, IdentityRef
 from ..errors import ServiceError
@@ -12,7 +12,96 @@ from .create_identity import Subject, existing
 
 
 def run(azure: Azure, target: AppTarget, ref: IdentityRef, dry_run: bool) -> Report:
+    if ref.system:
+        subject = Subject(ref.of_site(target), None, azure.subscription_id)
+        return plan_system(azure, target, subject).finish(dry_run)
     return plan(azure, target, existing(azure, ref)).finish(dry_run)
+
+
+SYSTEM_NOTE = 'binding: ManagedServiceIdentity = "system"'
+
+
+def _identities(n: int, kind: str = "") -> str:
+    return f"{n} {kind}identit{'y' if n == 1 else 'ies'}"
+
+
+def plan_system(azure: Azure, target_app: AppTarget, subject: Subject) -> Planned:
+    """The app's (or slot's) own system-assigned identity enabled, every user-assigned one
+    kept. Once it exists, `subject` is it (a fleet's grants for the app then name it)."""
+    rg, app, slot = target_app.resource_group, target_app.app, target_app.slot
+    report = Report("attach")
+    site = web.get_site(azure, rg, app, slot)
+    where = web.where(app, slot)
+    target = f"system identity on {where}"
+    report.data = {
+        "app": app,
+        "slot": slot,
+        "resourceGroup": rg,
+        "identity": "system",
+        "systemAssigned": bool(site.system_principal_id),
+        "userAssignedIdentities": sorted(site.user_assigned),
+    }
+    found = identities.of_site(site, target_app)
+    if found is not None:
+        subject.found = found
+        report.data.update(found.summary())
+        report.changes.append(Change("none", target, "already enabled"))
+        report.notes.append(SYSTEM_NOTE)
+        return Planned(report)
+    before = list(site.user_assigned)
+    kept = _identities(len(before), "user-assigned ")
+    change = Change("update", target, f"enabled; {kept} kept")
+    report.changes.append(change)
+    report.data["systemAssigned"] = True  # what it would be
+
+    def write() -> None:
+        with writing(report, change):
+            after = web.set_system_assigned(azure, rg, app, slot, site, True)
+        lost = [k for k in before if not after.has_user_assigned(k)]
+        made = identities.of_site(after, target_app)
+        if lost or made is None:
+            raise ServiceError(
+                f"After the update {where} "
+                + (f"lacks {', '.join(lost)}." if lost else "has no system-assigned identity."),
+                hint="Check the app's identities in the portal.",
+            )
+        subject.found = made
+        report.data.update(made.summary())
+        report.data["userAssignedIdentities"] = sorted(after.user_assigned)
+        report.notes.append(SYSTEM_NOTE)
+
+    return Planned(report, write)
+
+
+def plan_disable_system(azure: Azure, target_app: AppTarget) -> Planned:
+    """revoke --disable-system-identity: the app's system-assigned identity disabled (Azure
+    deletes its service principal), every user-assigned identity kept."""
+    rg, app, slot = target_app.resource_group, target_app.app, target_app.slot
+    report = Report("revoke")
+    site = web.get_site(azure, rg, app, slot)
+    where = web.where(app, slot)
+    target = f"system identity on {where}"
+    if not site.system_principal_id:
+        report.changes.append(Change("none", target, "not enabled"))
+        return Planned(report)
+    before = list(site.user_assigned)
+    change = Change(
+        "delete", target, f"disabled; {_identities(len(before), 'user-assigned ')} kept"
+    )
+    report.changes.append(change)
+
+    def write() -> None:
+        with writing(report, change):
+            after = web.set_system_assigned(azure, rg, app, slot, site, False)
+        lost = [k for k in before if not after.has_user_assigned(k)]
+        if lost or after.system_principal_id:
+            raise ServiceError(
+                f"After the update {where} "
+                + (f"lacks {', '.join(lost)}." if lost else "still has its system identity."),
+                hint="Check the app's identities in the portal.",
+            )
+
+    return Planned(report, write)
 
 
 def plan(azure: Azure, target_app: AppTarget, subject: Subject) -> Planned:

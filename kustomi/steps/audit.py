@@ -274,6 +274,18 @@ def _roles(azure: Azure, entries: list[Entry], parallel: int) -> dict[tuple[str,
             wanted.setdefault(_db_key(e), (e.cluster, e.database))
     clients: dict[str, Any] = {}
     lock = threading.Lock()
+    on_clusters: dict[str, list[Assignment]] = {}
+
+    def cluster_wide(cluster: Cluster) -> list[Assignment]:
+        """The cluster's principal assignments (cluster-wide roles hold on each database),
+        read once per cluster."""
+        key = _norm(cluster.uri)
+        with lock:
+            if key in on_clusters:
+                return on_clusters[key]
+        found = kusto_mgmt.list_assignments(azure, cluster, None)
+        with lock:
+            return on_clusters.setdefault(key, found)
 
     def client(uri: str) -> Any:
         with lock:
@@ -286,7 +298,7 @@ def _roles(azure: Azure, entries: list[Entry], parallel: int) -> dict[tuple[str,
 
         cluster, db = item
         try:
-            roles = Roles(kusto_mgmt.list_assignments(azure, cluster, db))
+            roles = Roles(kusto_mgmt.list_assignments(azure, cluster, db) + cluster_wide(cluster))
         except KustomiError as e:
             return Roles(error=e)
         try:

@@ -42,6 +42,9 @@ class Subject:
 
     @property
     def name(self) -> str:
+        if self.ref.system:  # an app's own: named by the app
+            where = self.ref.site.label if self.ref.site else "the app"
+            return f"the system identity of {where}"
         return self.found.name if self.found is not None else self.ref.name
 
     @property

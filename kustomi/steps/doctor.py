@@ -344,8 +344,9 @@ def _identity_check(
                 "attached", "identity_not_attached",
                 f"ManagedServiceIdentity is \"system\", but {app.req.app} has no "
                 "system-assigned identity",
-                f"turn it on: az functionapp identity assign --name {app.req.app} "
-                f"-g {app.req.resource_group}, or name a user-assigned identity's client id",
+                "turn it on: "
+                + fix_command("attach", ("--identity", "system"), *app.flags())
+                + ", or name a user-assigned identity's client id",
                 file=b.file, line=b.line,
             )
         )  # fmt: skip
@@ -459,10 +460,12 @@ def _role_check(
         )  # fmt: skip
         return
     try:
+        # The database's assignments, then the cluster's (a cluster-wide role holds on it too).
         held = {
             a.role
-            for a in kusto_mgmt.list_assignments(app.azure, cluster, db)
-            if a.is_for(who.client_id or who.object_id, who.object_id)
+            for scope in (db, None)
+            for a in kusto_mgmt.list_assignments(app.azure, cluster, scope)
+            if a.succeeded and a.is_for(who.client_id or who.object_id, who.object_id)
         }
     except KustomiError as e:
         f.append(
@@ -470,18 +473,31 @@ def _role_check(
         )
         return
     held |= _kql_roles(app, cluster.uri, db, who)
+    table = b.get("TableName")
+    table_name = None
+    if b.direction == "out" and table is not None and table.value:
+        # [AutoResolve] as Database: a %Name% is the app setting (a missing one is said in
+        # _database); a {binding expression} is known only at run time: no table role then.
+        table_name = _resolve(app, b, "TableName", table.value, seen)
+        if table_name is not None and "{" in table_name:
+            table_name = None
+    on = f"{cluster.name}/{db}"
+    if table_name:  # an output binding's table: its own roles count there
+        held |= _kql_roles(app, cluster.uri, db, who, table_name)
+        on = f"{cluster.name}/{db}/{table_name}"
     need = rules.needs(b.direction)
     purpose = rules.PURPOSE[rules.NEEDED_ROLE[b.direction]]
     if rules.satisfied(held, rules.NEEDED_ROLE[b.direction]):
         f.append(
             Finding(
                 "role", "ok",
-                f"{who.label} holds {', '.join(sorted(held))} on {cluster.name}/{db} ({purpose})",
+                f"{who.label} holds {', '.join(sorted(held))} on {on} ({purpose})",
             )
         )  # fmt: skip
         return
     role = rules.NEEDED_ROLE[b.direction].lower()
     if who.client_id:
+        # The smallest role that works: an output binding's ingestor on its table alone.
         hint = fix_command(
             "grant",
             ("--role", role),
@@ -489,37 +505,45 @@ def _role_check(
             ("--cluster", cluster.name),
             ("--cluster-resource-group", cluster.resource_group),
             ("--database", db),
+            ("--table", table_name),
         )
     else:
-        hint = (
-            f".add database {db} {role}s ('aadapp=<client id of {app.req.app}'s system "
-            f"identity>;<tenant>') on {cluster.uri}, or use a user-assigned identity"
+        # The app's system identity: through ARM, by its principal (object) id. KQL would
+        # need its client id, which ARM does not report; so no table role for it.
+        hint = fix_command(
+            "grant",
+            ("--role", role),
+            ("--identity", "system"),
+            *app.flags(),
+            ("--cluster", cluster.name),
+            ("--cluster-resource-group", cluster.resource_group),
+            ("--database", db),
         )
     status: Status = "role_mismatch" if held else "not_authorized"
     got = f"holds {', '.join(sorted(held))}" if held else "holds no role"
     f.append(
         Finding(
             "role", status,
-            f"{who.label} {got} on {cluster.name}/{db}; {purpose} needs "
+            f"{who.label} {got} on {on}; {purpose} needs "
             f"{' or '.join(sorted(need))}",
             hint, file=b.file, line=b.line,
         )
     )  # fmt: skip
 
 
-def _kql_roles(app: _App, uri: str, db: str, who: _Principal) -> set[str]:
-    """Roles granted with `.add database` (no ARM assignment), where the operator may read the
-    principal list; `.show database <db> principals` columns per
+def _kql_roles(app: _App, uri: str, db: str, who: _Principal, table: str | None = None) -> set[str]:
+    """Roles granted with `.add database` (no ARM assignment), or with `table` those of the
+    table (`.add table`), where the operator may read the principal list; `.show database
+    <db> principals` columns per
     https://learn.microsoft.com/kusto/management/manage-database-security-roles."""
     from .. import kql
     from ..azure import kusto_data
 
     try:
-        rows = kusto_data.mgmt(
-            app.azure.kusto_data(uri), db, f".show database {kql.name(db)} principals"
-        )
+        rows = kusto_data.mgmt(app.azure.kusto_data(uri), db, kql.show_principals(db, table))
     except Exception as e:
-        note = f"roles granted with .add database were not seen: {kusto_data.api_error_text(e)}"
+        seen = f"table {table}'s roles" if table else "roles granted with .add database"
+        note = f"{seen} were not seen: {kusto_data.api_error_text(e)}"
         if note not in app.report.notes:
             app.report.notes.append(note)
         return set()

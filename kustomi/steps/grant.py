@@ -1,5 +1,6 @@
-"""Step 2: a Kusto database role for the identity, through an ARM principal assignment or
-the `.add database` command.
+"""Step 2: a Kusto role for the identity: on a database (an ARM principal assignment, or
+`.add database`), on one table (`.add table`: Kusto has no ARM resource for table roles), or
+cluster-wide (an ARM cluster principal assignment: AllDatabasesViewer, ...).
 
 A new identity is unknown to Entra for a while; the grant is retried, saying so, until
 `entra_timeout` passes (ARM answers 400 "... was not found in AAD tenant ...";
@@ -17,7 +18,7 @@ from ..azure import credentials, identities, kusto_data, kusto_mgmt
 from ..azure.clients import Azure
 from ..azure.errors import translate
 from ..config import ClusterRef, IdentityRef, kql_role
-from ..errors import AuthError, KustomiError, ServiceError
+from ..errors import AuthError, KustomiError, NotFoundError, ServiceError
 from ..model import Change, Report
 from . import Planned, Progress, retry_while, writing
 from .create_identity import Subject, existing
@@ -27,11 +28,29 @@ from .create_identity import Subject, existing
 class GrantRequest:
     identity: IdentityRef
     cluster: ClusterRef
-    database: str
+    database: str | None  # None: a cluster-wide role
     role: str  # ARM spelling
-    via: str = "arm"  # arm | kql
+    via: str = "arm"  # arm | kql (a table role is always kql)
     note: str = ""
     entra_timeout: float = 180.0
+    table: str | None = None  # a table role (Admin, Ingestor) on this table of the database
+
+    @property
+    def scope(self) -> str:
+        """cluster | database | table: where the role is held."""
+        return "cluster" if self.database is None else "table" if self.table else "database"
+
+    @property
+    def db(self) -> str:
+        """The database of a database or table role."""
+        assert self.database is not None, "a cluster-wide role has no database"
+        return self.database
+
+    def where(self, cluster: str) -> str:
+        """The role's scope as reports name it: <cluster>/<db>[/<table>], or the cluster."""
+        if self.database is None:
+            return f"cluster {cluster}"
+        return f"{cluster}/{self.database}" + (f"/{self.table}" if self.table else "")
 
 
 def assignment_name(role: str, client_id: str) -> str:
@@ -62,18 +81,22 @@ def plan(azure: Azure, req: GrantRequest, subject: Subject, progress: Progress) 
     report.data = {
         **(ident.summary() if ident else {"identity": subject.name}),
         "role": req.role,
+        "scope": req.scope,
         "database": req.database,
         "via": req.via,
     }
-    if req.role == "Admin":
+    if req.table:
+        report.data["table"] = req.table
+    if req.role in ("Admin", rules.CLUSTER_ADMIN):
         report.notes.append(
-            "Admin is far more than a binding needs: viewer (input) or ingestor (output) is enough."
+            f"{req.role} is far more than a binding needs: viewer (input) or ingestor (output) "
+            "is enough."
         )
     via = _via_arm if req.via == "arm" else _via_kql
     write = via(azure, req, subject, report, progress)
 
     def note() -> None:
-        report.notes.append(f'binding: ManagedServiceIdentity = "{subject.identity.client_id}"')
+        report.notes.append(f'binding: ManagedServiceIdentity = "{subject.identity.binding_value}"')
 
     if write is None:
         if ident is not None:
@@ -84,7 +107,9 @@ def plan(azure: Azure, req: GrantRequest, subject: Subject, progress: Progress) 
         write()
         ident = subject.identity
         report.data.update({k: v for k, v in ident.summary().items() if k not in report.data})
-        report.data.update(clientId=ident.client_id, principalId=ident.principal_id)
+        if ident.client_id:
+            report.data.update(clientId=ident.client_id)
+        report.data.update(principalId=ident.principal_id)
         note()
 
     return Planned(report, apply)
@@ -105,7 +130,7 @@ def _via_arm(
         cluster = kusto_mgmt.resolve(azure, req.cluster)
         data["clusterUri"] = cluster.uri
     data["cluster"] = cluster.name
-    target = f"{req.role} on {cluster.name}/{req.database} for {subject.name}"
+    target = f"{req.role} on {req.where(cluster.name)} for {subject.name}"
     existing = kusto_mgmt.list_assignments(azure, cluster, req.database)
     ident = subject.found
     mine = [a for a in existing if ident and a.is_for(ident.client_id, ident.principal_id)]
@@ -147,12 +172,12 @@ def _via_arm(
     change = Change("create", target, detail)
     report.changes.append(change)
     if ident is not None:
-        name = _free_name(req.role, ident.client_id, taken)
+        name = _free_name(req.role, ident.grant_id, taken)
         data["assignment"] = name
         change.detail = f"{detail} {name}"
 
     def create() -> None:
-        name = _free_name(req.role, subject.identity.client_id, taken)
+        name = _free_name(req.role, subject.identity.grant_id, taken)
         data["assignment"] = name
         change.detail = f"{detail} {name}"
         # The list above is every assignment of the database, so it already tells taken names;
@@ -215,7 +240,7 @@ def _put(
 
     def put() -> kusto_mgmt.Assignment:
         return kusto_mgmt.create_assignment(
-            azure, cluster, req.database, name, ident.client_id, req.role, ident.tenant_id, progress
+            azure, cluster, req.database, name, ident.grant_id, req.role, ident.tenant_id, progress
         )
 
     with writing(report, change):
@@ -224,7 +249,7 @@ def _put(
                 put,
                 entra_not_yet,
                 progress,
-                f"Entra to know identity {ident.name}",
+                f"Entra to know {_who(ident)}",
                 req.entra_timeout,
             )
         except Exception as e:
@@ -236,15 +261,16 @@ def _via_kql(
 ) -> Write:
     uri, client, rows = _principals(azure, req)
     report.data.update(clusterUri=uri)
-    target = f"{req.role} on {uri}/{req.database} for {subject.name}"
+    target = f"{req.role} on {req.where(uri)} for {subject.name}"
     ident = subject.found
     if ident is not None and _held_rows(rows, ident, req.role):
-        report.changes.append(Change("none", target, "already in .show database principals"))
+        shown = kql.show_principals(req.db, req.table)
+        report.changes.append(Change("none", target, f"already in {shown}"))
         return None
     note = req.note or f"kustomi: {subject.name}"
 
     def command(fqn: str) -> str:
-        return kql.add_principal("add", req.database, kql_role(req.role), fqn, note)
+        return kql.add_principal("add", req.db, kql_role(req.role), fqn, note, req.table)
 
     change = Change("create", target, command(ident.fqn if ident else "aadapp=<new identity>"))
     report.changes.append(change)
@@ -255,10 +281,10 @@ def _via_kql(
         with writing(report, change):
             try:
                 retry_while(
-                    lambda: kusto_data.mgmt(client, req.database, change.detail),
+                    lambda: kusto_data.mgmt(client, req.db, change.detail),
                     entra_not_yet,
                     progress,
-                    f"Entra to know identity {ident.name}",
+                    f"Entra to know {_who(ident)}",
                     req.entra_timeout,
                 )
             except Exception as e:
@@ -270,12 +296,24 @@ def _via_kql(
 def _entra_or(e: Exception, ident: identities.Identity, req: GrantRequest) -> KustomiError:
     if entra_not_yet(e):
         return ServiceError(
-            f"Entra still does not know identity {ident.name} (client id {ident.client_id}) "
+            f"Entra still does not know {_who(ident)} ({_ids(ident)}) "
             f"after {req.entra_timeout:.0f}s; nothing was granted.",
             hint="A new identity can take a few minutes to replicate; rerun the same command "
             "later (it is safe to repeat), or pass --entra-timeout with more seconds.",
         )
     return translate(e, "granting the role")
+
+
+def _who(ident: identities.Identity) -> str:
+    if ident.system_of:
+        return f"the system identity of {ident.system_of}"
+    return f"identity {ident.name}"
+
+
+def _ids(ident: identities.Identity) -> str:
+    if ident.system_of:
+        return f"of {ident.system_of}, principal id {ident.principal_id}"
+    return f"client id {ident.client_id}"
 
 
 def _kusto_error(e: Exception, req: GrantRequest, doing: str) -> KustomiError:
@@ -285,11 +323,23 @@ def _kusto_error(e: Exception, req: GrantRequest, doing: str) -> KustomiError:
             hint="Rerun the same command in a minute.",
         )
     if kusto_data.status_of(e) == 403:
+        if req.table:
+            return AuthError(
+                f"{doing}: {kusto_data.api_error_text(e)}",
+                hint=f"Table principals need Database Admin on {req.database} or Table Admin "
+                f"on {req.table} (or AllDatabasesAdmin).",
+            )
         return AuthError(
             f"{doing}: {kusto_data.api_error_text(e)}",
             hint=f"Adding principals needs Database Admin on {req.database} "
             "(or AllDatabasesAdmin); or use --via arm as a subscription "
             "Contributor.",
+        )
+    if req.table and kusto_data.status_of(e) == 404:
+        return NotFoundError(
+            f"Table '{req.table}' was not found in database '{req.database}'.",
+            hint="Check the table name (KQL names are case-sensitive), or create the table "
+            "first: a table role needs its table.",
         )
     return translate(e, doing)
 
@@ -300,8 +350,9 @@ def plan_revoke(azure: Azure, req: GrantRequest, subject: Subject, progress: Pro
     report = Report("revoke")
     ident = subject.found
     if ident is None:
+        where = req.where(req.cluster.name or req.cluster.uri or "")
         report.changes.append(
-            Change("none", f"{req.role} on {req.database} for {subject.name}", "identity not found")
+            Change("none", f"{req.role} on {where} for {subject.name}", "identity not found")
         )
         return Planned(report)
     if req.via == "kql":
@@ -311,7 +362,7 @@ def plan_revoke(azure: Azure, req: GrantRequest, subject: Subject, progress: Pro
         if req.cluster.name and req.cluster.resource_group
         else kusto_mgmt.resolve(azure, req.cluster)
     )
-    target = f"{req.role} on {cluster.name}/{req.database} for {ident.name}"
+    target = f"{req.role} on {req.where(cluster.name)} for {ident.name}"
     held = [
         a
         for a in kusto_mgmt.list_assignments(azure, cluster, req.database)
@@ -339,19 +390,20 @@ def _drop_kql(
     progress: Progress,
 ) -> Planned:
     uri, client, rows = _principals(azure, req)
-    target = f"{req.role} on {uri}/{req.database} for {ident.name}"
+    target = f"{req.role} on {req.where(uri)} for {ident.name}"
     held = [str(r.get("PrincipalFQN", "")) for r in _held_rows(rows, ident, req.role)]
     if not held:
-        report.changes.append(Change("none", target, "not in .show database principals"))
+        shown = kql.show_principals(req.db, req.table)
+        report.changes.append(Change("none", target, f"not in {shown}"))
         return Planned(report)
-    command = kql.add_principal("drop", req.database, kql_role(req.role), held[0], "")
+    command = kql.add_principal("drop", req.db, kql_role(req.role), held[0], "", req.table)
     change = Change("delete", target, command)
     report.changes.append(change)
 
     def write() -> None:
         with writing(report, change):
             try:
-                kusto_data.mgmt(client, req.database, command)
+                kusto_data.mgmt(client, req.db, command)
             except Exception as e:
                 raise _kusto_error(e, req, "dropping the principal") from None
 
@@ -359,15 +411,15 @@ def _drop_kql(
 
 
 def _principals(azure: Azure, req: GrantRequest) -> tuple[str, Any, list[dict[str, Any]]]:
-    """The cluster's URI, a data-plane client as the operator, and the database's
-    `.show database <db> principals` rows."""
+    """The cluster's URI, a data-plane client as the operator, and the database's (or the
+    table's) principal rows: `.show database <db> principals`, `.show table <T> principals`."""
     uri = req.cluster.uri or kusto_mgmt.resolve(azure, req.cluster).uri
     client = azure.kusto_data(uri)
-    show = f".show database {kql.name(req.database)} principals"
+    show = kql.show_principals(req.db, req.table)
     try:
-        return uri, client, kusto_data.mgmt(client, req.database, show)
+        return uri, client, kusto_data.mgmt(client, req.db, show)
     except Exception as e:
-        raise _kusto_error(e, req, "reading the database principals") from None
+        raise _kusto_error(e, req, f"reading the {req.scope} principals") from None
 
 
 def _held_rows(

@@ -19,17 +19,57 @@ from .fleet import AppPlan, Plan, merged
 from .setup import both, grant_requests, plan_apps, resolved, subject_data, warm
 
 
+def _plan_system(
+    azure: Azure, spec: SetupSpec, progress: Progress, parallel: int, disable: bool
+) -> Plan:
+    """revoke with each app's own system-assigned identity: per app, the connection setting,
+    then the roles of that app's principal; the identity itself is disabled only when asked
+    (`disable`), never as a side effect."""
+    from dataclasses import replace
+
+    spec = resolved(azure, spec, parallel)
+    requests = list(reversed(grant_requests(spec)))
+
+    def app(a: AppSpec) -> AppPlan:
+        try:
+            ref = spec.identity.of_site(a.target)
+            subject = Subject(ref, identities.find(azure, ref), azure.subscription_id)
+            steps = [set_connection.plan_remove(azure, a)]
+            steps += [
+                grant.plan_revoke(azure, replace(r, identity=ref), subject, progress)
+                for r in requests
+            ]
+            if disable:
+                steps.append(attach.plan_disable_system(azure, a.target))
+            return AppPlan(a.label, steps)
+        except NotFoundError as e:  # an app deleted since setup: nothing of it to undo
+            gone = Report("revoke")
+            gone.changes.append(Change("none", f"app {a.label}", f"not found ({e.message})"))
+            return AppPlan(a.label, [Planned(gone)])
+
+    _, apps = plan_apps(spec, [], app, parallel)
+    return Plan("revoke", [], apps, describe=lambda: {"identity": "system"})
+
+
 def plan(
     azure: Azure,
     spec: SetupSpec,
     progress: Progress,
     parallel: int = DEFAULT_PARALLEL,
     delete_identity: bool = False,
+    disable_system_identity: bool = False,
 ) -> Plan:
     parts = spec.split()
     if len(parts) > 1:  # several identities: one plan of each, in order
-        return merged([plan(azure, p, progress, parallel, delete_identity) for p in parts])
+        return merged(
+            [
+                plan(azure, p, progress, parallel, delete_identity, disable_system_identity)
+                for p in parts
+            ]
+        )
     warm(azure, spec)
+    if spec.identity.system:
+        return _plan_system(azure, spec, progress, parallel, disable_system_identity)
     found, spec = both(
         lambda: identities.find(azure, spec.identity), lambda: resolved(azure, spec, parallel)
     )

@@ -35,6 +35,8 @@ def plan(
     if len(parts) > 1:  # grants and apps of several identities: one plan of each, in order
         return merged([plan(azure, p, progress, parallel, force) for p in parts])
     warm(azure, spec)
+    if spec.identity.system:
+        return _plan_system(azure, spec, progress, parallel, force)
     # The identity and the clusters first (the rest needs them), then every grant's and every
     # app's reads side by side.
     (ident_plan, subject), spec = both(
@@ -60,6 +62,30 @@ def plan(
     return Plan("setup", [ident_plan, *grants], apps, describe=lambda: subject_data(subject))
 
 
+def _plan_system(
+    azure: Azure, spec: SetupSpec, progress: Progress, parallel: int, force: bool
+) -> Plan:
+    """setup with each app's own system-assigned identity: per app, the identity enabled
+    (every user-assigned one kept), then the grants to that app's principal, then the
+    connection setting. No identity is created."""
+    from dataclasses import replace
+
+    spec = resolved(azure, spec, parallel)
+    requests = grant_requests(spec)
+
+    def app(a: AppSpec) -> AppPlan:
+        ref = spec.identity.of_site(a.target)
+        subject = Subject(ref, None, azure.subscription_id)
+        enable = attach.plan_system(azure, a.target, subject)  # known once enabled
+        grants = [grant.plan(azure, replace(r, identity=ref), subject, progress) for r in requests]
+        return AppPlan(
+            a.label, [enable, *grants, set_connection.plan(azure, a, force, replace=False)]
+        )
+
+    _, apps = plan_apps(spec, [], app, parallel)
+    return Plan("setup", [], apps, describe=lambda: {"identity": "system"})
+
+
 def both(first: Callable[[], T], second: Callable[[], U]) -> tuple[T, U]:
     """Two reads at once."""
     a, b = in_parallel(lambda f: f(), [first, second], 2)
@@ -71,11 +97,12 @@ def grant_requests(spec: SetupSpec) -> list[grant.GrantRequest]:
         grant.GrantRequest(
             identity=spec.identity,
             cluster=g.cluster,
-            database=g.database,
+            database=g.scope_database,
             role=g.role,
             via=g.via,
             note=spec.note,
             entra_timeout=spec.entra_timeout,
+            table=g.table,
         )
         for g in spec.grants
     ]
@@ -165,10 +192,20 @@ def _verify_part(
     from . import verify as step
 
     for a in spec.apps:
-        roles = [g.role for g in spec.grants if g.database.lower() == a.database.lower()]
+        # The app's database's grants, then the cluster-wide ones (which hold on it too).
+        mine = sorted(
+            (
+                g
+                for g in spec.grants
+                if g.scope_database is None or g.scope_database.lower() == a.database.lower()
+            ),
+            key=lambda g: g.scope_database is None,
+        )
+        roles = [g.role for g in mine]
+        ident = spec.identity.of_site(a.target) if spec.identity.system else spec.identity
         req = step.VerifyRequest(
             identity_arg=spec.identity_arg or spec.identity.name,
-            identity=spec.identity,
+            identity=ident,
             cluster=a.cluster,
             database=a.database,
             role=roles[0] if roles else None,

@@ -183,3 +183,16 @@ def test_a_project_file_scopes_the_audit_but_names_no_migration_identity(aw, kus
     assert r.exit_code == 6, r.stderr
     assert r.json()["data"]["scope"] == "resource group(s) rg-app"
     assert all(f["check"].startswith("rg-app/") for f in r.json()["findings"])
+
+
+def test_a_cluster_wide_role_counts_for_every_database(aw, kustomi):
+    """func-lost's identity lost its database role; a cluster-wide viewer gives it back on
+    every database, and audit reads the cluster's principal assignments to see it."""
+    r = kustomi(
+        "grant", "--role", "alldatabasesviewer", "--identity", "id-lost", "-g", "rg-app",
+        "--cluster", "adxaudit", "--cluster-resource-group", "rg-data",
+    )  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    found = _findings(kustomi("-o", "json", "audit", "-g", "rg-app").json())
+    role = found["rg-app/func-lost role"]
+    assert role["status"] == "ok" and "AllDatabasesViewer" in role["detail"], role

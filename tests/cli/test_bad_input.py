@@ -98,7 +98,24 @@ CATALOGUE = [
     case("location-punctuation", w(CREATE, "--location", "west;europe"), "Azure location"),
     # --- grant: roles, databases (KQL metacharacters), identities, clusters, numbers
     case("role-unknown", w(GRANT, "--role", "reader"), "Unknown role 'reader'"),
-    case("role-kusto-only", w(GRANT, "--role", "AllDatabasesAdmin"), "Unknown role"),
+    case(
+        "role-cluster-wide-with-database",
+        w(GRANT, "--role", "AllDatabasesAdmin"),
+        "--database and --role alldatabasesadmin cannot be used together",
+    ),
+    case("role-cluster-only-kind", w(GRANT, "--role", "AllDatabasesUser"), "Unknown role"),
+    case(
+        "table-with-cluster-role",
+        (*w(GRANT, "--role", "alldatabasesviewer", "--database", None), "--table", "T"),
+        "--table",
+    ),
+    case("table-with-viewer", (*GRANT, "--table", "Events"), "cannot be granted on a table"),
+    case("table-bracket", (*w(GRANT, "--role", "ingestor"), "--table", "T']"), "table name"),
+    case(
+        "table-via-arm",
+        (*w(GRANT, "--role", "ingestor", "--via", "arm"), "--table", "Events"),
+        "--table and --via arm cannot be used together",
+    ),
     case("role-newline", w(GRANT, "--role", "viewer\n"), "--role", "control"),
     case("db-newline", w(GRANT, "--database", "Orders\n"), "--database", "control"),
     case("db-bracket", w(GRANT, "--database", "Orders]"), "Kusto database name"),

@@ -25,7 +25,7 @@ def test_check_exits_6_with_pending_changes_then_0_once_applied(world, kustomi, 
     pending = kustomi("--check", "-o", "json", *COMMANDS[command])
     assert pending.exit_code == 6, pending.stdout + pending.stderr
     report = pending.json()
-    assert report["dry_run"] is True and report["changes"][0]["kind"] in ("create", "update")
+    assert report["dryRun"] is True and report["changes"][0]["kind"] in ("create", "update")
     assert "change(s) pending" in pending.stderr
     assert world.writes() == []
 

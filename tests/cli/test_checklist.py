@@ -48,7 +48,7 @@ def test_create_identity_first_run_then_reuse_with_zero_writes(world, kustomi):
 
 def test_create_identity_dry_run_writes_nothing(world, kustomi):
     r = kustomi("--dry-run", "-o", "json", "create-identity", *G, "-n", "id-func")
-    assert r.exit_code == 0 and r.json()["dry_run"] is True
+    assert r.exit_code == 0 and r.json()["dryRun"] is True
     assert r.json()["changes"][0]["kind"] == "create"
     assert world.writes() == []
     assert not [i for i in world.state()["identities"] if i["name"] == "id-func"]

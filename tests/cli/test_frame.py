@@ -81,6 +81,7 @@ def test_help_lists_exit_codes_and_global_options(kustomi):
         "doctor",
         "snippet",
         "audit",
+        "help",
         "emulator",
     ]  # the checklist's order
 
@@ -264,7 +265,7 @@ def test_console_script_defaults_to_json_when_piped(emu):
     )
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
-    assert doc["schema"] == "kustomi.report/1" and doc["data"]["name"] == "id-script"
+    assert doc["schema"] == "kustomi.report/2" and doc["data"]["name"] == "id-script"
     bad = subprocess.run(
         [KUSTOMI, "create-identity", "-g", "rg-demo", "-n", "x"],
         capture_output=True,

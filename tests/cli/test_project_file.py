@@ -71,7 +71,7 @@ def test_a_command_table_applies_to_that_command_only(world, kustomi):
     [
         ('resouce-group = "rg"\n', "resouce-group is not an option"),
         ('[grnat]\nrole = "viewer"\n', "[grnat] is not a command"),
-        ('[grant]\napp = "func"\n', "app in [grant] is not an option"),
+        ('[grant]\napps = "func"\n', "apps in [grant] is not an option"),
         ("[set-connection]\nforce = true\n", "force in [set-connection] is not an option"),
         ('database = ["Sales"]\n', "database must be a string"),
         ('database = "Sales\n', "cannot be read"),

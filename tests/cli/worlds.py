@@ -43,7 +43,10 @@ def busy_world(**extra: Any) -> dict[str, Any]:
                 "resource_group": "rg-data",
                 "name": "adxbusy",
                 "location": "northeurope",
-                "databases": [{"name": "Sales"}, {"name": "Sales Archive-2.0"}],
+                "databases": [
+                    {"name": "Sales", "tables": ["Events", "Orders Log"]},
+                    {"name": "Sales Archive-2.0"},
+                ],
             }
         ],
         "sites": [

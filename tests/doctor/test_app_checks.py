@@ -177,10 +177,22 @@ def test_system_identity(world, kustomi, tmp_path):
     r = _doctor(kustomi, root)
     assert _status(r)["attached"] == "ok"  # func-busy has a system-assigned identity
     assert _status(r)["role"] == "not_authorized"
+    role = next(f for f in r.json()["findings"] if f["check"] == "role")
+    assert role["hint"].startswith("kustomi grant --role viewer --identity system --app func-busy")
+    assert kustomi(*role["hint"].split()[1:]).exit_code == 0  # the fix, as printed
+    assert _status(_doctor(kustomi, root))["role"] == "ok"
     world.world.sites[("rg-app", "func-busy", "")].system_assigned = None
     r = _doctor(kustomi, root)
     assert _status(r)["attached"] == "identity_not_attached"
-    assert "az functionapp identity assign --name func-busy -g rg-app" in r.stdout
+    attached = next(f for f in r.json()["findings"] if f["check"] == "attached")
+    assert attached["hint"].startswith("turn it on: kustomi attach --identity system")
+    fix = attached["hint"].removeprefix("turn it on: ").split(", or")[0]
+    assert kustomi(*fix.split()[1:]).exit_code == 0
+    assert _site_system(world) is not None
+
+
+def _site_system(world):
+    return world.world.sites[("rg-app", "func-busy", "")].system_assigned
 
 
 def test_app_from_the_project_file(world, kustomi, tmp_path, monkeypatch):
@@ -217,6 +229,38 @@ def test_each_setting_is_checked_against_its_own_cluster(world, kustomi, tmp_pat
     wrong = next(f for f in r.json()["findings"] if f["check"] == "target")
     assert wrong["file"] == "input-1.cs" and "127.0.0.1:9/kusto/gone" in wrong["detail"]
     assert "is no cluster in the subscription" in wrong["detail"]
+
+
+def test_a_table_ingestor_serves_an_output_binding_to_that_table(world, kustomi, tmp_path):
+    """The smallest role for an output binding: ingestor on its table. doctor's fix grants
+    that, and counts it once held; a table ingestor of another table does not count."""
+    ident = _identity(kustomi)
+    _attach(kustomi)
+    _connect(kustomi)
+    root = _project(kustomi, tmp_path / "p", ident["clientId"], "output")  # TableName Events
+    where = ("--identity", "id-func", *G, *CL, "--database", "Sales")
+    r = kustomi("grant", "--role", "ingestor", *where, "--table", "Orders Log")
+    assert r.exit_code == 0, r.stderr
+    first = _doctor(kustomi, root)
+    assert first.exit_code == 6
+    role = next(f for f in first.json()["findings"] if f["check"] == "role")
+    assert role["status"] == "not_authorized" and "adxbusy/Sales/Events" in role["detail"]
+    assert role["hint"].endswith("--database Sales --table Events"), role["hint"]
+    assert kustomi(*role["hint"].split()[1:]).exit_code == 0  # the fix, run as printed
+    assert _doctor(kustomi, root).exit_code == 0
+
+
+def test_a_cluster_wide_viewer_serves_an_input_binding(world, kustomi, tmp_path):
+    ident = _identity(kustomi)
+    _attach(kustomi)
+    _connect(kustomi)
+    root = _project(kustomi, tmp_path / "p", ident["clientId"])
+    r = kustomi("grant", "--role", "alldatabasesviewer", "--identity", "id-func", *G, *CL)
+    assert r.exit_code == 0, r.stderr
+    ok = _doctor(kustomi, root)
+    assert ok.exit_code == 0, ok.stdout
+    role = next(f for f in ok.json()["findings"] if f["check"] == "role")
+    assert "AllDatabasesViewer" in role["detail"]
 
 
 # The binding of hfleitas/SignalRToKusto (https://github.com/hfleitas/SignalRToKusto,
@@ -259,7 +303,8 @@ def test_a_database_named_by_a_setting_is_the_settings_value(world, kustomi, tmp
     assert r.exit_code == 0, r.stdout
     role = next(f for f in r.json()["findings"] if f["check"] == "role")
     assert role["status"] == "ok" and "adxbusy/Sales" in role["detail"]
-    assert "%KustoDB%" not in r.stdout  # never looked up as a database's name
+    assert "adxbusy/Sales/Events" in role["detail"]  # the table the setting names
+    assert "%KustoDB%" not in r.stdout and "%KustoTable%" not in r.stdout  # never looked up
     del settings["KustoDB"]
     r = _doctor(kustomi, root)
     assert r.exit_code == 6

@@ -196,7 +196,7 @@ def test_a_second_database_is_not_merged_over_the_first(kustomi, tmp_path):
 
 def test_dry_run_and_check_write_nothing(kustomi, tmp_path):
     r = snippet(kustomi, tmp_path, "javascript", "output", "--dry-run")
-    assert r.exit_code == 0 and r.json()["dry_run"] is True
+    assert r.exit_code == 0 and r.json()["dryRun"] is True
     assert [c["kind"] for c in r.json()["changes"]] == ["create"]
     r = snippet(kustomi, tmp_path, "javascript", "output", "--check")
     assert r.exit_code == 6

@@ -180,7 +180,7 @@ def test_no_terminal_and_no_yes_is_refused_before_any_request(world, kustomi):
 def test_dry_run_needs_no_confirmation_and_writes_nothing(world, kustomi):
     r = kustomi("-o", "json", "--dry-run", *SETUP)
     assert r.exit_code == 0, r.stderr
-    assert r.json()["dry_run"] is True
+    assert r.json()["dryRun"] is True
     assert [c["kind"] for c in r.json()["changes"]] == ["create", "create", "update", "create"]
     assert r.json()["data"]["apps"][0]["status"] == "pending"
     assert world.writes() == []
@@ -297,7 +297,7 @@ def test_setup_json_is_one_document(world, kustomi):
     assert r.exit_code == 0, r.stderr
     doc, end = json.JSONDecoder().raw_decode(r.stdout)
     assert r.stdout[end:].strip() == ""  # nothing after the one document
-    assert doc["command"] == "setup" and doc["ok"] is True and doc["dry_run"] is False
+    assert doc["command"] == "setup" and doc["ok"] is True and doc["dryRun"] is False
     assert [c["applied"] for c in doc["changes"]] == [True] * 4
     assert "would create" not in r.stdout and "would create" in r.stderr
 

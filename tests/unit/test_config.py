@@ -19,13 +19,16 @@ from kustomi.errors import UsageError
         ("admins", "Admin"),
         ("unrestrictedviewer", "UnrestrictedViewer"),
         ("monitor", "Monitor"),
+        ("AllDatabasesAdmin", "AllDatabasesAdmin"),
+        ("alldatabasesviewers", "AllDatabasesViewer"),
+        ("alldatabasesmonitor", "AllDatabasesMonitor"),
     ],
 )
 def test_roles(typed, arm):
     assert config.role(typed) == arm
 
 
-@pytest.mark.parametrize("bad", ["reader", "", "viewerz", "AllDatabasesAdmin"])
+@pytest.mark.parametrize("bad", ["reader", "", "viewerz", "AllDatabasesUser", "clusteradmin"])
 def test_unknown_roles(bad):
     with pytest.raises(UsageError):
         config.role(bad)

@@ -41,10 +41,18 @@ class VerifyRequest:
     setting: str = DEFAULT_SETTING
     mode: Mode = "auto"
     wait: float = 0.0
+    table: str | None = None  # an output binding's table: a table role there counts too
+
+    @property
+    def where(self) -> str:
+        """What the role is checked on: the database, or its table."""
+        return f"table {self.database}.{self.table}" if self.table else f"database {self.database}"
 
     def identity_flags(self) -> tuple[Flag, ...]:
         """The identity as a fix command names it, wherever that command runs."""
         ref = self.identity
+        if ref.system:
+            return (("--identity", "system"), *self.app_flags())
         if ref.client_id or self.identity_arg.startswith("/"):
             return (("--identity", self.identity_arg),)
         return (("--identity", ref.name), ("--identity-resource-group", ref.resource_group))
@@ -105,12 +113,19 @@ def lookup_failed(
 
 
 def grant_command(req: VerifyRequest, role: str | None = None) -> str:
-    r = (role or req.role or "viewer").lower()
-    flags = (("--role", r), *req.identity_flags(), *req.cluster_flags())
-    return fix_command("grant", *flags, ("--database", req.database))
+    """The grant that gives the role checked: a cluster-wide one names no database; on a
+    --table, a table role (ingestor, admin) names the table."""
+    r = role or req.role or "Viewer"
+    flags = (("--role", r.lower()), *req.identity_flags(), *req.cluster_flags())
+    if rules.is_cluster_role(r):
+        return fix_command("grant", *flags)
+    table = req.table if r in rules.TABLE_ROLES else None
+    return fix_command("grant", *flags, ("--database", req.database), ("--table", table))
 
 
 def attach_command(req: VerifyRequest) -> str:
+    if req.identity.system:
+        return fix_command("attach", ("--identity", "system"), *req.app_flags())
     return fix_command("attach", *req.app_flags()[:2], *req.identity_flags(), req.app_flags()[2])
 
 
@@ -163,7 +178,7 @@ def _held_finding(req: VerifyRequest, held: set[str], where: str) -> Finding:
         return Finding(
             "role",
             "not_authorized",
-            f"holds no role on database {req.database} ({where})",
+            f"holds no role on {req.where} ({where})",
             f"grant one: {grant_command(req)}",
         )
     if req.role and not satisfied(held, req.role):
@@ -175,10 +190,25 @@ def _held_finding(req: VerifyRequest, held: set[str], where: str) -> Finding:
             f"{' or '.join(sorted(SATISFIES[req.role]))}",
             f"grant it: {grant_command(req)}",
         )
-    return Finding("role", "ok", f"holds {', '.join(sorted(held))} on {req.database} ({where})")
+    return Finding("role", "ok", f"holds {', '.join(sorted(held))} on {req.where} ({where})")
 
 
 def _not_found(ref: IdentityRef) -> Finding:
+    if ref.system:
+        t = ref.site
+        where = t.where if t else "the app"
+        slot = f" --slot {t.slot}" if t and t.slot else ""
+        fix = (
+            f"kustomi attach --identity system --app {t.app} -g {t.resource_group}{slot}"
+            if t
+            else "kustomi attach --identity system --app APP -g RG"
+        )
+        return Finding(
+            "identity",
+            "identity_not_found",
+            f"{where} has no system-assigned identity",
+            f"enable it: {fix}",
+        )
     if ref.client_id:
         return Finding(
             "identity",

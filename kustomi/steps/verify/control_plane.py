@@ -43,8 +43,13 @@ def by_control_plane(azure: Azure, req: VerifyRequest, reason: str) -> Report:
     if ident is None:
         f.append(_not_found(req.identity))
         return report
-    report.data.update(clientId=ident.client_id, principalFqn=ident.fqn)
-    f.append(Finding("identity", "ok", f"{ident.name}: client id {ident.client_id}"))
+    if ident.system_of:
+        report.data.update(identity="system", principalId=ident.principal_id)
+        detail = f"the system identity of {ident.system_of}: principal id {ident.principal_id}"
+        f.append(Finding("identity", "ok", detail))
+    else:
+        report.data.update(clientId=ident.client_id, principalFqn=ident.fqn)
+        f.append(Finding("identity", "ok", f"{ident.name}: client id {ident.client_id}"))
     try:
         cluster = kusto_mgmt.resolve(azure, req.cluster)
     except KustomiError as e:
@@ -56,6 +61,11 @@ def by_control_plane(azure: Azure, req: VerifyRequest, reason: str) -> Report:
     except KustomiError as e:
         f.append(lookup_failed("database", e, "database_not_found"))
         return report
+    try:
+        # Cluster-wide roles hold on this database too (rules.CLUSTER_ROLES).
+        assignments += kusto_mgmt.list_assignments(azure, cluster, None)
+    except KustomiError as e:
+        report.notes.append(f"cluster-wide principal assignments were not seen: {e.message}")
     mine = [a for a in assignments if a.is_for(ident.client_id, ident.principal_id)]
     held = {a.role for a in mine if a.succeeded}
     where = "ARM principal assignments"
@@ -65,6 +75,16 @@ def by_control_plane(azure: Azure, req: VerifyRequest, reason: str) -> Report:
         where += " and the cluster's principal list"
     else:
         report.notes.append(f"roles granted with .add database were not seen: {why_not}")
+    if req.table:
+        on_table, why_not = _kql_roles(azure, cluster.uri, req.database, ident, req.table)
+        if on_table is not None:
+            held |= on_table
+            where += f" and table {req.table}'s principals"
+        elif why_not == TABLE_MISSING:
+            f.append(_table_missing(req))
+            return report
+        else:
+            report.notes.append(f"the roles of table {req.table} were not seen: {why_not}")
     report.data["rolesHeld"] = sorted(held)
     f.append(_role_finding(req, held, where, [a for a in mine if not a.succeeded]))
     if req.app and req.resource_group:
@@ -72,14 +92,28 @@ def by_control_plane(azure: Azure, req: VerifyRequest, reason: str) -> Report:
     return report
 
 
+TABLE_MISSING = "no such table"
+
+
+def _table_missing(req: VerifyRequest) -> Finding:
+    return Finding(
+        "table",
+        "table_not_found",
+        f"database {req.database} has no table {req.table}",
+        "check the table name (KQL names are case-sensitive): it is the binding's TableName",
+    )
+
+
 def _kql_roles(
-    azure: Azure, uri: str, db: str, ident: identities.Identity
+    azure: Azure, uri: str, db: str, ident: identities.Identity, table: str | None = None
 ) -> tuple[set[str] | None, str]:
+    """The roles the database's (or the table's) principal list gives the identity, or None
+    and why it could not be read."""
     try:
-        rows = kusto_data.mgmt(
-            azure.kusto_data(uri), db, f".show database {kql.name(db)} principals"
-        )
+        rows = kusto_data.mgmt(azure.kusto_data(uri), db, kql.show_principals(db, table))
     except Exception as e:
+        if table and kusto_data.status_of(e) == 404:
+            return None, TABLE_MISSING
         return None, f"the operator may not read them ({kusto_data.api_error_text(e)})"
     return rules.roles_of(rows, (ident.client_id, ident.principal_id)), ""
 
@@ -94,7 +128,9 @@ def _check_app(
     except KustomiError as e:
         report.findings.append(lookup_failed("app", e, "app_not_found"))
         return
-    if site.has_user_assigned(ident.id):
+    if ident.system_of and site.system_principal_id:
+        report.findings.append(Finding("attached", "ok", f"{where}'s system identity is enabled"))
+    elif site.has_user_assigned(ident.id):
         report.findings.append(Finding("attached", "ok", f"{ident.name} is on {where}"))
     else:
         report.findings.append(

@@ -65,7 +65,12 @@ def by_identity(azure: Azure, req: VerifyRequest, reason: str, progress: Progres
     report.data = {"mode": "identity", "why": reason, "database": req.database}
     f = report.findings
     ident = None
-    if req.identity.client_id:
+    client_id: str | None
+    if req.identity.system:
+        # The app's own identity: the endpoint's default, asked for with no id at all.
+        client_id = None
+        report.data["identity"] = "system"
+    elif req.identity.client_id:
         # Inside the app a client id is all it takes: no ARM request, no operator sign-in.
         client_id = req.identity.client_id
     else:
@@ -81,7 +86,8 @@ def by_identity(azure: Azure, req: VerifyRequest, reason: str, progress: Progres
             f.append(_not_found(req.identity))
             return report
         client_id = ident.client_id
-    report.data["clientId"] = client_id
+    if client_id is not None:
+        report.data["clientId"] = client_id
     uri = _cluster_uri(azure, req, f)
     if uri is None:
         return report
@@ -107,7 +113,9 @@ def by_identity(azure: Azure, req: VerifyRequest, reason: str, progress: Progres
         return report
 
     client = azure.kusto_data(uri, credential)
-    roles_csl = f".show database {kql.name(req.database)} principal roles"
+    # On a table, its own roles and those of its database (which hold on every table).
+    entity = f"table {kql.name(req.table)}" if req.table else f"database {kql.name(req.database)}"
+    roles_csl = f".show {entity} principal roles"
 
     def show_roles() -> list[dict[str, Any]]:
         try:
@@ -135,6 +143,11 @@ def by_identity(azure: Azure, req: VerifyRequest, reason: str, progress: Progres
         f.append(_refused_finding(azure, req, ident, str(e), getattr(e, "waited", 0.0)))
         return report
     except Exception as e:
+        if req.table and kusto_data.status_of(e) == 404:
+            from .control_plane import _table_missing
+
+            f.append(_table_missing(req))
+            return report
         status, detail = _classify(e)
         f.append(
             Finding(
@@ -201,7 +214,9 @@ def _refused_finding(
     waited: float = 0.0,
 ) -> Finding:
     client_id = req.identity.client_id or (ident.client_id if ident else "?")
-    seen = _seen_principal(detail) or f"aadapp={client_id}"
+    seen = _seen_principal(detail) or (
+        "the app's system identity" if req.identity.system else f"aadapp={client_id}"
+    )
     if req.wait > 0:
         held = _control_plane_roles(azure, req, ident)
         if held and (not req.role or satisfied(held, req.role)):
@@ -236,14 +251,17 @@ def _control_plane_roles(
 ) -> set[str]:
     """The roles ARM shows for the identity; empty when the operator cannot look."""
     try:
+        if req.identity.system and req.identity.site is None:
+            return set()  # no app named: nothing to look up
         ident = ident or identities.find(azure, req.identity)
         if ident is None:
             return set()
         cluster = kusto_mgmt.resolve(azure, req.cluster)
         return {
             a.role
-            for a in kusto_mgmt.list_assignments(azure, cluster, req.database)
-            if a.is_for(ident.client_id, ident.principal_id)
+            for scope in (req.database, None)  # the database's, then the cluster's
+            for a in kusto_mgmt.list_assignments(azure, cluster, scope)
+            if a.is_for(ident.client_id, ident.principal_id) and a.succeeded
         }
     except KustomiError:
         return set()
