@@ -10,7 +10,17 @@ ROLE_HELP = (
 
 # What --role, --lang and --direction take, for shell completion (config.ROLES and
 # bindings.snippets.LANGUAGES are these).
-ROLE_NAMES = ("viewer", "user", "ingestor", "monitor", "admin", "unrestrictedviewer")
+ROLE_NAMES = (
+    "viewer",
+    "user",
+    "ingestor",
+    "monitor",
+    "admin",
+    "unrestrictedviewer",
+    "alldatabasesviewer",
+    "alldatabasesmonitor",
+    "alldatabasesadmin",
+)
 LANGUAGE_NAMES = (
     "csharp",
     "csharp-isolated",

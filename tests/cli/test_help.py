@@ -93,7 +93,21 @@ def test_help_uses_more_than_80_columns_when_the_terminal_has_them():
         ("kustomi grant --role v", ["viewer"]),
         (
             "kustomi setup --role ",
-            ["viewer", "user", "ingestor", "monitor", "admin", "unrestrictedviewer"],
+            [
+                "viewer",
+                "user",
+                "ingestor",
+                "monitor",
+                "admin",
+                "unrestrictedviewer",
+                "alldatabasesviewer",
+                "alldatabasesmonitor",
+                "alldatabasesadmin",
+            ],
+        ),
+        (
+            "kustomi grant --role all",
+            ["alldatabasesviewer", "alldatabasesmonitor", "alldatabasesadmin"],
         ),
         ("kustomi verify --role in", ["ingestor"]),
         ("kustomi grant --via ", ["arm", "kql"]),
