@@ -12,9 +12,10 @@ import sys
 from dataclasses import asdict
 from typing import IO, Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.measure import Measurement
 from rich.table import Table
+from rich.text import Text
 
 from .errors import KustomiError, Outcome
 from .logs import scrub
@@ -117,7 +118,7 @@ def render(
         for col in ("check", "status", "detail"):
             table.add_column(col, overflow="fold")
         for f in report.findings:
-            table.add_row(f.check, f.status, f.detail)
+            table.add_row(f.check, f.status, _detail_cell(f.file, f.line, f.detail))
         _print_table(console, table)
         # Hints hold commands to copy: one line each, never folded inside a table cell.
         for f in report.findings:
@@ -200,6 +201,29 @@ def _print_value(console: Console, value: Any) -> None:
             console.print(_scalar(v))
     else:
         console.print(_scalar(value))
+
+
+class _Whole:
+    """Text that is never folded: its minimum width is its length, so a table widens for it
+    rather than cut it (rich folds a cell at any space, and a path may hold spaces)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = Text(text, no_wrap=True, overflow="ignore")
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(self.text.cell_len, self.text.cell_len)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.text
+
+
+def _detail_cell(file: str | None, line: int | None, detail: str) -> RenderableType:
+    """A finding's detail; when it starts with a file:line whose path holds a space, that
+    location on a line of its own, whole."""
+    where = f"{file}:{line}: "
+    if not file or not detail.startswith(where) or not any(c.isspace() for c in file):
+        return detail
+    return Group(_Whole(where.rstrip()), Text(detail[len(where) :]))
 
 
 def _print_table(console: Console, table: Table) -> None:

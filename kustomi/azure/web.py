@@ -206,6 +206,50 @@ def list_settings(azure: Azure, rg: str, app: str, slot: str | None) -> dict[str
         raise translate(e, f"reading app settings of {where(app, slot)}") from None
 
 
+def _this_config(answer: object, app: str, slot: str | None, kind: str) -> None:
+    """The config resource asked for (`/sites/<app>[/slots/<slot>]/config/<kind>`, as
+    ListAppSettings.json's id reads): an answer about another, or with no id, is not read."""
+    rid = getattr(answer, "id", None)
+    tail = f"/sites/{app}" + (f"/slots/{slot}" if slot else "") + f"/config/{kind}"
+    if not isinstance(rid, str) or not rid.lower().rstrip("/").endswith(tail.lower()):
+        raise TypeError(f"the answer describes {rid!r}, not {tail.lstrip('/')}")
+
+
+def list_connection_strings(azure: Azure, rg: str, app: str, slot: str | None) -> dict[str, str]:
+    """The app's connection strings (POST .../config/connectionstrings/list,
+    ListConnectionStrings.json in the spec above), name -> value. App Service gives each to
+    the process as an environment variable with its type's prefix (CUSTOMCONNSTR_<name>, ...),
+    which .NET configuration reads as ConnectionStrings:<name>
+    (https://learn.microsoft.com/azure/app-service/configure-common#configure-connection-strings),
+    the key the host reads a binding's Connection from first."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        if slot:
+            r = azure.web.web_apps.list_connection_strings_slot(rg, app, slot)
+        else:
+            r = azure.web.web_apps.list_connection_strings(rg, app)
+        _this_config(r, app, slot, "connectionstrings")
+        props = r.properties
+        if not isinstance(props, dict):
+            raise TypeError(f"connection strings as {type(props).__name__}, not names")
+        out = {}
+        for name, pair in props.items():
+            value = getattr(pair, "value", None)
+            if not isinstance(name, str) or not isinstance(value, str):
+                raise TypeError("a connection string that is not a name and a value")
+            out[name] = value
+        return out
+    except ResourceNotFoundError as e:
+        check_subscription(e)
+        raise NotFoundError(
+            f"Function app {where(app, slot)} in resource group '{rg}' was not found.",
+            hint="Check the names and --subscription.",
+        ) from None
+    except Exception as e:
+        raise translate(e, f"reading connection strings of {where(app, slot)}") from None
+
+
 def _settings(
     answer: object, app: str, slot: str | None, kind: str = "appsettings"
 ) -> dict[str, str]:
@@ -215,10 +259,7 @@ def _settings(
     `/sites/<app>[/slots/<slot>]/config/appsettings`, as ListAppSettings.json's does): the
     SDK reads any JSON object's string-like values as settings (a number becomes its text),
     and a write built on those would replace every real one."""
-    rid = getattr(answer, "id", None)
-    tail = f"/sites/{app}" + (f"/slots/{slot}" if slot else "") + f"/config/{kind}"
-    if not isinstance(rid, str) or not rid.lower().rstrip("/").endswith(tail.lower()):
-        raise TypeError(f"the answer describes {rid!r}, not {tail.lstrip('/')}")
+    _this_config(answer, app, slot, kind)
     properties = getattr(answer, "properties", None)
     if not isinstance(properties, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in properties.items()

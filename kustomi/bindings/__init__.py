@@ -51,6 +51,9 @@ class Binding:
     structural: frozenset[str] = frozenset()
     # C#: a `new KustoAttribute(...)` bound at run time (IBinder.BindAsync), not declared.
     imperative: bool = False
+    # The Functions project (one app) it belongs to: the folder of the nearest host.json above
+    # it, relative to the scanned root ("." for the root itself, "" when there is none).
+    app: str = ""
 
     def norm(self, key: str) -> str:
         """The key as the host compares it. Python v2 camel-cases snake_case keyword arguments

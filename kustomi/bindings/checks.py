@@ -199,9 +199,10 @@ def unresolved(project: Project) -> str | None:
 
 
 def check_shared(bindings: list[Binding]) -> list[Finding]:
-    """Bindings that share one Connection but name different identities. The extension caches
-    its Kusto clients by the connection string's value, not the identity, so all of them use
-    whichever identity built the client first (src/Config/KustoExtensionConfigProvider.cs)."""
+    """Bindings of one app that share one Connection but name different identities. The
+    extension caches its Kusto clients by the connection string's value, not the identity, so
+    all of them use whichever identity built the client first
+    (src/Config/KustoExtensionConfigProvider.cs)."""
     groups: dict[str, list[Binding]] = {}
     for b in bindings:
         conn, msi = b.get("Connection"), b.get("ManagedServiceIdentity")
@@ -209,7 +210,8 @@ def check_shared(bindings: list[Binding]) -> list[Finding]:
         # %Setting% reference is known only with the app's settings.
         kind = identity_kind(msi.value) if msi is not None and msi.value else None
         if conn is not None and conn.value and kind in ("guid", "system"):
-            groups.setdefault(conn.value.lower(), []).append(b)
+            # The cache is the app's own: bindings of two projects (two host.json) never share.
+            groups.setdefault(f"{b.app}\n{conn.value.lower()}", []).append(b)
     out = []
     for group in groups.values():
         first = group[0]
@@ -254,6 +256,21 @@ def _identity(b: Binding) -> str:
     return msi.value
 
 
+# A value written to be replaced, as templates and READMEs ship local.settings.json
+# (AppKey=<AppKey>, {app-key}, ${APP_KEY}, xxxx): not a secret, and nothing to rotate.
+PLACEHOLDER = re.compile(r"<[^<>]*>|\{[^{}]*\}|\$\{[^{}]*\}|\[[^\[\]]*\]|x{3,}|\*{3,}|\.{3}", re.I)
+
+
+def placeholders(value: str) -> set[str]:
+    """The keys of a connection string whose whole value is a placeholder."""
+    out = set()
+    for part in value.split(";"):
+        key, sep, val = part.partition("=")
+        if sep and PLACEHOLDER.fullmatch(val.strip()):
+            out.add(key.strip())
+    return out
+
+
 def check_local_settings(project: Project) -> list[Finding]:
     """local.settings.json values that a binding names, or that point at Kusto, with a secret."""
     named = {
@@ -266,7 +283,7 @@ def check_local_settings(project: Project) -> list[Finding]:
         bare = s.name.split(":", 1)[-1].lower()
         if bare not in named and "kusto" not in s.value.lower():
             continue
-        secrets = secret_keys_in(s.value)
+        secrets = [k for k in secret_keys_in(s.value) if k not in placeholders(s.value)]
         if secrets:
             out.append(
                 Finding(

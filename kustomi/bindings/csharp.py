@@ -132,10 +132,18 @@ def _function(node: Any, symbols: Symbols | None = None) -> str:
     """The function's name: [Function("X")] / [FunctionName("X")] on the method, else the
     method's own name."""
     n = node.parent
-    while n is not None and n.type != "method_declaration":
+    while n is not None and n.type not in ("method_declaration", "property_declaration"):
         n = n.parent
     if n is None:
         return "?"
+    if n.type == "property_declaration":
+        # The isolated worker's several outputs: a property of the type the function returns
+        # (https://learn.microsoft.com/azure/azure-functions/dotnet-isolated-process-guide#multiple-output-bindings).
+        owner = n.parent
+        while owner is not None and owner.type not in ("class_declaration", "record_declaration"):
+            owner = owner.parent
+        prop = text(n.child_by_field_name("name"))
+        return f"{text(owner.child_by_field_name('name'))}.{prop}" if owner else prop
     for attr in (a for c in n.children if c.type == "attribute_list" for a in c.named_children):
         if text(attr.child_by_field_name("name")).split(".")[-1] in FUNCTION_ATTRIBUTES:
             args = next((c for c in attr.children if c.type == "attribute_argument_list"), None)

@@ -11,10 +11,15 @@ from .jsonpos import Node, loads
 STRUCTURAL = frozenset({"type", "direction", "name", "datatype"})
 
 
-def read(source: bytes, file: str) -> list[Binding]:
+def read(source: bytes, file: str, folder: str = "") -> list[Binding]:
+    """`folder`: the name of the directory holding function.json, which is the function's
+    name; given by the caller because `file` has no directory when doctor is pointed at the
+    function's own folder (a template, `kustomi snippet ... > function.json`)."""
     doc = loads(source.decode("utf-8-sig"))
     bindings = doc.value.get("bindings") if isinstance(doc.value, dict) else None
-    function = file.rsplit("/", 2)[-2] if "/" in file else "?"
+    # The host names a function after the folder of its function.json
+    # (https://learn.microsoft.com/azure/azure-functions/functions-reference-node?pivots=nodejs-model-v3#folder-structure).
+    function = file.rsplit("/", 2)[-2] if "/" in file else folder or "?"
     found = []
     for item in bindings.value if bindings is not None and isinstance(bindings.value, list) else []:
         if not isinstance(item.value, dict):

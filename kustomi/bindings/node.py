@@ -14,6 +14,11 @@ from . import Binding, Prop
 from ._ts import Symbols, line, literal, parser, text, walk
 
 DIRECTIONS = {"input": "in", "output": "out"}
+# Keys of the binding itself, not of KustoAttribute: the library sets `direction` when the
+# function is registered (Azure/azure-functions-nodejs-library src/app.ts), and `dataType` is
+# the host's own binding property (Azure/azure-functions-host BindingMetadata.DataType), as in
+# function.json; code writes both (`output.generic({ type: ..., direction: 'out', ... })`).
+STRUCTURAL = frozenset({"type", "name", "direction", "datatype"})
 WRAPPERS = (
     "as_expression",
     "satisfies_expression",
@@ -47,9 +52,7 @@ def read(source: bytes, file: str, model: str, symbols: Symbols | None = None) -
         kind = next((p.value for p in props if p.key.lower() == "type"), None)
         if (kind or "").lower() != "kusto":
             continue
-        b = Binding(
-            model, DIRECTIONS[obj], file, line(node), "", props, frozenset({"type", "name"})
-        )
+        b = Binding(model, DIRECTIONS[obj], file, line(node), "", props, STRUCTURAL)
         named = b.get("name")
         declared = _declared_name(node)
         owner = owners.get(declared or "") or owners.get(f"@{node.start_byte}")
@@ -102,9 +105,20 @@ def _object(node: Any, symbols: Symbols, seen: set[str]) -> list[Prop] | None:
 
 
 def _declared_name(call: object) -> str | None:
+    """The name a binding is kept under: `const kustoInput = input.generic(...)`, a module's
+    export (`module.exports.kustoInput = ...`, `exports.kustoInput = ...`) or a key of an
+    object of bindings (`{ kustoInput: input.generic(...) }`), which another file registers."""
     parent = getattr(call, "parent", None)
     if parent is not None and parent.type == "variable_declarator":
         return text(parent.child_by_field_name("name"))
+    if parent is not None and parent.type == "assignment_expression":
+        left = parent.child_by_field_name("left")
+        if left is not None and left.type in ("member_expression", "identifier"):
+            return text(left).split(".")[-1]
+    if parent is not None and parent.type == "pair":
+        key = parent.child_by_field_name("key")
+        name = (literal(key) if key is not None and key.type == "string" else text(key)) or None
+        return None if name in ("return", "trigger") else name  # app.<trigger>'s own options
     return None
 
 

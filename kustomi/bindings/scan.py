@@ -87,8 +87,37 @@ def scan(root: Path) -> Project:
             project.unreadable.append((rel, "nested too deeply to parse"))
         except UNREADABLE as e:
             project.unreadable.append((rel, f"{type(e).__name__}: {str(e)[:200]}"))
+    apps: dict[str, str] = {}
+    for b in project.bindings:
+        b.app = _app_of(root, b.file, apps)
     project.bindings.sort(key=lambda b: (b.file, b.line))
     return project
+
+
+def _app_of(root: Path, rel: str, cache: dict[str, str]) -> str:
+    """The folder of the nearest host.json above a file, up to the root: every Functions
+    project has one at its root (https://learn.microsoft.com/azure/azure-functions/functions-host-json),
+    so a repository of several apps has one per app."""
+    folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
+    chain = []
+    while True:
+        if folder in cache:
+            found = cache[folder]
+            break
+        chain.append(folder)
+        try:
+            if (root / folder / "host.json").is_file():
+                found = folder or "."
+                break
+        except OSError:
+            pass
+        if not folder:
+            found = ""
+            break
+        folder = folder.rsplit("/", 1)[0] if "/" in folder else ""
+    for f in chain:
+        cache[f] = found
+    return found
 
 
 # What a file must say to declare a constant a binding may name, per language.
@@ -140,7 +169,7 @@ def read(source: bytes, rel: str, path: Path, symbols: Any = None) -> list[Bindi
     if path.name.lower() == "function.json":
         from . import functionjson
 
-        return functionjson.read(source, rel)
+        return functionjson.read(source, rel, path.absolute().parent.name)
     model = SUFFIXES[path.suffix.lower()]
     if model == "csharp":
         from . import csharp

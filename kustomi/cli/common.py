@@ -150,6 +150,9 @@ def _empty(ctx: Any, param: Any) -> Exception:
     variable is unset would otherwise mean production."""
     from ..errors import UsageError
 
+    if getattr(param, "param_type_name", "") == "argument":
+        name = param.metavar or str(param.name).upper()
+        return UsageError(f"{name} is empty.", hint=f"Give {name} a value, or leave it out.")
     opt = max(param.opts, key=len)
     source = ctx.get_parameter_source(param.name or "")
     where = {"ENVIRONMENT": f"{param.envvar}", "DEFAULT_MAP": "kustomi.toml"}

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 # \b keeps click from re-wrapping a paragraph: the runs are shown as a terminal shows them.
 EPILOG = """Examples:
 
-  kustomi doctor --project ./src/OrdersFunctions
+  kustomi doctor ./src/OrdersFunctions
 
   kustomi doctor --project . --app func-orders -g rg-demo
 
@@ -56,6 +56,14 @@ NAME = "doctor"
 
 def command(
     ctx: typer.Context,
+    path: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="PATH",
+            help="The function project's root directory, as --project gives it.",
+            show_default=False,
+        ),
+    ] = None,
     project: Annotated[
         str, typer.Option("--project", help="The function project's root directory.")
     ] = ".",
@@ -77,10 +85,20 @@ def command(
     """Find every Kusto binding in a function project and check it, and the deployed app."""
 
     def core(reporter: Reporter) -> Report:
+        from ..errors import UsageError
+
+        root = project
+        if path is not None:
+            if common.typed(ctx, "project") and path != project:
+                raise UsageError(
+                    f"Two projects: PATH {path!r} and --project {project!r}.",
+                    hint="Give the project's directory once, as PATH or with --project.",
+                )
+            root = path
         k = common.session(ctx, reporter)
         deployed = app_name is not None
         return k.doctor(
-            project,
+            root,
             app=app_name,
             resource_group=resource_group,
             slot=common.fitting(ctx, "slot", slot, deployed),

@@ -147,7 +147,11 @@ def _once(cmd: Any, ctx: Any, args: list[str]) -> None:
     for p in cmd.get_params(ctx):
         if p.name in NAMES:  # a global option: the last one given wins, as in az
             continue
-        if getattr(p, "multiple", False) or getattr(p, "count", False) or p.is_flag:
+        if (
+            getattr(p, "multiple", False)
+            or getattr(p, "count", False)
+            or getattr(p, "is_flag", True)  # an argument (PATH) has none: it is no option
+        ):
             continue
         opts = [o for o in p.opts if o.startswith("-")]
         given = []

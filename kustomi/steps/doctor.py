@@ -7,6 +7,7 @@ The statuses are part of the interface (README, "doctor"): STATUSES is the close
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ from ..model import DoctorStatus, Finding, Report, Status
 from . import Flag, fix_command
 
 STATUSES: tuple[str, ...] = get_args(DoctorStatus)
+# A %Name% token of an [AutoResolve] property: the app setting Name, resolved by the host.
+SETTING_TOKEN = re.compile(r"%([^%\s]+)%")
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,12 @@ def _app_checks(azure: Any, req: DoctorRequest, bindings: list[Any], report: Rep
     assert req.app and req.resource_group
     site = web.get_site(azure, req.resource_group, req.app, req.slot)
     settings = web.list_settings(azure, req.resource_group, req.app, req.slot)
+    # A Connection may be one of the app's connection strings, which the host sees as
+    # ConnectionStrings:<name> (an app setting of the same key comes first).
+    for name, value in web.list_connection_strings(
+        azure, req.resource_group, req.app, req.slot
+    ).items():
+        settings.setdefault(f"ConnectionStrings:{name}", value)
     app = _App(azure, req, site, settings, report)
     seen: set[tuple[str, ...]] = set()
     clusters: dict[str, Any] = {}
@@ -123,11 +132,93 @@ def _app_checks(azure: Any, req: DoctorRequest, bindings: list[Any], report: Rep
         db = b.get("Database")
         if conn is None or not conn.value:
             continue
-        uri = _setting_check(app, b, conn.value, db.value if db else None, seen)
+        database = _database(app, b, db.value if db else None, seen)
+        uri = _setting_check(app, b, conn.value, database, seen)
         principal = _identity_check(app, b, msi.value if msi else None, seen)
-        if uri is None or principal is None or db is None or not db.value:
+        if uri is None or principal is None or not database:
             continue
-        _role_check(app, b, uri, principal, db.value, seen, clusters)
+        _role_check(app, b, uri, principal, database, seen, clusters)
+
+
+def _resolve_setting(settings: dict[str, str], name: str) -> str | None:
+    """An app setting as the host's name resolver reads it: the configuration key, any case;
+    in app settings `__` stands for `:`."""
+    lower = {k.lower().replace("__", ":"): v for k, v in settings.items()}
+    return lower.get(name.lower().replace("__", ":"))
+
+
+# KustoAttribute's [AutoResolve] properties besides Database and ManagedServiceIdentity (each
+# checked with what it names): a %Name% in any of them must be an app setting, or the host
+# refuses the function when it indexes it (Azure/Webjobs.Extensions.Kusto src/KustoAttribute.cs).
+AUTO_RESOLVED = (
+    "TableName",
+    "KqlCommand",
+    "KqlParameters",
+    "MappingRef",
+    "DataFormat",
+    "IngestionType",
+    "IngestionProperties",
+    "ClientRequestProperties",
+)
+
+
+def _resolve(app: _App, b: Any, prop: str, value: str, seen: set[tuple[str, ...]]) -> str | None:
+    """`value` with each %Name% replaced by the app setting Name, as the host's name resolver
+    does when it indexes the function ("'%Name%' does not resolve to a value" when there is no
+    such setting: Azure/azure-webjobs-sdk src/Microsoft.Azure.WebJobs.Host/
+    NameResolverExtensions.cs); None, with a setting_missing finding, when one is missing."""
+    missing = []
+
+    def resolve(m: re.Match[str]) -> str:
+        found = _resolve_setting(app.settings, m.group(1))
+        if found is None:
+            missing.append(m.group(1))
+            return m.group(0)
+        return found
+
+    resolved = SETTING_TOKEN.sub(resolve, value)
+    where = f"{app.req.app}" + (f" (slot {app.req.slot})" if app.req.slot else "")
+    for name in missing:
+        key = ("resolve", prop, name.lower(), b.file, str(b.line))
+        if key in seen:
+            continue
+        seen.add(key)
+        p = b.get(prop)
+        app.report.findings.append(
+            Finding(
+                "database" if prop == "Database" else "setting", "setting_missing",
+                f"{prop} is {value}, and {where} has no setting {name}: the host cannot "
+                "resolve it when it indexes the function, which then does not run",
+                f"add the setting {name} = <{prop[0].lower() + prop[1:]}> to {app.req.app}",
+                file=b.file, line=p.line if p is not None else b.line,
+            )
+        )  # fmt: skip
+    return None if missing else resolved
+
+
+def _database(app: _App, b: Any, value: str | None, seen: set[tuple[str, ...]]) -> str | None:
+    """The Database the deployed function uses, or None when it cannot be told: [AutoResolve]
+    (Azure/Webjobs.Extensions.Kusto src/KustoAttribute.cs), so a %Name% is the app setting
+    Name; a {binding expression} is known only when the function runs. The other [AutoResolve]
+    properties' %Name% are checked here too."""
+    for prop in AUTO_RESOLVED:
+        p = b.get(prop)
+        if p is not None and p.value:
+            _resolve(app, b, prop, p.value, seen)
+    if not value:
+        return None
+    database = _resolve(app, b, "Database", value, seen)
+    if database is None:
+        return None
+    if "{" in database:
+        note = (
+            f"{b.file}:{b.line} Database {value} is bound when the function runs: "
+            "its role was not checked"
+        )
+        if note not in app.report.notes:
+            app.report.notes.append(note)
+        return None
+    return database
 
 
 def _cluster_flags(req: DoctorRequest) -> tuple[Flag, ...]:
@@ -383,7 +474,13 @@ def _role_check(
         return
     held |= _kql_roles(app, cluster.uri, db, who)
     table = b.get("TableName")
-    table_name = table.value if b.direction == "out" and table and table.value else None
+    table_name = None
+    if b.direction == "out" and table is not None and table.value:
+        # [AutoResolve] as Database: a %Name% is the app setting (a missing one is said in
+        # _database); a {binding expression} is known only at run time: no table role then.
+        table_name = _resolve(app, b, "TableName", table.value, seen)
+        if table_name is not None and "{" in table_name:
+            table_name = None
     on = f"{cluster.name}/{db}"
     if table_name:  # an output binding's table: its own roles count there
         held |= _kql_roles(app, cluster.uri, db, who, table_name)

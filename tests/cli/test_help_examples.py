@@ -59,7 +59,7 @@ app = "func-orders"
 # The exit code each example has in its world, when not 0 (6: a check or a finding stands).
 EXPECTED = {
     "doctor --project ./orders": 6,  # the sample project's bindings name no identity
-    "doctor --project ./src/OrdersFunctions": 6,
+    "doctor ./src/OrdersFunctions": 6,  # the project as PATH
     "doctor --project .": 6,
     "doctor --project ./orders --app func-orders -g rg-demo": 6,
     "-o sarif doctor --project .": 6,

@@ -261,3 +261,90 @@ def test_a_cluster_wide_viewer_serves_an_input_binding(world, kustomi, tmp_path)
     assert ok.exit_code == 0, ok.stdout
     role = next(f for f in ok.json()["findings"] if f["check"] == "role")
     assert "AllDatabasesViewer" in role["detail"]
+
+
+# The binding of hfleitas/SignalRToKusto (https://github.com/hfleitas/SignalRToKusto,
+# ConsumeSignalRMessages.cs): Database and TableName are %Setting% references, which the host
+# resolves from the app's settings ([AutoResolve] on KustoAttribute.Database).
+SIGNALR_TO_KUSTO = """\
+    public class ConsumeSignalRMessages
+    {{
+        [FunctionName("TrimbleNotificationToKusto24")]
+        public void TrimbleNotificationToKusto(
+        [TimerTrigger("* */5 * * * *", RunOnStartup = true)] TimerInfo timer, ILogger logger,
+        [Kusto(Database: "%KustoDB%", TableName = "%KustoTable%", Connection = "{setting}",
+               ManagedServiceIdentity = "{client_id}")] IAsyncCollector<string> notifications)
+        {{
+        }}
+    }}
+"""
+
+
+def test_a_database_named_by_a_setting_is_the_settings_value(world, kustomi, tmp_path):
+    ident = _identity(kustomi)
+    _grant(kustomi, "ingestor")
+    _attach(kustomi)
+    _connect(kustomi)
+    root = tmp_path / "p"
+    root.mkdir()
+    code = SIGNALR_TO_KUSTO.format(setting=SETTING, client_id=ident["clientId"])
+    (root / "ConsumeSignalRMessages.cs").write_text(code)
+    settings = world.world.sites[("rg-app", "func-busy", "")].app_settings
+    settings["KustoDB"] = "Sales"
+    # Every [AutoResolve] property's %Name% must be a setting: TableName's too.
+    r = _doctor(kustomi, root)
+    assert r.exit_code == 6
+    table = next(f for f in r.json()["findings"] if f["status"] == "setting_missing")
+    assert table["check"] == "setting" and "TableName is %KustoTable%" in table["detail"]
+    assert table["hint"] == "add the setting KustoTable = <tableName> to func-busy"
+    assert _status(r)["role"] == "ok"  # the database is known all the same
+    settings["KustoTable"] = "Events"
+    r = _doctor(kustomi, root)
+    assert r.exit_code == 0, r.stdout
+    role = next(f for f in r.json()["findings"] if f["check"] == "role")
+    assert role["status"] == "ok" and "adxbusy/Sales" in role["detail"]
+    assert "adxbusy/Sales/Events" in role["detail"]  # the table the setting names
+    assert "%KustoDB%" not in r.stdout and "%KustoTable%" not in r.stdout  # never looked up
+    del settings["KustoDB"]
+    r = _doctor(kustomi, root)
+    assert r.exit_code == 6
+    assert _status(r)["database"] == "setting_missing"
+    missing = next(f for f in r.json()["findings"] if f["check"] == "database")
+    assert missing["file"] == "ConsumeSignalRMessages.cs" and missing["line"] == 6
+    assert "no setting KustoDB" in missing["detail"]
+    assert missing["hint"] == "add the setting KustoDB = <database> to func-busy"
+    assert "role" not in _status(r)  # no role is looked up on a database it cannot name
+    # A binding expression is bound when the function runs: said, not taken for a database.
+    (root / "ConsumeSignalRMessages.cs").write_text(code.replace("%KustoDB%", "{Query.db}"))
+    r = _doctor(kustomi, root)
+    assert r.exit_code == 0, r.stdout
+    assert "role" not in _status(r)
+    assert any(
+        "Database {Query.db} is bound when the function runs" in n for n in r.json()["notes"]
+    )
+
+
+def test_a_connection_in_the_apps_connection_strings_is_found(world, kustomi, tmp_path):
+    """App Service's Connection strings (not app settings) reach the host as
+    ConnectionStrings:<name>, which it reads a binding's Connection from first: no
+    setting_missing for them, and their secrets are found as an app setting's are."""
+    ident = _identity(kustomi)
+    _grant(kustomi, "viewer")
+    _attach(kustomi)
+    root = _project(kustomi, tmp_path / "p", ident["clientId"], setting="KustoOrders")
+    site = world.world.sites[("rg-app", "func-busy", "")]
+    assert "KustoOrders" not in site.app_settings
+    site.connection_strings["KustoOrders"] = {
+        "value": f"Data Source={world.url}/kusto/adxbusy;Database=Sales;",
+        "type": "Custom",
+    }
+    world.clear_log()
+    r = _doctor(kustomi, root)
+    assert r.exit_code == 0, r.stdout
+    assert _status(r) == {"binding": "ok", "setting": "ok", "attached": "ok", "role": "ok"}
+    assert "ConnectionStrings:KustoOrders" in r.stdout
+    assert world.writes() == []
+    site.connection_strings["KustoOrders"]["value"] += "AppKey=Sh0uldNotShow"
+    r = _doctor(kustomi, root)
+    assert r.exit_code == 6 and _status(r)["setting"] == "setting_has_secret"
+    assert "Sh0uldNotShow" not in r.stdout + r.stderr

@@ -43,9 +43,12 @@ def test_every_finding_is_a_result_at_its_file_and_line(kustomi):
         [loc] = result["locations"]
         where = loc["physicalLocation"]
         assert where["region"]["startLine"] == f["line"]
-        uri = where["artifactLocation"]["uri"]
-        # The project is outside the current directory here: an absolute file URI.
-        assert uri == (PROJECTS / "java" / f["file"]).resolve().as_uri()
+        # The project is in this repository: relative to its root, whatever the directory.
+        assert where["artifactLocation"] == {
+            "uri": f"tests/doctor/projects/java/{f['file']}",
+            "uriBaseId": "%SRCROOT%",
+        }
+    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": ROOT.as_uri() + "/"}}
     assert {r["level"] for r in run["results"]} == {"error", "warning"}
 
 
@@ -138,3 +141,108 @@ def test_a_table_on_a_pipe_never_cuts_a_file_path(spawn, tmp_path, monkeypatch):
     assert "src/functions/orders.ts:36:" in fits.stdout
     table = [ln for ln in fits.stdout.splitlines() if not ln.startswith(("fix ", "note: "))]
     assert max(len(ln) for ln in table) <= 80  # where every path fits, 80 columns
+
+
+def test_a_table_on_a_pipe_never_cuts_a_path_that_holds_spaces(spawn, tmp_path, monkeypatch):
+    """A folder name with spaces, as Visual Studio writes them: Azure/Webjobs.Extensions.Kusto
+    samples/samples-csharp/Properties/ServiceDependencies/adx-bindings-csharp - Zip Deploy/
+    (https://github.com/Azure/Webjobs.Extensions.Kusto). The location stays on one line, whole."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    deep = "Properties/ServiceDependencies/adx-bindings-csharp - Zip Deploy/Output Bindings"
+    (tmp_path / deep).mkdir(parents=True)
+    (tmp_path / deep / "Add Product.cs").write_text(
+        'public static class AddProduct {\n  [FunctionName("AddProductUni")]\n'
+        "  public static void Run(\n"
+        '    [Kusto(Database: "e2e", TableName = "Products", Connection = "KustoConnectionString")]'
+        " out Product product) { product = null; }\n}\n"
+    )
+    r = spawn("-o", "table", "doctor", "--project", str(tmp_path)).finish()
+    assert r.exit_code == 6, r.stdout
+    where = f"{deep}/Add Product.cs:4:"
+    lines = r.stdout.splitlines()
+    assert any(where in ln for ln in lines), r.stdout  # on one line, not folded at a space
+    row = next(i for i, ln in enumerate(lines) if where in ln)
+    assert lines[row].split()[:2] == ["identity", "identity_missing"]
+    assert "AddProductUni (output, csharp) names no ManagedServiceIdentity" in " ".join(
+        ln.strip() for ln in lines[row + 1 : row + 4]
+    )
+
+
+def _results(stdout: str) -> tuple[dict, list[dict]]:
+    [run] = json.loads(stdout)["runs"]
+    return run, run["results"]
+
+
+def test_sarif_meets_what_code_scanning_requires(kustomi, tmp_path, monkeypatch):
+    """GitHub code scanning's SARIF subset
+    (https://docs.github.com/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning):
+    locations relative to the repository's root, with forward slashes and percent-encoded,
+    whatever directory doctor runs in; a location on every result; rule names not their
+    ids. A space in a folder name, as Visual Studio writes (Azure/Webjobs.Extensions.Kusto
+    samples/samples-csharp/Properties/ServiceDependencies/adx-bindings-csharp - Zip Deploy)."""
+    from urllib.parse import unquote
+
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)  # a checkout: actions/checkout leaves .git at its root
+    project = repo / "src" / "Zip Deploy #1"
+    shutil.copytree(PROJECTS / "csharp-isolated", project)
+    monkeypatch.chdir(repo / "src")  # a job's working-directory below the root
+    r = kustomi("-o", "sarif", "doctor", "--project", "Zip Deploy #1")
+    assert r.exit_code == 6
+    doc = json.loads(r.stdout)
+    assert doc["version"] == "2.1.0" and doc["$schema"].startswith("https://")
+    run, results = _results(r.stdout)
+    assert run["tool"]["driver"]["name"] == "kustomi"
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == repo.resolve().as_uri() + "/"
+    rules = run["tool"]["driver"]["rules"]
+    assert rules and all(rule["id"] and rule["name"] != rule["id"] for rule in rules)
+    assert all(rule["shortDescription"]["text"] for rule in rules)
+    assert results
+    for res in results:
+        assert res["ruleId"] == rules[res["ruleIndex"]]["id"]
+        assert res["level"] in ("error", "warning") and res["message"]["text"]
+        [loc] = res["locations"]
+        art = loc["physicalLocation"]["artifactLocation"]
+        assert art["uriBaseId"] == "%SRCROOT%"
+        assert art["uri"].startswith("src/Zip%20Deploy%20%231/") and "\\" not in art["uri"]
+        assert " " not in art["uri"] and "#" not in art["uri"]
+        assert (repo / unquote(art["uri"])).is_file()  # as the upload action resolves it
+        assert loc["physicalLocation"]["region"]["startLine"] >= 1
+
+
+def test_a_finding_about_the_whole_project_is_never_a_result_without_a_location(kustomi, tmp_path):
+    """A result with no location makes code scanning refuse the whole file
+    (github/codeql-action issue 2459): no_bindings goes at host.json, or, with none, is a
+    notification of the run."""
+    (tmp_path / "empty" / ".git").mkdir(parents=True)
+    r = kustomi("-o", "sarif", "doctor", "--project", str(tmp_path / "empty"))
+    assert r.exit_code == 6
+    run, results = _results(r.stdout)
+    assert results == []
+    notes = run["invocations"][0]["toolExecutionNotifications"]
+    assert [n["level"] for n in notes if "no_bindings" in n["message"]["text"]] == ["warning"]
+    (tmp_path / "empty" / "host.json").write_text('{"version": "2.0"}\n')
+    run, results = _results(
+        kustomi("-o", "sarif", "doctor", "--project", str(tmp_path / "empty")).stdout
+    )
+    [res] = results
+    assert res["ruleId"] == "project" and res["level"] == "warning"
+    loc = res["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"] == {"uri": "host.json", "uriBaseId": "%SRCROOT%"}
+    assert loc["region"]["startLine"] == 1
+
+
+def test_outside_any_repository_and_directory_a_location_is_an_absolute_file_uri(
+    kustomi, tmp_path, monkeypatch
+):
+    shutil.copytree(PROJECTS / "java", tmp_path / "p")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    run, results = _results(
+        kustomi("-o", "sarif", "doctor", "--project", str(tmp_path / "p")).stdout
+    )
+    assert "originalUriBaseIds" not in run
+    for res in results:
+        art = res["locations"][0]["physicalLocation"]["artifactLocation"]
+        assert art["uri"].startswith((tmp_path / "p").resolve().as_uri() + "/")
+        assert "uriBaseId" not in art

@@ -233,3 +233,264 @@ def test_what_the_extension_refuses_is_found_with_its_fix(tmp_path, files, want)
     assert got == [w[:3] for w in want], [(f.status, f.file, f.line, f.detail) for f in findings]
     for f, w in zip(findings, want, strict=True):
         assert w[3] in f.hint, f.hint
+
+
+# Azure/azure-functions-templates Functions.Templates/Templates/KustoInputBinding-Python/
+# function.json (https://github.com/Azure/azure-functions-templates), the bindings object cut
+# to the Kusto one: doctor pointed at the function's own folder, function.json at its root.
+TEMPLATE_FUNCTION_JSON = """{
+    "scriptFile": "__init__.py",
+    "bindings": [
+      {
+        "name": "products",
+        "type": "kusto",
+        "database": "db",
+        "direction": "in",
+        "kqlCommand": "QUERY",
+        "kqlParameters": "@productId={productId}",
+        "connection": "KustoConnectionString"
+      }
+    ]
+  }""".replace(
+    "QUERY", "declare query_parameters (productId:long);Products | where ProductID == productId"
+)
+
+
+def test_a_function_json_at_the_root_is_named_after_its_folder(kustomi, tmp_path, monkeypatch):
+    root = write(tmp_path / "KustoInputBinding-Python", {"function.json": TEMPLATE_FUNCTION_JSON})
+    [b] = scan(root).bindings
+    assert (b.function, b.direction, b.line) == ("KustoInputBinding-Python/products", "in", 4)
+    monkeypatch.chdir(root)  # `kustomi doctor` in the folder: the project is "."
+    r = kustomi("-o", "json", "doctor")
+    [f] = r.json()["findings"]
+    assert f["status"] == "identity_missing"  # true: the template names no identity
+    assert f["detail"].startswith("function.json:4: KustoInputBinding-Python/products (input")
+
+
+def test_the_project_may_be_given_as_a_path(kustomi):
+    """`kustomi doctor samples/samples-node`, as one points a linter at a folder."""
+    node = str(SAMPLES / "samples-node")
+    by_path = kustomi("-o", "json", "doctor", node)
+    by_option = kustomi("-o", "json", "doctor", "--project", node)
+    assert by_path.exit_code == by_option.exit_code == 6  # identity_missing: true of them
+    assert by_path.json()["findings"] == by_option.json()["findings"]
+    assert by_path.json()["data"]["bindings"] == 2
+    assert kustomi("-o", "json", "doctor", node, "--project", node).exit_code == 6  # the same
+    both = kustomi("doctor", node, "--project", str(SAMPLES / "samples-java"))
+    assert both.exit_code == 2 and "Two projects" in both.stderr
+    assert both.json()["error"]["exitCode"] == 2  # not a terminal: the error as JSON too
+    empty = kustomi("doctor", "")
+    assert empty.exit_code == 2 and "PATH is empty" in empty.stderr
+
+
+# local.settings.json as hfleitas/SignalRToKusto's README ships it
+# (https://github.com/hfleitas/SignalRToKusto, README.md), cut to the Kusto values.
+README_LOCAL_SETTINGS = """{
+    "IsEncrypted": false,
+    "Values": {
+        "FUNCTIONS_WORKER_RUNTIME": "dotnet",
+        "KustoConnectionString": "CONNECTION",
+        "KustoDB": "<DatabaseName>"
+    }
+}""".replace(
+    "CONNECTION",
+    "Data Source=https://<kustocluster>.<region>.kusto.windows.net;Database=e2e;Fed=True;"
+    "AppClientId=<AppId>;AppKey=<AppKey>;Authority Id=<Tenant Id>",
+)
+SIGNALR_BINDING = """public class ConsumeSignalRMessages {
+    [FunctionName("TrimbleNotificationToKusto24")]
+    public void TrimbleNotificationToKusto([TimerTrigger("* */5 * * * *")] TimerInfo timer,
+        [Kusto(Database: "%KustoDB%", TableName = "%KustoTable%",
+               Connection = "KustoConnectionString")] IAsyncCollector<string> notifications) { }
+}"""
+
+
+@pytest.mark.parametrize(
+    ("app_key", "secret"),
+    [("<AppKey>", False), ("{app-key}", False), ("xxxxxxxx", False), ("q8Hw.Zt3~k", True)],
+)
+def test_a_placeholder_in_local_settings_is_no_secret(tmp_path, app_key, secret):
+    """A template's AppKey=<AppKey> is nothing to rotate; a key that is one is."""
+    text = README_LOCAL_SETTINGS.replace("<AppKey>", app_key)
+    root = write(tmp_path, {"local.settings.json": text, "Consume.cs": SIGNALR_BINDING})
+    assert scan(root).unreadable == [] and len(scan(root).local_settings) == 3
+    found = statuses(root)
+    assert ("identity_missing", "Consume.cs", 4) in found  # true: no identity named
+    assert (("local_setting_has_secret", "local.settings.json", 5) in found) == secret
+    assert len(found) == 1 + secret
+
+
+def test_an_isolated_output_on_a_property_of_the_return_type_is_named_by_it(tmp_path):
+    """The isolated worker's several outputs are properties of the type the function returns
+    (https://learn.microsoft.com/azure/azure-functions/dotnet-isolated-process-guide,
+    "Multiple output bindings"): the binding is that property, named Type.Property, not '?'."""
+    code = f"""public class AddProductMulti
+{{
+    [Function("AddProductMulti")]
+    public static MultiResponse Run(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post")] HttpRequestData req)
+        => new MultiResponse();
+}}
+
+public class MultiResponse
+{{
+    [KustoOutput(Database: "e2e", TableName = "Products", Connection = "KustoConnectionString",
+        ManagedServiceIdentity = "{CLIENT_ID}")]
+    public Product Product {{ get; set; }}
+    public HttpResponseData HttpResponse {{ get; set; }}
+}}
+"""
+    root = write(tmp_path, {"Multi.cs": code})
+    [b] = scan(root).bindings
+    assert (b.function, b.direction, b.model, b.line) == (
+        "MultiResponse.Product", "out", "csharp-isolated", 11,
+    )  # fmt: skip
+    assert statuses(root) == [("ok", "Multi.cs", 11)]
+
+
+@pytest.mark.parametrize(
+    "declared",
+    [
+        "module.exports.kustoInput = ",
+        "exports.kustoInput = ",
+        "export const kustoInput = ",
+        "const bindings = { kustoInput: ",
+    ],
+)
+def test_a_v4_binding_kept_in_a_module_of_bindings_is_named_by_its_key(tmp_path, declared):
+    """One module holds the bindings that functions in other files register (extraInputs:
+    [kustoInput]): each is named by the name it is kept under, not '?'."""
+    close = " };" if declared.startswith("const bindings") else ";"
+    code = (
+        "const { input } = require('@azure/functions');\n"
+        f"{declared}input.generic({{\n"
+        "    type: 'kusto', database: 'e2e', kqlCommand: 'Products | take 10',\n"
+        f"    connection: 'KustoConnectionString', managedServiceIdentity: '{CLIENT_ID}',\n"
+        f"}}){close}\n"
+    )
+    root = write(tmp_path, {"src/bindings.js": code})
+    [b] = scan(root).bindings
+    assert (b.function, b.direction, b.line) == ("kustoInput", "in", 2)
+    assert statuses(root) == [("ok", "src/bindings.js", 2)]
+
+
+def test_a_v4_bindings_own_keys_are_no_unknown_property(tmp_path):
+    """`direction` and `dataType` belong to the binding, as in function.json (v4 code writes
+    them: `output.generic({ type: 'socketio', direction: 'out', ... })`); a misspelt Kusto
+    property beside them is still found."""
+    code = (
+        "const { app, input } = require('@azure/functions');\n"
+        "const kustoInput = input.generic({\n"
+        "    type: 'kusto', direction: 'in', name: 'products', dataType: 'string',\n"
+        "    database: 'e2e', kqlCommand: 'Products | take 10',\n"
+        f"    connection: 'KustoConnectionString', managedServiceIdentity: '{CLIENT_ID}',\n"
+        "});\n"
+        "app.http('GetProducts', { extraInputs: [kustoInput], handler: async () => ({}) });\n"
+    )
+    root = write(tmp_path, {"src/functions/get.js": code})
+    assert statuses(root) == [("ok", "src/functions/get.js", 2)]
+    (root / "src/functions/get.js").write_text(code.replace("kqlCommand", "kqlComand"))
+    found = statuses(root)
+    assert ("unknown_property", "src/functions/get.js", 4) in found
+    assert ("kql_command_missing", "src/functions/get.js", 2) in found
+
+
+# Azure/Webjobs.Extensions.Kusto samples/samples-csharp/InputBindingSamples/
+# GetProductsFunctionManagedIdentity.cs (https://github.com/Azure/Webjobs.Extensions.Kusto),
+# the function alone, the database written in place of SampleConstants.DatabaseName.
+MI_SAMPLE = """public static class GetProductsFunctionManagedIdentity
+{
+    [FunctionName("GetProductsFunctionManagedIdentity")]
+    public static IActionResult Run(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "getproductsmi/{name}")]
+        HttpRequest req,
+        [Kusto(Database:"e2e" ,
+        KqlCommand = "declare query_parameters (name:string);GetProductsByName(name)" ,
+        KqlParameters = "@name={name}",
+        Connection = "KustoConnectionStringManagedIdentity", ManagedServiceIdentity ="IDENTITY")]
+        IEnumerable<Product> products)
+    {
+        return new OkObjectResult(products);
+    }
+}
+"""
+
+
+def test_bindings_of_two_apps_in_one_repository_never_share_a_connection(tmp_path):
+    """A repository of several Functions projects (the extension's own samples: one host.json
+    each), checked from its root as CI does: each app has its own client cache, so one
+    Connection with two identities in two apps is no finding; in one app, it is."""
+    other = "00000000-0000-0000-0000-0000000000aa"
+    mine = MI_SAMPLE.replace("IDENTITY", "ed501a5f-e46e-4ca0-9bc0-27a46c7799ff")
+    theirs = MI_SAMPLE.replace("IDENTITY", other).replace(
+        "class GetProductsFunctionManagedIdentity", "class GetProductsOther"
+    )
+    root = write(tmp_path, {
+        "samples-csharp/host.json": "{}",
+        "samples-csharp/GetProductsFunctionManagedIdentity.cs": mine,
+        "samples-other/host.json": "{}",
+        "samples-other/GetProductsOther.cs": theirs,
+    })  # fmt: skip
+    project = scan(root)
+    assert [b.app for b in project.bindings] == ["samples-csharp", "samples-other"]
+    assert [s for s, _, _ in statuses(root)] == ["ok", "ok"]
+    for app in ("samples-csharp", "samples-other"):  # one app: the second identity is lost
+        (root / app / "host.json").unlink()
+    (root / "host.json").write_text("{}")
+    found = statuses(root)
+    assert ("connection_shared", "samples-other/GetProductsOther.cs", 10) in found
+
+
+# Azure/Webjobs.Extensions.Kusto test/UnitTests/KustoBindingE2EMockTests.cs
+# (https://github.com/Azure/Webjobs.Extensions.Kusto), cut to its constants and the three
+# bindings its tests InvalidBindingAttributesError and EmptyDatabaseError expect the host to
+# refuse with a FunctionIndexingException: the extension's own word for what doctor says.
+EXTENSION_NEGATIVE_TESTS = """\
+    public class KustoBindingE2EMockTests : IDisposable
+    {
+        private const string DatabaseName = "TestDatabase";
+        private const string QueryWithBoundParam = "declare query_parameters (name:string);TestTable | where Name == name";
+
+        private sealed class NoConnectionString
+        {
+            [NoAutomaticTrigger]
+            public static void ErrBinding([Kusto(Database: DatabaseName, KqlCommand = QueryWithBoundParam, KqlParameters = "@name=I1")] IEnumerable<Item> _)
+            {
+
+            }
+        }
+
+        private sealed class EmptyDatabase
+        {
+            [NoAutomaticTrigger]
+            public static void ErrBinding([Kusto(Database: "", KqlCommand = QueryWithBoundParam, KqlParameters = "@name=I1", Connection = KustoConstants.DefaultConnectionStringName)] IEnumerable<Item> _)
+            {
+
+            }
+        }
+
+        private sealed class NoCommandOrTable
+        {
+            [NoAutomaticTrigger]
+            public static void ErrBinding([Kusto(Database: DatabaseName, Connection = KustoConstants.DefaultConnectionStringName)] IEnumerable<Item> _)
+            {
+
+            }
+        }
+    }
+"""  # noqa: E501
+
+
+def test_what_the_extensions_own_tests_expect_to_fail_indexing_is_found(tmp_path):
+    root = write(tmp_path, {"KustoBindingE2EMockTests.cs": EXTENSION_NEGATIVE_TESTS})
+    project = scan(root)
+    assert [b.line for b in project.bindings] == [9, 18, 27]
+    wrong = [(s, line) for s, _, line in statuses(root) if s != "identity_missing"]
+    assert wrong == [
+        ("connection_missing", 9),  # ArgumentNullException at indexing
+        ("database_missing", 18),  # ArgumentNullException at indexing
+        ("kql_command_missing", 27),  # InvalidOperationException at indexing
+    ]
+    # KustoConstants.DefaultConnectionStringName is the extension's, not the project's: said.
+    note = unresolved(project)
+    assert note is not None and "Connection = KustoConstants.DefaultConnectionStringName" in note

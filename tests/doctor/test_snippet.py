@@ -43,13 +43,25 @@ def test_snippet_round_trip(kustomi, tmp_path, lang, direction):
     assert (project / data["file"]).read_text() == data["code"]
     if data["file"].endswith("function.json"):
         json.loads(data["code"])  # plain JSON, as the host reads it
-    d = kustomi("-o", "json", "doctor", "--project", str(project))
-    assert d.exit_code == 0, d.stdout
-    findings = d.json()["findings"]
-    assert [f["status"] for f in findings] == ["ok"]
-    assert f"ManagedServiceIdentity {CLIENT_ID}" in findings[0]["detail"]
-    assert ("input" if direction == "input" else "output") in findings[0]["detail"]
-    assert "Connection KustoConnectionStringManagedIdentity" in findings[0]["detail"]
+    # Piped into a file of a project of its own (`kustomi snippet ... > KustoInput.cs`), with
+    # the host.json every Functions project has at its root: the same binding, read right.
+    piped_project = tmp_path / "piped"
+    (piped_project / data["file"]).parent.mkdir(parents=True)
+    (piped_project / data["file"]).write_text(piped.stdout)
+    (piped_project / "host.json").write_text('{"version": "2.0"}\n')
+    for root in (project, piped_project):
+        d = kustomi("-o", "json", "doctor", "--project", str(root))
+        assert d.exit_code == 0, d.stdout
+        findings = d.json()["findings"]
+        assert [f["status"] for f in findings] == ["ok"]
+        assert findings[0]["file"] == data["file"]
+        assert f"ManagedServiceIdentity {CLIENT_ID}" in findings[0]["detail"]
+        assert ("input" if direction == "input" else "output") in findings[0]["detail"]
+        assert "Connection KustoConnectionStringManagedIdentity" in findings[0]["detail"]
+        assert "?" not in findings[0]["detail"].split(": ")[1]  # a function name, not '?'
+        assert d.json()["notes"] == [
+            "the deployed app was not checked: pass --app and -g (or set app in kustomi.toml)"
+        ]
 
 
 def test_kustomi_output_json_from_the_environment_is_the_report(kustomi):
