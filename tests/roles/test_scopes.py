@@ -467,3 +467,48 @@ def test_a_new_system_identity_is_granted_once_entra_knows_it(world, kustomi):
     assert "waiting for Entra to know the system identity of rg-app/func-busy" in r.stderr
     held = [p.object_id for p in _cluster(world).databases["sales"].principals]
     assert held == [_site(world, "staging").system_assigned["principal_id"]]
+
+
+# --- the same through the Python API ---------------------------------------------------------
+
+
+def test_roles_scopes_and_the_system_identity_through_the_api(world, kustomi):
+    from kustomi.api import Kustomi
+    from kustomi.errors import UsageError
+
+    _identity(kustomi)
+    who = {"identity": "id-func", "resource_group": "rg-app"}
+    where = {"cluster": "adxbusy", "cluster_resource_group": "rg-data"}
+    with Kustomi() as k:
+        table = k.grant(**who, **where, database="Sales", table="Events", role="ingestor")
+        assert table.data["scope"] == "table" and table.changes[0].kind == "create"
+        wide = k.grant(**who, **where, role="alldatabasesviewer")
+        assert wide.data["scope"] == "cluster" and wide.data["database"] is None
+        checked = k.verify(**who, **where, database="Sales", table="Events", mode="control-plane")
+        assert checked.ok, checked.to_dict()["findings"]
+        k.attach(identity="system", app="func-busy", resource_group="rg-app", slot="staging")
+        sys_grant = k.grant(
+            identity="system", app="func-busy", resource_group="rg-app", slot="staging",
+            **where, database="Sales", role="viewer",
+        )  # fmt: skip
+        principal = _site(world, "staging").system_assigned["principal_id"]
+        assert sys_grant.data["principalId"] == principal
+        spec = k.spec(identity="system", resource_group="rg-app", **where, database="Sales",
+                      role="viewer", apps=["func-busy"], slot="staging")  # fmt: skip
+        k.revoke(spec, disable_system_identity=True)
+        assert _site(world, "staging").system_assigned is None
+        for bad in (
+            {"role": "alldatabasesviewer", "database": "Sales"},
+            {"role": "viewer", "database": "Sales", "table": "Events"},
+            {"role": "viewer"},
+        ):
+            world.clear_log()
+            with pytest.raises(UsageError):
+                k.grant(**who, **where, **bad)
+            assert world.requests() == []
+        with pytest.raises(UsageError):
+            k.grant(identity="system", resource_group="rg-app", **where, database="Sales",
+                    role="viewer")  # fmt: skip
+        with pytest.raises(UsageError):
+            k.plan_revoke(k.spec(**who, **where, database="Sales", role="viewer",
+                                 apps=["func-busy"]), disable_system_identity=True)  # fmt: skip
