@@ -107,15 +107,25 @@ class SetupSpec:
                     f"The grant {g.label} is listed twice.", hint="List each grant once."
                 )
             grants.add(grant)
-        seen: set[tuple[str, str, str]] = set()
+        # An app may be listed once per connection setting (two bindings, two settings), with
+        # one identity: its steps then run in one line, never two writers on one app at once.
+        seen: dict[tuple[str, str, str], tuple[set[str], str]] = {}
         for a in self.apps:
             key = (a.resource_group.lower(), a.app.lower(), (a.slot or "").lower())
-            if key in seen:
+            who = _key(a.identity or self.identity)
+            settings, first = seen.setdefault(key, (set(), who))
+            if a.setting.lower() in settings:
                 raise UsageError(
-                    f"App {a.label} is listed twice.",
-                    hint="List each app (and slot) once.",
+                    f"App {a.label} is listed twice with setting {a.setting}.",
+                    hint="List each app (and slot) once per connection setting.",
                 )
-            seen.add(key)
+            if who != first:
+                raise UsageError(
+                    f"App {a.label} is listed with two identities.",
+                    hint="Give every entry of one app (one per connection setting) the same "
+                    "identity.",
+                )
+            settings.add(a.setting.lower())
 
     def split(self) -> list[SetupSpec]:
         """One spec per identity: [setup]'s own with the grants and apps that name no other
@@ -518,12 +528,19 @@ def apps_from_table(
             )
         name = get("app", config.app_name)
         slot = get("slot", lambda v: config.app_name(v, "slot"), None)
+        setting_ = get("setting", config.setting_name, setting)
         if any(
-            (b.resource_group.lower(), b.app.lower(), (b.slot or "").lower())
-            == (rg.lower(), name.lower(), (slot or "").lower())
+            (b.resource_group.lower(), b.app.lower(), (b.slot or "").lower(), b.setting.lower())
+            == (rg.lower(), name.lower(), (slot or "").lower(), setting_.lower())
             for b in apps
         ):
-            raise table.error("apps", i, "app", f"{name} is listed twice", "List each app once.")
+            raise table.error(
+                "apps",
+                i,
+                "app",
+                f"{name} is listed twice with setting {setting_}",
+                "List each app once per connection setting.",
+            )
         apps.append(
             AppSpec(
                 resource_group=rg,
@@ -531,7 +548,7 @@ def apps_from_table(
                 cluster=cluster,
                 database=database,
                 slot=slot,
-                setting=get("setting", config.setting_name, setting),
+                setting=setting_,
                 identity=_identity(get, rg),
             )
         )

@@ -825,18 +825,21 @@ def setup_file(report: Report, command: str) -> str:
             f"role = {_toml(role)}{note}",
             "",
         ]
-    seen: set[tuple[str, ...]] = set()
+    # An app with several settings to move is listed once per setting (setup runs them in
+    # one line), all with one identity: one that another identity already serves is left to
+    # a second run.
+    seen: dict[tuple[str, ...], tuple[str, str]] = {}
     for m in moves:
         key = (m["resourceGroup"].lower(), m["app"].lower(), (m["slot"] or "").lower())
         where = f"{m['resourceGroup']}/{m['app']}" + (f"/{m['slot']}" if m["slot"] else "")
-        if key in seen:
+        who = (m["identity"].lower(), m["identityResourceGroup"].lower())
+        if seen.setdefault(key, who) != who:
             lines += [
-                f"# {where}: {m['setting']} too ({m['why']}); setup sets one connection setting "
-                "per app: run the audit again after this setup",
+                f"# {where}: {m['setting']} too ({m['why']}), with identity {m['identity']}; "
+                "setup gives one app one identity: run the audit again after this setup",
                 "",
             ]
             continue
-        seen.add(key)
         lines += [
             f"[[setup.apps]]  # {where}: {m['why']}",
             f"app = {_toml(m['app'])}",

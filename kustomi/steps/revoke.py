@@ -30,11 +30,12 @@ def _plan_system(
     spec = resolved(azure, spec, parallel)
     requests = list(reversed(grant_requests(spec)))
 
-    def app(a: AppSpec) -> AppPlan:
+    def app(group: list[AppSpec]) -> AppPlan:
+        a = group[0]
         try:
             ref = spec.identity.of_site(a.target)
             subject = Subject(ref, identities.find(azure, ref), azure.subscription_id)
-            steps = [set_connection.plan_remove(azure, a)]
+            steps = [set_connection.plan_remove(azure, x) for x in group]
             steps += [
                 grant.plan_revoke(azure, replace(r, identity=ref), subject, progress)
                 for r in requests
@@ -75,12 +76,13 @@ def plan(
     )
     subject = Subject(spec.identity, found, azure.subscription_id)
 
-    def app(a: AppSpec) -> AppPlan:
+    def app(group: list[AppSpec]) -> AppPlan:
+        a = group[0]
         try:
             return AppPlan(
                 a.label,
                 [
-                    set_connection.plan_remove(azure, a),
+                    *(set_connection.plan_remove(azure, x) for x in group),
                     attach.plan_detach(azure, a.target, subject),
                 ],
             )

@@ -44,12 +44,13 @@ def plan(
         lambda: resolved(azure, spec, parallel),
     )
 
-    def app(a: AppSpec) -> AppPlan:
+    def app(group: list[AppSpec]) -> AppPlan:
+        a = group[0]
         return AppPlan(
             a.label,
             [
                 attach.plan(azure, a.target, subject),
-                set_connection.plan(azure, a, force, replace=False),
+                *(set_connection.plan(azure, x, force, replace=False) for x in group),
             ],
         )
 
@@ -73,14 +74,14 @@ def _plan_system(
     spec = resolved(azure, spec, parallel)
     requests = grant_requests(spec)
 
-    def app(a: AppSpec) -> AppPlan:
+    def app(group: list[AppSpec]) -> AppPlan:
+        a = group[0]
         ref = spec.identity.of_site(a.target)
         subject = Subject(ref, None, azure.subscription_id)
         enable = attach.plan_system(azure, a.target, subject)  # known once enabled
         grants = [grant.plan(azure, replace(r, identity=ref), subject, progress) for r in requests]
-        return AppPlan(
-            a.label, [enable, *grants, set_connection.plan(azure, a, force, replace=False)]
-        )
+        settings = [set_connection.plan(azure, x, force, replace=False) for x in group]
+        return AppPlan(a.label, [enable, *grants, *settings])
 
     _, apps = plan_apps(spec, [], app, parallel)
     return Plan("setup", [], apps, describe=lambda: {"identity": "system"})
@@ -108,29 +109,40 @@ def grant_requests(spec: SetupSpec) -> list[grant.GrantRequest]:
     ]
 
 
+def by_app(apps: tuple[AppSpec, ...]) -> list[list[AppSpec]]:
+    """The apps (and slots), each with its entries (one per connection setting), in order."""
+    groups: dict[tuple[str, str, str], list[AppSpec]] = {}
+    for a in apps:
+        key = (a.resource_group.lower(), a.app.lower(), (a.slot or "").lower())
+        groups.setdefault(key, []).append(a)
+    return list(groups.values())
+
+
 def plan_apps(
     spec: SetupSpec,
     others: list[Callable[[], Planned]],
-    one: Callable[[AppSpec], AppPlan],
+    one: Callable[[list[AppSpec]], AppPlan],
     parallel: int,
 ) -> tuple[list[Planned], list[AppPlan]]:
-    """The plans of `others` (the grants) and of each app, read side by side. If any app
+    """The plans of `others` (the grants) and of each app (with its entries: one per
+    connection setting, planned and applied in one line), read side by side. If any app
     cannot be read (not found, no access), nothing is applied: the error names every such
     app."""
 
-    def safe(a: AppSpec) -> AppPlan | KustomiError:
+    def safe(group: list[AppSpec]) -> AppPlan | KustomiError:
         try:
-            return one(a)
+            return one(group)
         except KustomiError as e:
             return e
 
-    jobs: list[Callable[[], Any]] = [*others, *(lambda a=a: safe(a) for a in spec.apps)]
+    groups = by_app(spec.apps)
+    jobs: list[Callable[[], Any]] = [*others, *(lambda g=g: safe(g) for g in groups)]
     done = in_parallel(lambda f: f(), jobs, parallel)
     planned, apps = done[: len(others)], done[len(others) :]
-    failed = [(a, p) for a, p in zip(spec.apps, apps, strict=True) if isinstance(p, KustomiError)]
+    failed = [(g[0], p) for g, p in zip(groups, apps, strict=True) if isinstance(p, KustomiError)]
     if failed:
         first = failed[0][1]
-        if len(spec.apps) > 1:
+        if len(groups) > 1:
             lines = "; ".join(f"{a.label}: {e.message.rstrip('.')}" for a, e in failed) + "."
             first.message = (
                 f"{len(failed)} app(s) cannot be set up as planned, so nothing was changed: {lines}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kustomi.config import secret_keys_in
@@ -166,3 +168,27 @@ def test_revoke_plans_the_emitted_file(aw, kustomi, tmp_path):
     deletes = [c["target"] for c in r.json()["changes"] if c["kind"] == "delete"]
     assert "setting KustoConnection on func-none" in deletes
     assert any("id-kusto-rg-legacy" in t for t in deletes)
+
+
+def test_an_app_with_two_secret_settings_is_moved_whole_in_one_setup(emu_factory, kustomi):
+    """Two bindings, two settings, each with a secret: --emit-setup lists the app once per
+    setting, setup --force replaces both in one run, and the next audit is clean."""
+    c = "{cluster:adxaudit}"
+    world = audit_world()
+    site = next(s for s in world["sites"] if s["name"] == "func-apptoken")
+    site["app_settings"]["KustoSecond"] = (
+        f"Data Source={c};Database=Orders;Application Client Id=5a1e0c1d-0000-4000-8000-"
+        f"00000000a001;Application Key={SECRETS['appkey']};Authority Id=common"
+    )
+    aw = emu_factory(world)
+    r = kustomi("-o", "json", "audit", "-g", "rg-legacy", "--emit-setup", "kustomi.toml")
+    assert r.exit_code == 6, r.stderr
+    assert r.json()["data"]["migrations"]
+    doc = read_toml(Path("kustomi.toml"))[1]
+    mine = [a["setting"] for a in doc["setup"]["apps"] if a["app"] == "func-apptoken"]
+    assert sorted(mine) == sorted([*mine[:1], "KustoSecond"]) and len(mine) == 2, mine
+    done = kustomi("--yes", "setup", "--force")
+    assert done.exit_code == 0, done.stderr
+    _secretless(aw.state())
+    again = kustomi("-o", "json", "audit", "-g", "rg-legacy")
+    assert again.exit_code == 0, [f for f in again.json()["findings"] if f["status"] != "ok"]
