@@ -472,3 +472,24 @@ def test_an_early_az_is_killed_on_ctrl_c(spawn: Any, world: Any, az: Az) -> None
     assert "Traceback" not in r.stderr
     assert not _alive(started[0])
     assert _az_processes(az) == []
+
+
+def test_how_az_fails_is_said_as_azure_identity_says_it(
+    kustomi: Any, world: Any, az: Az, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kustomi runs `az` itself (kustomi.azure.azcli) and says its failures as
+    AzureCliCredential does: not installed and not signed in pass to the next credential; an
+    error of Entra's ends the chain with az's own message, no secret in it."""
+    az.set(client_secret="wrong-secret")
+    r = kustomi("create-identity", "-g", "rg-demo", "-n", "id-new")
+    assert r.exit_code == 4, r.stderr
+    assert "could not sign in to Azure with AzureCliCredential" in r.stderr
+    assert "AADSTS7000215" in r.stderr and "wrong-secret" not in r.stderr
+    assert len(az.calls()) == 1
+    assert [q["route"] for q in world.requests()] == ["entra.token"]  # az's own, refused
+
+    monkeypatch.setenv("PATH", str(az.bin.parent / "nowhere"))
+    r = kustomi("create-identity", "-g", "rg-demo", "-n", "id-new")
+    assert r.exit_code == 4, r.stderr
+    assert "AzureCliCredential: Azure CLI not found on path" in r.stderr
+    assert len(az.calls()) == 1
