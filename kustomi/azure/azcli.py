@@ -46,7 +46,7 @@ SIGNING_IN = {
     "audit",
 }
 # Root options that take a value (kustomi/cli/__init__.py, root).
-ROOT_VALUES = {"-o", "--output", "--subscription"}
+ROOT_VALUES = {"-o", "--output", "--subscription", "--query"}
 HELP = {"-h", "--help", "--version"}
 
 

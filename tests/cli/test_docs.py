@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kustomi.cli import COMMAND_MODULES, app
+from kustomi.cli import COMMAND_MODULES, EMULATOR, app
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 COMMANDS = [name for name in COMMAND_MODULES if name != "emulator"]
@@ -24,7 +24,7 @@ def test_the_help_list_says_what_each_command_says_of_itself():
 
     root = typer.main.get_command(app)
     ctx = root.make_context("kustomi", ["create-identity"], resilient_parsing=True)
-    for name, (_, line) in COMMAND_MODULES.items():
+    for name, (_, line) in [*COMMAND_MODULES.items(), ("emulator", EMULATOR)]:
         cmd = root.get_command(ctx, name)  # type: ignore[attr-defined]
         assert cmd.name == name
         for limit in (45, 60, 150):

@@ -408,6 +408,7 @@ def test_help_version_and_commands_that_do_not_sign_in_start_no_az() -> None:
     arm = "https://management.azure.com"
     assert early_resources(["create-identity", "-n", "x"], az_login) == [arm]
     assert early_resources(["-o", "json", "--subscription", "s", "attach"], az_login) == [arm]
+    assert early_resources(["--query", "data", "attach", "-o", "tsv"], az_login) == [arm]
     for args in (
         ["--help"],
         ["--version"],
