@@ -247,10 +247,13 @@ def main() -> int:
         checklist(run, emu)
         print("kustomi revoke, read back by az; az removes its identity and its grant")
         cleanup(run, emu)
+        print("one app from scratch: az's four commands against one kustomi setup")
+        mine = versus(run, emu)
     finally:
         emu.stop()
         shutil.rmtree(work, ignore_errors=True)
-    print_table(run.steps)
+    print_table([s for s in run.steps if s not in mine])
+    print_versus(mine)
     failed = [s for s in run.steps if s.problem]
     print(f"\n{len(run.steps) - len(failed)} of {len(run.steps)} steps as Azure would answer them.")
     return 1 if failed else 0
@@ -497,6 +500,89 @@ def cleanup(run: Runner, emu: Emulator) -> None:
             else "az-viewer still listed after its delete operation"
         ),
     )
+
+
+VERSUS_TARGET = 0.25  # kustomi setup within a quarter of az's four commands' wall time
+VERSUS_LATENCY_MS = 40  # a network's latency per request, for both tools
+
+
+def versus(run: Runner, emu: Emulator) -> list[Step]:
+    """The checklist for one app that neither tool touched before, each tool on its own app:
+    az's four commands (identity create, the principal assignment's PUT, functionapp
+    identity assign, appsettings set), as a script runs them one after another, against one
+    `kustomi setup`, its first run. Both see the same latency per request; no long-running
+    operation runs for long (the emulator's default), so that kustomi's wait for the
+    assignment to end costs what Azure's fastest answer would."""
+    emu.admin("POST", "/_emulator/knobs", {"lro_seconds": 0, "latency_ms": VERSUS_LATENCY_MS})
+    sub, tenant = emu.env["AZURE_SUBSCRIPTION_ID"], emu.env["AZURE_TENANT_ID"]
+    cluster_uri = f"{emu.url}/kusto/adxdemo"
+    connection = f"Data Source={cluster_uri};Database=Orders;"
+    first = len(run.steps)
+    made = run.az(
+        "versus: identity create",
+        "identity create -g rg-legacy -n id-az-reports -o json",
+        expect(name="id-az-reports"),
+    )
+    made = made if isinstance(made, dict) else {}
+    body = {
+        "properties": {
+            "principalId": str(made.get("clientId")),
+            "principalType": "App",
+            "role": "Viewer",
+            "tenantId": tenant,
+        }
+    }
+    url = (
+        f"/subscriptions/{sub}/resourceGroups/rg-data/providers/Microsoft.Kusto/clusters/adxdemo"
+        f"/databases/Orders/principalAssignments/az-reports-viewer?api-version={KUSTO_API}"
+    )
+    run.az(
+        "versus: rest PUT principalAssignment",
+        f"rest --method put --url {shlex.quote(url)} --body {shlex.quote(json.dumps(body))}"
+        " -o json",
+    )
+    run.az(
+        "versus: functionapp identity assign",
+        f"functionapp identity assign -g rg-legacy -n func-reports --identities {made.get('id')}"
+        " -o json",
+        lambda out: (
+            None
+            if str(made.get("id")).lower()
+            in {k.lower() for k in (out or {}).get("userAssignedIdentities") or {}}
+            else f"not attached: {out!r}"
+        ),
+    )
+    run.az(
+        "versus: functionapp config appsettings set",
+        "functionapp config appsettings set -g rg-legacy -n func-reports "
+        f"--settings {shlex.quote(f'{SETTING}={connection}')} -o json",
+    )
+    run.kustomi(
+        "versus: setup (first run)",
+        "--yes setup --identity id-kustomi-legacy -g rg-legacy --cluster adxdemo "
+        "--cluster-resource-group rg-data --database Orders --role viewer --app func-legacy",
+        lambda out: None if isinstance(out, dict) and out.get("ok") else f"report: {out!r}"[:300],
+    )
+    emu.admin("POST", "/_emulator/knobs", {"lro_seconds": LRO_SECONDS, "latency_ms": 0})
+    return run.steps[first:]
+
+
+def print_versus(steps: list[Step]) -> None:
+    az = [s for s in steps if s.tool == "az"]
+    kustomi = [s for s in steps if s.tool == "kustomi"]
+    print(
+        f"\nOne app from scratch ({VERSUS_LATENCY_MS} ms per request; each tool on an app of "
+        "its own)\n"
+    )
+    print(f"{'':<34}{'seconds':>9}{'requests':>10}{'writes':>8}{'sign-in':>9}  result")
+    for label, mine in (("az, its four commands", az), ("kustomi setup, first run", kustomi)):
+        print(
+            f"{label:<34}{sum(s.seconds for s in mine):>9.2f}{sum(s.requests for s in mine):>10}"
+            f"{sum(s.writes for s in mine):>8}{sum(s.sign_in for s in mine):>9}  "
+            f"{'ok' if all(s.problem is None for s in mine) else 'FAIL'}"
+        )
+    ratio = sum(s.seconds for s in kustomi) / sum(s.seconds for s in az)
+    print(f"\nkustomi setup / az's four commands: {ratio:.2f} (target: at most {VERSUS_TARGET})")
 
 
 def print_table(steps: list[Step]) -> None:

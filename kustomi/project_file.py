@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
-from .spec import Table
 
 FILE_NAME = "kustomi.toml"
 # [setup]'s arrays of tables: the grants and the apps of setup and revoke (kustomi/spec.py).
@@ -61,6 +60,8 @@ def load(path: Path, options: Options) -> tuple[dict[str, dict[str, Any]], dict[
                 raise _unknown(path, f"[{key}]", "a command", sorted(options))
             for opt, v in value.items():
                 if key == "setup" and opt in FLEET_ARRAYS:
+                    from .spec import Table  # spec's checks are for a file that is there
+
                     root.setdefault("setup", Table(path, text))
                     setattr(root["setup"], opt, _entries(path, opt, v))
                     continue

@@ -10,6 +10,8 @@ Signed out (`"logged_in": false`) it fails as the real one does ("Please run 'az
 
 Each run appends a line to `az-calls.jsonl` beside it: the resource and tenant asked for, the
 exit code, and when it started and ended, so that tests can count runs per audience and see overlap.
+As it starts, before anything else, it appends its process id to `az-pids` (a run killed before
+it ends leaves no line in az-calls.jsonl, only its id there).
 `delay` seconds stand in for the real CLI's start-up (about a second); `expires_in` seconds,
 when set, replace the token's lifetime in what it prints. Standard library only.
 """
@@ -47,8 +49,16 @@ def calls(directory: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line]
 
 
+def pids(directory: Path) -> list[int]:
+    path = directory / "az-pids"
+    return [int(x) for x in path.read_text().split()] if path.exists() else []
+
+
 def main(argv: list[str]) -> int:
     started = time.time()
+    fd = os.open(Path(__file__).with_name("az-pids"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    os.close(fd)
     args = dict(zip(argv[2::2], argv[3::2], strict=False))
     code = 1
     try:

@@ -38,6 +38,7 @@ from typing import Any
 from ..cloud import Cloud
 from ..config import Environment, flag
 from ..errors import UNREADABLE, AuthError, KustomiError, ServiceError, UnreadableAnswer, UsageError
+from . import azcli
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +143,101 @@ def _build(name: str, cloud: Cloud, env: Environment) -> Any:
         return identity.ManagedIdentityCredential(client_id=env.get("AZURE_CLIENT_ID"))
     if name == "InteractiveBrowserCredential":
         return identity.InteractiveBrowserCredential(**msal)
+    if name == "AzureCliCredential":
+        return CliCredential()
     # The developer sign-ins run their own tool, which knows its cloud.
     return getattr(identity, name)()
+
+
+class CliCredential:
+    """azure-identity's AzureCliCredential, with `az` run by kustomi.azure.azcli: a run
+    started early (at start-up, for ARM) is taken rather than started again, and a run still
+    going when kustomi exits is killed. Everything else is azure-identity's own: the arguments,
+    the token's parsing, and the errors for each way `az` fails
+    (azure/identity/_credentials/azure_cli.py, _get_token_base and _run_command)."""
+
+    def __init__(self) -> None:
+        from azure.identity import AzureCliCredential
+
+        self.upstream = AzureCliCredential()
+
+    def get_token_info(self, *scopes: str, options: Any = None) -> Any:
+        try:
+            from azure.identity._credentials import azure_cli as cli
+            from azure.identity._internal import (
+                _scopes_to_resource,
+                resolve_tenant,
+                validate_scope,
+                validate_tenant_id,
+            )
+        except ImportError:  # pragma: no cover - a future azure-identity: its own runs
+            return self.upstream.get_token_info(*scopes, options=options)
+        options = dict(options or {})
+        if options.get("claims"):  # refused before any run, with az's own advice
+            return self.upstream.get_token_info(*scopes, options=options)
+        tenant_id = options.get("tenant_id") or None
+        if tenant_id:
+            validate_tenant_id(tenant_id)
+        for scope in scopes:
+            validate_scope(scope)
+        resource = _scopes_to_resource(*scopes)
+        tenant = resolve_tenant(default_tenant="", tenant_id=tenant_id)
+        args = azcli.argv(resource, tenant or "")
+        early = azcli.started_early(args)
+        output = _run_az(cli, args)
+        if early:
+            log.debug("az account get-access-token for %s was started at start-up", resource)
+        token = cli.parse_token(output)
+        if not token:
+            from azure.core.exceptions import ClientAuthenticationError
+
+            raise ClientAuthenticationError(
+                message=f"Unexpected output from Azure CLI: '{cli.sanitize_output(output)}'. \n"
+                "To mitigate this issue, please refer to the troubleshooting guidelines here at "
+                "https://aka.ms/azsdk/python/identity/azclicredential/troubleshoot."
+            )
+        return token
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        options = {k: kwargs[k] for k in ("claims", "tenant_id") if kwargs.get(k)}
+        info = self.get_token_info(*scopes, options=options)
+        return AccessToken(info.token, info.expires_on)
+
+    def close(self) -> None:
+        pass
+
+
+def _run_az(cli: Any, args: list[str]) -> str:
+    """`az` with these arguments, its failures said as azure-identity's _run_command says
+    them: not installed or not signed in -> unavailable (the chain goes on); any other failure
+    -> ClientAuthenticationError with az's stderr, tokens redacted."""
+    import subprocess
+
+    from azure.core.exceptions import ClientAuthenticationError
+    from azure.identity import CredentialUnavailableError
+
+    try:
+        run = azcli.take(args)
+    except azcli.NotFound:
+        raise CredentialUnavailableError(message=cli.CLI_NOT_FOUND) from None
+    except OSError as e:
+        message = f"Failed to execute '{cli.EXECUTABLE_NAME}'"
+        raise CredentialUnavailableError(message=message) from e
+    try:
+        code, out, err = run.result()
+    except subprocess.TimeoutExpired as e:
+        raise CredentialUnavailableError(message="Failed to invoke the Azure CLI") from e
+    if code == 0:
+        return out
+    if code == 127 or err.startswith("'az' is not recognized"):
+        raise CredentialUnavailableError(message=cli.CLI_NOT_FOUND)
+    if ("az login" in err or "az account set" in err) and "AADSTS" not in err:
+        raise CredentialUnavailableError(message=cli.NOT_LOGGED_IN)
+    raise ClientAuthenticationError(
+        message=cli.sanitize_output(err) if err else "Failed to invoke Azure CLI"
+    )
 
 
 class _Unavailable:
@@ -465,3 +559,22 @@ def prefetch(azure: Any, *cluster_uris: str) -> None:
         with contextlib.suppress(Exception):
             scopes.append(kusto_data.token_scope(uri))
     credential.prefetch(*scopes)
+
+
+def warm(azure: Any, *cluster_uris: str) -> None:
+    """Start fetching each cluster's Kusto token (its metadata read, then the token) in the
+    background, and return at once: the command goes on with ARM meanwhile, and the request
+    that needs the token waits for this fetch rather than make its own. Nothing is raised
+    here; a sign-in error is kept by the credential and raised where the token is needed, as
+    if it were fetched there."""
+    credential = azure.credential
+    if not isinstance(credential, OperatorCredential) or not cluster_uris:
+        return
+    from . import kusto_data
+
+    def fetch() -> None:
+        for uri in cluster_uris:
+            with contextlib.suppress(Exception):
+                credential.get_token_info(kusto_data.token_scope(uri))
+
+    threading.Thread(target=fetch, name="kustomi-warm", daemon=True).start()

@@ -4,27 +4,141 @@ error path. Nothing here imports the Azure SDKs."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, Literal
 
 import typer
 
 from .. import __version__
 from ..errors import UsageError
-from . import (
-    attach,
-    audit,
-    create_identity,
-    doctor,
-    emulator,
-    grant,
-    revoke,
-    set_connection,
-    setup,
-    snippet,
-    verify,
-)
 from .frame import Settings, reported
 from .params import ExamplesCommand, PlainFirstCommand, PlainFirstGroup
+
+# The command tree, in checklist order (the order --help lists it in): each command's module
+# (its function `command`, NAME and EPILOG; `emulator` is a group, its `app`) and the line
+# `kustomi --help` lists it with, its docstring's first paragraph (tests/cli/test_docs.py
+# checks that they agree). A module is imported, and its command built, only when that
+# command runs or shows its help: `kustomi --help` builds none of them.
+COMMAND_MODULES: dict[str, tuple[str, str]] = {
+    "setup": (
+        "setup",
+        "Do the whole checklist (identity, grants, attach, connection) for one app or a fleet.",
+    ),
+    "create-identity": (
+        "create_identity",
+        "Create a user-assigned managed identity, or reuse the one of that name.",
+    ),
+    "grant": (
+        "grant",
+        "Give the identity a Kusto role: on a database, on one table, or cluster-wide.",
+    ),
+    "attach": ("attach", "Attach the user-assigned identity to the function app (or a slot)."),
+    "set-connection": (
+        "set_connection",
+        "Set the app setting the Kusto binding reads; the other settings stay as they are.",
+    ),
+    "verify": ("verify", "Prove that the identity can reach the database, or say exactly why not."),
+    "revoke": (
+        "revoke",
+        "Undo setup: the connection setting, the identity on each app, the role (and, if asked,\n"
+        "the identity).",
+    ),
+    "doctor": (
+        "doctor",
+        "Find every Kusto binding in a function project and check it, and the deployed app.",
+    ),
+    "snippet": (
+        "snippet",
+        "Print a Kusto binding for a language, with the identity's client id, ready to paste.",
+    ),
+    "audit": ("audit", "Find every function app's Kusto connection: secrets, identities, roles."),
+}
+EMULATOR = ("emulator", "Run a local emulator of the Azure APIs kustomi uses.")
+
+
+def command_module(name: str) -> Any:
+    """The module of a command (kustomi.cli.<module>), imported on first use."""
+    import importlib
+
+    module = (COMMAND_MODULES.get(name) or EMULATOR)[0]
+    return importlib.import_module(f"{__name__}.{module}")
+
+
+class _Commands(Mapping[str, Any]):
+    """The checklist's commands (not the emulator group, nor help), name -> module, in
+    checklist order; a module is imported when it is looked up."""
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in COMMAND_MODULES:
+            raise KeyError(name)
+        return command_module(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in COMMAND_MODULES
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(COMMAND_MODULES)
+
+    def __len__(self) -> int:
+        return len(COMMAND_MODULES)
+
+
+COMMANDS: Mapping[str, Any] = _Commands()
+
+
+class CommandTree(PlainFirstGroup):
+    """The root group: the checklist's commands and the emulator group are built on first
+    use, from COMMAND_MODULES; `help`, registered below, is built with the root."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        built = [n for n in self.commands if n not in COMMAND_MODULES and n != EMULATOR[0]]
+        return [*COMMAND_MODULES, *built, EMULATOR[0]]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        cmd = self.commands.get(cmd_name)
+        if cmd is None and (cmd_name in COMMAND_MODULES or cmd_name == EMULATOR[0]):
+            cmd = self.commands[cmd_name] = _build(cmd_name)
+        return cmd
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """As typer's (TyperGroup.format_commands), with COMMAND_MODULES' lines for the
+        commands not built: click shortens each line as it would the command's own help."""
+        from typer._click.utils import make_default_short_help
+
+        names = self.list_commands(ctx)
+        lines = {**{n: line for n, (_, line) in COMMAND_MODULES.items()}, EMULATOR[0]: EMULATOR[1]}
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            cmd = self.commands.get(name) if name not in lines else None
+            if cmd is not None and cmd.hidden:
+                continue
+            text = cmd.get_short_help_str(limit) if cmd is not None else None
+            rows.append(
+                (
+                    name,
+                    text
+                    if text is not None
+                    else make_default_short_help(lines[name], limit).strip(),
+                )
+            )
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _build(name: str) -> Any:
+    """One command of the tree, as `app.command(...)` (or `app.add_typer` for the emulator
+    group) would have built it."""
+    module = command_module(name)
+    holder = typer.Typer(
+        add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None
+    )
+    if name == EMULATOR[0]:
+        holder.add_typer(module.app, name=name)
+        return typer.main.get_command(holder).commands[name]  # type: ignore[attr-defined]
+    holder.command(name, epilog=module.EPILOG, cls=PlainFirstCommand)(module.command)
+    return typer.main.get_command(holder)
+
 
 EPILOG = (
     "The options above may also come after the command (and after its options), as in az: "
@@ -38,7 +152,7 @@ EPILOG = (
 
 app = typer.Typer(
     name="kustomi",
-    cls=PlainFirstGroup,
+    cls=CommandTree,
     help="Wire an Azure Functions app to Azure Data Explorer (Kusto) with a user-assigned "
     "managed identity, with no secrets, and prove that it works.",
     epilog=EPILOG,
@@ -183,7 +297,14 @@ def _project_file(ctx: typer.Context, given: Any) -> None:
 
     from ..project_file import find, load
 
-    commands: dict[str, Any] = getattr(ctx.command, "commands", {})
+    if ctx.invoked_subcommand not in COMMANDS:
+        return
+    path = find(os.environ, Path.cwd())
+    if path is None:
+        return
+    # Every command's options: the file's keys are checked against all of them.
+    group: Any = ctx.command
+    commands: dict[str, Any] = {n: group.get_command(ctx, n) for n in group.list_commands(ctx)}
     options = {
         name: {
             opt[2:]: str(param.name)
@@ -194,11 +315,6 @@ def _project_file(ctx: typer.Context, given: Any) -> None:
         for name, cmd in commands.items()
         if not hasattr(cmd, "commands")  # not a group such as `emulator`
     }
-    if ctx.invoked_subcommand not in options or ctx.invoked_subcommand not in COMMANDS:
-        return
-    path = find(os.environ, Path.cwd())
-    if path is None:
-        return
     defaults, root_values = load(path, options)
     for name, cmd in commands.items():  # a key such as `app` is one value of a repeatable option
         for param in getattr(cmd, "params", []):
@@ -289,30 +405,9 @@ def main() -> None:
 
 
 def _command_word(args: list[str]) -> str:
-    commands = getattr(typer.main.get_command(app), "commands", {})
+    commands = {*COMMAND_MODULES, EMULATOR[0], "help"}
     words = [a for a in args if a in commands]
     return words[0] if words else "kustomi"
-
-
-# Explicit, in checklist order: each module holds its command function, name and epilog.
-COMMANDS: dict[str, Any] = {
-    m.NAME: m
-    for m in (
-        setup,
-        create_identity,
-        grant,
-        attach,
-        set_connection,
-        verify,
-        revoke,
-        doctor,
-        snippet,
-        audit,
-    )
-}
-for _module in COMMANDS.values():
-    app.command(_module.NAME, epilog=_module.EPILOG, cls=PlainFirstCommand)(_module.command)
-app.add_typer(emulator.app, name="emulator")
 
 
 @app.command(

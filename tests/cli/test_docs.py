@@ -7,14 +7,30 @@ from pathlib import Path
 
 import pytest
 
-from kustomi.cli import app
+from kustomi.cli import COMMAND_MODULES, EMULATOR, app
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-COMMANDS = [c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands]
+COMMANDS = [name for name in COMMAND_MODULES if name != "emulator"]
 
 
 def test_there_are_commands():
     assert {"create-identity", "grant", "attach", "set-connection", "verify"} <= set(COMMANDS)
+
+
+def test_the_help_list_says_what_each_command_says_of_itself():
+    """`kustomi --help` lists each command by COMMAND_MODULES' line, without building it: the
+    line is the one the command's own help starts with, shortened the same way."""
+    import typer
+
+    root = typer.main.get_command(app)
+    ctx = root.make_context("kustomi", ["create-identity"], resilient_parsing=True)
+    for name, (_, line) in [*COMMAND_MODULES.items(), ("emulator", EMULATOR)]:
+        cmd = root.get_command(ctx, name)  # type: ignore[attr-defined]
+        assert cmd.name == name
+        for limit in (45, 60, 150):
+            assert cmd.get_short_help_str(limit) == typer._click.utils.make_default_short_help(
+                line, limit
+            ), name
 
 
 @pytest.mark.parametrize("name", COMMANDS)

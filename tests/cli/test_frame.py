@@ -44,6 +44,35 @@ def test_help_paths_import_nothing_heavy(args):
     assert out.stderr.strip() == "[]"
 
 
+@pytest.mark.parametrize(
+    ("args", "built"),
+    [
+        (["--help"], []),
+        (["--version"], []),
+        (["grant", "--help"], ["kustomi.cli.grant"]),
+        (["emulator", "serve", "--help"], ["kustomi.cli.emulator"]),
+    ],
+    ids=["--help", "--version", "grant --help", "emulator serve --help"],
+)
+def test_help_builds_only_the_command_it_shows(args, built):
+    """`kustomi --help` lists the commands without importing or building any; a command's
+    help imports that command's module alone, and no domain module (the spec and config
+    checks, which a kustomi.toml needs, not help)."""
+    code = (
+        "import sys\nfrom kustomi.cli import main\nsys.argv = ['kustomi', *sys.argv[1:]]\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
+        "from kustomi.cli import COMMAND_MODULES as C, EMULATOR as E\n"
+        "mods = {'kustomi.cli.' + m for m, _ in [*C.values(), E]}\n"
+        "mods |= {'kustomi.spec', 'kustomi.config'}\n"
+        "print(sorted(m for m in sys.modules if m in mods), file=sys.stderr)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip()
+    assert out.stderr.strip() == repr(built)
+
+
 def test_version_and_module_entry_point():
     from kustomi import __version__
 

@@ -15,10 +15,11 @@ from kustomi.cli.params import is_example_line
 from tests.conftest import KUSTOMI_SCRIPT
 
 ROOT = typer.main.get_command(app)
+_CTX = ROOT.make_context("kustomi", ["help"], resilient_parsing=True)
 PATHS = [
     (name, *([sub] if sub else []))
-    for name, cmd in ROOT.commands.items()  # type: ignore[attr-defined]
-    for sub in [None, *getattr(cmd, "commands", {})]
+    for name in ROOT.list_commands(_CTX)  # type: ignore[attr-defined]
+    for sub in [None, *getattr(ROOT.get_command(_CTX, name), "commands", {})]  # type: ignore[attr-defined]
 ]
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -333,3 +335,162 @@ def test_an_unreachable_managed_identity_endpoint_is_a_network_error(
     r = kustomi("create-identity", "-g", "rg-demo", "-n", "id-new")
     assert r.exit_code == 5, r.stderr
     assert "could not be reached" in r.stderr and "az login" not in r.stderr
+
+
+# --- `az` started at start-up, by the console script (kustomi.entry) --------------------------
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process is still there, as more than a zombie nobody reaped."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _az_processes(az: Az) -> list[int]:
+    """Processes now running the stand-in (its path in their command line)."""
+    mine = str(az.bin / "az").encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if mine in (entry / "cmdline").read_bytes() and _alive(int(entry.name)):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_the_console_script_asks_az_for_arm_before_the_command_needs_it(
+    spawn: Any, world: Any, az: Az
+) -> None:
+    r = spawn("--debug", "-o", "json", "create-identity", "-g", "rg-demo", "-n", "id-new").finish()
+    assert r.exit_code == 0, r.stderr
+    assert "for https://management.azure.com was started at start-up" in r.stderr
+    # The run started early is the one taken: one run in all, for ARM.
+    assert [c["resource"] for c in az.calls()] == ["https://management.azure.com"]
+    assert len(fake_az.pids(az.bin)) == 1
+
+
+def test_each_audience_is_asked_for_at_start_up_and_once(spawn: Any, world: Any, az: Az) -> None:
+    """grant --via kql and verify read the cluster's data plane: ARM and Kusto are both asked
+    for at start-up, at the same time (each run waits for the other: see barrier)."""
+    az.set(barrier=2)
+    r = spawn("--debug", "-o", "json", *grant_kql(world)).finish()
+    assert r.exit_code == 0, r.stderr
+    assert r.stderr.count("was started at start-up") == 2, r.stderr
+    calls = az.calls()
+    assert sorted(c["resource"] for c in calls) == [
+        "https://kusto.kusto.windows.net",
+        "https://management.azure.com",
+    ]
+    first, second = sorted(calls, key=lambda c: c["start"])
+    assert second["start"] < first["end"]
+
+    az.bin.joinpath("az-calls.jsonl").unlink()
+    uri = f"{world.url}/kusto/adxdemo"
+    args = ("--identity", "id-orders", "-g", "rg-demo", "--cluster", uri, "--database", "Orders")
+    r = spawn("--debug", "-o", "json", "verify", *args, "--role", "viewer").finish()
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["data"]["mode"] == "control-plane"
+    assert r.stderr.count("was started at start-up") == 2, r.stderr
+    assert len(az.calls()) == 2 and len({c["resource"] for c in az.calls()}) == 2
+
+
+def test_help_version_and_commands_that_do_not_sign_in_start_no_az() -> None:
+    """Decided from the command line and the environment alone, before anything is parsed:
+    help, the version, a service principal, a managed identity, a command with no sign-in."""
+    from kustomi.azure.azcli import early_resources
+
+    az_login = {"PATH": "/usr/bin"}
+    arm = "https://management.azure.com"
+    assert early_resources(["create-identity", "-n", "x"], az_login) == [arm]
+    assert early_resources(["-o", "json", "--subscription", "s", "attach"], az_login) == [arm]
+    assert early_resources(["--query", "data", "attach", "-o", "tsv"], az_login) == [arm]
+    for args in (
+        ["--help"],
+        ["--version"],
+        ["create-identity", "--help"],
+        ["grant", "-h", "--via", "kql"],
+        ["snippet", "--lang", "python"],
+        ["emulator", "serve"],
+        ["doctor", "."],
+        ["-o", "create-identity"],  # `create-identity` is the value of -o here
+        [],
+    ):
+        assert early_resources(args, az_login) == [], args
+    assert early_resources(["doctor", ".", "--app", "func"], az_login) == [arm]
+    sp = {"AZURE_CLIENT_ID": "c", "AZURE_CLIENT_SECRET": "s", "AZURE_TENANT_ID": "t"}
+    for env in (
+        sp,
+        {"IDENTITY_ENDPOINT": "http://x"},
+        {"MSI_ENDPOINT": "http://x"},
+        {"AZURE_FEDERATED_TOKEN_FILE": "/f"},
+        {"KUSTOMI_MANAGED_IDENTITY": "1"},
+        {"AZURE_TOKEN_CREDENTIALS": "prod"},
+        {"KUSTOMI_CLOUD": "Nowhere"},  # refused by the command, exit 2
+        {"KUSTOMI_ARM_ENDPOINT": "https://arm.example"},  # its audience is in ARM's metadata
+    ):
+        assert early_resources(["create-identity"], env) == [], env
+    for env in (
+        {**sp, "AZURE_TOKEN_CREDENTIALS": "dev"},
+        {"AZURE_TOKEN_CREDENTIALS": "AzureCliCredential"},
+    ):
+        assert early_resources(["create-identity"], env) == [arm], env
+    china = {"KUSTOMI_CLOUD": "AzureChinaCloud"}
+    assert early_resources(["create-identity"], china) == ["https://management.chinacloudapi.cn"]
+    kusto = "https://kusto.kusto.windows.net"
+    assert early_resources(["grant", "--via=kql"], az_login) == [arm, kusto]
+    assert early_resources(["grant", "--via", "arm"], az_login) == [arm]
+    assert early_resources(["verify", "--mode", "identity"], az_login) == [arm]
+    # Only where the Kusto audience is known without asking a cluster.
+    assert early_resources(["verify"], china) == ["https://management.chinacloudapi.cn"]
+
+
+def test_an_early_az_is_killed_when_input_is_bad(spawn: Any, world: Any, az: Az) -> None:
+    az.set(delay=60)  # a run that would outlive kustomi by far, if left running
+    r = spawn("create-identity", "-g", "rg-demo", "-n", "bad name!").finish()
+    assert r.exit_code == 2, r.stderr
+    assert world.requests() == []
+    assert _az_processes(az) == []
+    assert not [p for p in fake_az.pids(az.bin) if _alive(p)]
+    assert az.calls() == []  # none ran to its end
+
+
+def test_an_early_az_is_killed_on_ctrl_c(spawn: Any, world: Any, az: Az) -> None:
+    az.set(delay=60)
+    p = spawn("-o", "json", "create-identity", "-g", "rg-demo", "-n", "id-new")
+    deadline = time.monotonic() + 20
+    while not fake_az.pids(az.bin) and time.monotonic() < deadline:
+        time.sleep(0.01)  # until the run started at start-up is there
+    started = fake_az.pids(az.bin)
+    assert len(started) == 1
+    p.proc.send_signal(signal.SIGINT)
+    r = p.finish()
+    assert r.exit_code == 130, r.stderr
+    assert "Traceback" not in r.stderr
+    assert not _alive(started[0])
+    assert _az_processes(az) == []
+
+
+def test_how_az_fails_is_said_as_azure_identity_says_it(
+    kustomi: Any, world: Any, az: Az, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kustomi runs `az` itself (kustomi.azure.azcli) and says its failures as
+    AzureCliCredential does: not installed and not signed in pass to the next credential; an
+    error of Entra's ends the chain with az's own message, no secret in it."""
+    az.set(client_secret="wrong-secret")
+    r = kustomi("create-identity", "-g", "rg-demo", "-n", "id-new")
+    assert r.exit_code == 4, r.stderr
+    assert "could not sign in to Azure with AzureCliCredential" in r.stderr
+    assert "AADSTS7000215" in r.stderr and "wrong-secret" not in r.stderr
+    assert len(az.calls()) == 1
+    assert [q["route"] for q in world.requests()] == ["entra.token"]  # az's own, refused
+
+    monkeypatch.setenv("PATH", str(az.bin.parent / "nowhere"))
+    r = kustomi("create-identity", "-g", "rg-demo", "-n", "id-new")
+    assert r.exit_code == 4, r.stderr
+    assert "AzureCliCredential: Azure CLI not found on path" in r.stderr
+    assert len(az.calls()) == 1

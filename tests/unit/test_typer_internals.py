@@ -1,6 +1,7 @@
 """kustomi/cli leans on a few typer internals (no public API gives them): the pydantic-free
 coercion of plain option values (params.py), click's exception and parameter-source types as
-typer vendors them (cli/__init__.py, global_options.py). pyproject.toml pins typer to the range
+typer vendors them (cli/__init__.py, global_options.py), and click's shortening of a command's
+help for the root's list (cli/__init__.py, CommandTree). pyproject.toml pins typer to the range
 they hold in; this fails when an installed typer leaves it or drops one of them, so that a
 typer upgrade is a deliberate change, tested, not a surprise for a user."""
 
@@ -46,3 +47,6 @@ def test_the_internals_kustomi_uses_are_there():
     import typer.core
 
     assert hasattr(typer.core, "TyperCommand") and hasattr(typer.core, "TyperGroup")
+    # The root's command list, written without building each command (cli/__init__.py).
+    utils = importlib.import_module("typer._click.utils")
+    assert utils.make_default_short_help("One line. More.", 45) == "One line."

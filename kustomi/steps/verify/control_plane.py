@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ... import kql, rules
-from ...azure import identities, kusto_data, kusto_mgmt, web
+from ...azure import credentials, identities, kusto_data, kusto_mgmt, web
 from ...azure.clients import Azure
 from ...errors import KustomiError
 from ...model import Finding, Report
@@ -39,6 +39,8 @@ def by_control_plane(azure: Azure, req: VerifyRequest, reason: str) -> Report:
         # The control plane shows a grant at once; propagation is only visible as the identity.
         report.notes.append("--wait applies to identity mode only; nothing was waited for")
     f = report.findings
+    if req.cluster.uri:  # the cluster's token is fetched while ARM is read
+        credentials.warm(azure, req.cluster.uri)
     ident = identities.find(azure, req.identity)
     if ident is None:
         f.append(_not_found(req.identity))
@@ -56,6 +58,8 @@ def by_control_plane(azure: Azure, req: VerifyRequest, reason: str) -> Report:
         f.append(lookup_failed("cluster", e, "cluster_not_found"))
         return report
     report.data["cluster"] = cluster.uri
+    if not req.cluster.uri:
+        credentials.warm(azure, cluster.uri)
     try:
         assignments = kusto_mgmt.list_assignments(azure, cluster, req.database)
     except KustomiError as e:
