@@ -70,11 +70,25 @@ def implied(held: Iterable[str]) -> set[str]:
 
 def satisfied(held: Iterable[str], wanted: str | None) -> bool:
     """Whether the roles held give `wanted` (None: any role that reads); a cluster-wide role
-    counts as the database role it implies."""
+    counts as the database role it implies. A cluster-wide `wanted` is given only by a
+    cluster-wide role whose database role gives the one `wanted` implies (AllDatabasesViewer
+    gives AllDatabasesMonitor, not AllDatabasesAdmin): a database role holds on one database."""
+    held = set(held)
     roles = implied(held)
     if CLUSTER_ADMIN in roles:
         return True
+    if wanted in CLUSTER_ROLES:
+        need = SATISFIES[CLUSTER_ROLES[wanted]]
+        return any(CLUSTER_ROLES[h] in need for h in held if h in CLUSTER_ROLES)
     return bool(roles & SATISFIES.get(wanted or "", READ))
+
+
+def givers(wanted: str) -> frozenset[str]:
+    """The roles that give `wanted`, as a message lists them."""
+    if wanted in CLUSTER_ROLES:
+        need = SATISFIES[CLUSTER_ROLES[wanted]]
+        return frozenset(c for c, db in CLUSTER_ROLES.items() if db in need) | {CLUSTER_ADMIN}
+    return SATISFIES.get(wanted, READ)
 
 
 def table_satisfied(table_held: Iterable[str], wanted: str) -> bool:

@@ -512,3 +512,41 @@ def test_roles_scopes_and_the_system_identity_through_the_api(world, kustomi):
         with pytest.raises(UsageError):
             k.plan_revoke(k.spec(**who, **where, database="Sales", role="viewer",
                                  apps=["func-busy"]), disable_system_identity=True)  # fmt: skip
+
+
+def test_verify_of_a_cluster_wide_role_wants_that_role_on_the_cluster(world, kustomi):
+    _identity(kustomi)
+    assert kustomi("grant", "--role", "alldatabasesviewer", *IDENT, *CL).exit_code == 0
+    no = _verify(kustomi, "--role", "alldatabasesadmin")
+    assert no.exit_code == 6 and _role(no)["status"] == "role_mismatch", no.stdout
+    assert "AllDatabasesAdmin" in _role(no)["detail"]
+    fix = _role(no)["hint"].removeprefix("grant it: ")
+    assert "--database" not in fix
+    assert kustomi(*fix.split()[1:]).exit_code == 0  # the fix, as printed
+    assert _verify(kustomi, "--role", "alldatabasesadmin").exit_code == 0
+
+
+def test_a_cluster_wide_assignment_still_being_made_is_role_pending(world, kustomi):
+    world.world.clock.freeze()
+    world.knobs(lro_seconds=120)
+    ident = _identity(kustomi)
+    from tests.emulator.helpers import client
+
+    client("kusto").cluster_principal_assignments.begin_create_or_update(
+        "rg-data", "adxbusy", "pending-1",
+        {"properties": {"principalId": ident["clientId"], "role": "AllDatabasesViewer",
+                        "principalType": "App", "tenantId": ident["tenantId"]}},
+    )  # fmt: skip
+    r = _verify(kustomi, "--role", "viewer")
+    assert r.exit_code == 6 and _role(r)["status"] == "role_pending", r.stdout
+    assert "pending-1" in _role(r)["detail"]
+
+
+def test_verify_fix_for_a_system_identity_on_a_table_is_a_grant_that_runs(world, kustomi):
+    where = (*CL, "--database", "Sales", "--table", "Events", "--mode", "control-plane")
+    r = kustomi("-o", "json", "verify", *SYS, *where)
+    assert r.exit_code == 6
+    fix = _role(r)["hint"].split(": ", 1)[1]
+    assert "--table" not in fix and "--identity system" in fix
+    assert kustomi(*fix.split()[1:]).exit_code == 0, fix
+    assert _role(kustomi("-o", "json", "verify", *SYS, *where))["status"] == "ok"

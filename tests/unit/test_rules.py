@@ -98,3 +98,19 @@ def test_a_table_ingestor_gives_ingestion_on_its_table_only_not_reading():
     assert rules.table_satisfied({"Admin"}, "Ingestor")
     assert not rules.table_satisfied({"Ingestor"}, "Viewer")
     assert not rules.table_satisfied({"Viewer"}, "Ingestor")
+
+
+@pytest.mark.parametrize(
+    ("held", "wanted", "ok"),
+    [
+        ({"AllDatabasesViewer"}, "AllDatabasesAdmin", False),
+        ({"AllDatabasesViewer"}, "AllDatabasesMonitor", True),
+        ({"AllDatabasesMonitor"}, "AllDatabasesViewer", False),
+        ({"Admin"}, "AllDatabasesViewer", False),  # a database role holds on one database
+        ({"Viewer", "Admin"}, "AllDatabasesMonitor", False),
+        ({"AllDatabasesAdmin"}, "AllDatabasesViewer", True),
+    ],
+)
+def test_a_cluster_wide_role_wanted_is_given_by_a_cluster_wide_role_only(held, wanted, ok):
+    assert rules.satisfied(held, wanted) is ok
+    assert (rules.givers(wanted) & held != set()) is ok

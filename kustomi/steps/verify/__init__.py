@@ -24,7 +24,7 @@ from ...config import (
 from ...errors import AuthError, KustomiError, NotFoundError
 from ...model import Finding, Report, Status
 from ...names import DEFAULT_SETTING
-from ...rules import CLUSTER_ADMIN, PURPOSE, READ, SATISFIES, satisfied
+from ...rules import CLUSTER_ADMIN, PURPOSE, satisfied
 from .. import Flag, Progress, fix_command
 
 
@@ -119,7 +119,8 @@ def grant_command(req: VerifyRequest, role: str | None = None) -> str:
     flags = (("--role", r.lower()), *req.identity_flags(), *req.cluster_flags())
     if rules.is_cluster_role(r):
         return fix_command("grant", *flags)
-    table = req.table if r in rules.TABLE_ROLES else None
+    # A table role goes through KQL, which cannot name a system identity: the database's.
+    table = req.table if r in rules.TABLE_ROLES and not req.identity.system else None
     return fix_command("grant", *flags, ("--database", req.database), ("--table", table))
 
 
@@ -149,8 +150,8 @@ def _role_finding(
     unfinished: Sequence[kusto_mgmt.Assignment] = (),
 ) -> Finding:
     found = _held_finding(req, held, where)
-    wanted = SATISFIES.get(req.role or "", READ)
-    late = [a for a in unfinished if a.role in wanted] if found.status != "ok" else []
+    # An assignment still being made (a database's or the cluster's) that would give the role.
+    late = [a for a in unfinished if satisfied({a.role}, req.role)] if found.status != "ok" else []
     if late and not any(a.failed for a in late):
         a = late[0]
         return Finding(
@@ -187,7 +188,7 @@ def _held_finding(req: VerifyRequest, held: set[str], where: str) -> Finding:
             "role",
             "role_mismatch",
             f"holds {', '.join(sorted(held))}; {need} needs "
-            f"{' or '.join(sorted(SATISFIES[req.role]))}",
+            f"{' or '.join(sorted(rules.givers(req.role)))}",
             f"grant it: {grant_command(req)}",
         )
     return Finding("role", "ok", f"holds {', '.join(sorted(held))} on {req.where} ({where})")
