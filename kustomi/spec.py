@@ -462,14 +462,10 @@ def grants_from_table(
         from .rules import is_cluster_role
 
         database = get("database", str, None if is_cluster_role(role) else MISSING)
+        own = _identity(get, resource_group)  # its errors name the entry already
         try:
             spec = _grant_spec(
-                cluster,
-                database,
-                role,
-                get("via", _via, via),
-                get("table", str, None),
-                _identity(get, resource_group),
+                cluster, database, role, get("via", _via, via), get("table", str, None), own
             )
         except UsageError as e:
             raise table.error("grants", i, None, e.message, e.hint or "") from None

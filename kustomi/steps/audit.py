@@ -25,7 +25,7 @@ from ..azure.clients import Azure
 from ..azure.kusto_data import ConnectionString
 from ..azure.kusto_mgmt import Assignment, Cluster
 from ..cloud import KNOWN, Cloud
-from ..config import GUID_RE, IDENTITY_NAME_RE, connection_value
+from ..config import GUID_RE, IDENTITY_NAME_RE, connection_value, is_system
 from ..errors import AuthError, KustomiError, NotFoundError, UsageError
 from ..model import Finding, Report, Status
 from ..names import AUDIT_IDENTITY_PREFIX, DEFAULT_AUDIT_PARALLEL
@@ -784,13 +784,27 @@ def setup_file(report: Report, command: str) -> str:
     managed identity (`kustomi setup --force` applies it). Names only: no value of a setting
     is in it, so no secret."""
     moves: list[dict[str, Any]] = report.data.get("migrations", [])
+    system = bool(moves) and all(is_system(m["identity"]) for m in moves)
     lines = [
         f"# Written by `{command}`.",
-        "# `kustomi setup --force` moves each app below to a managed identity: it creates the",
-        "# identity (one per resource group unless --identity named one), grants it the role,",
-        "# attaches it and replaces the app's connection setting with one that holds no secret.",
-        "# Then rotate each secret the audit named, and set ManagedServiceIdentity to the",
-        "# identity's client id in each binding. This file holds no secret.",
+        *(
+            [
+                "# `kustomi setup --force` moves each app below to its own system-assigned",
+                "# identity: it enables it, grants it the role and replaces the app's connection",
+                "# setting with one that holds no secret. Then rotate each secret the audit",
+                '# named, and set ManagedServiceIdentity = "system" in each binding.',
+                "# This file holds no secret.",
+            ]
+            if system
+            else [
+                "# `kustomi setup --force` moves each app below to a managed identity: it",
+                "# creates the identity (one per resource group unless --identity named one),",
+                "# grants it the role, attaches it and replaces the app's connection setting",
+                "# with one that holds no secret. Then rotate each secret the audit named, and",
+                "# set ManagedServiceIdentity to the identity's client id in each binding.",
+                "# This file holds no secret.",
+            ]
+        ),
         "",
     ]
     if not moves:
@@ -799,8 +813,7 @@ def setup_file(report: Report, command: str) -> str:
     first = moves[0]
     lines += [
         "[setup]",
-        f"identity = {_toml(first['identity'])}",
-        f"identity-resource-group = {_toml(first['identityResourceGroup'])}",
+        *_identity_lines(first),
         "",
     ]
     grants: dict[tuple[str, ...], tuple[dict[str, Any], str, str]] = {}
@@ -817,8 +830,7 @@ def setup_file(report: Report, command: str) -> str:
     for m, role, note in grants.values():
         lines += [
             "[[setup.grants]]",
-            f"identity = {_toml(m['identity'])}",
-            f"identity-resource-group = {_toml(m['identityResourceGroup'])}",
+            *_identity_lines(m),
             f"cluster = {_toml(m['cluster'])}",
             f"cluster-resource-group = {_toml(m['clusterResourceGroup'])}",
             f"database = {_toml(m['database'])}",
@@ -846,14 +858,24 @@ def setup_file(report: Report, command: str) -> str:
             f"resource-group = {_toml(m['resourceGroup'])}",
             *([f"slot = {_toml(m['slot'])}"] if m["slot"] else []),
             f"setting = {_toml(m['setting'])}",
-            f"identity = {_toml(m['identity'])}",
-            f"identity-resource-group = {_toml(m['identityResourceGroup'])}",
+            *_identity_lines(m),
             f"cluster = {_toml(m['cluster'])}",
             f"cluster-resource-group = {_toml(m['clusterResourceGroup'])}",
             f"database = {_toml(m['database'])}",
             "",
         ]
     return "\n".join(lines)
+
+
+def _identity_lines(m: dict[str, Any]) -> list[str]:
+    """An entry's identity: a user-assigned one by name and resource group; the app's own
+    (--identity system) by that word alone."""
+    if is_system(m["identity"]):
+        return ['identity = "system"']
+    return [
+        f"identity = {_toml(m['identity'])}",
+        f"identity-resource-group = {_toml(m['identityResourceGroup'])}",
+    ]
 
 
 def _toml(value: str) -> str:

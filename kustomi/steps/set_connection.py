@@ -59,7 +59,8 @@ def plan(azure: Azure, spec: AppSpec, force: bool, replace: bool = True) -> Plan
     }
     report.notes.append(
         f'binding: Connection = "{setting}"; the identity goes in '
-        'ManagedServiceIdentity = "<clientId>" (the setting holds no secret)'
+        'ManagedServiceIdentity = "<clientId>", or "system" for the app\'s own (the setting '
+        "holds no secret)"
     )
     current = web.list_settings(azure, rg, app, slot)
     old = current.get(setting)

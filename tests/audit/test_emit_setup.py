@@ -192,3 +192,17 @@ def test_an_app_with_two_secret_settings_is_moved_whole_in_one_setup(emu_factory
     _secretless(aw.state())
     again = kustomi("-o", "json", "audit", "-g", "rg-legacy")
     assert again.exit_code == 0, [f for f in again.json()["findings"] if f["status"] != "ok"]
+
+
+def test_emit_setup_to_the_apps_own_system_identity(aw, kustomi):
+    r = kustomi("audit", "-g", "rg-legacy", "--emit-setup", "kustomi.toml", "--identity", "system")
+    assert r.exit_code == 6, r.stderr
+    text = Path("kustomi.toml").read_text()
+    assert 'identity = "system"' in text and "identity-resource-group" not in text
+    done = kustomi("--yes", "setup", "--force")
+    assert done.exit_code == 0, done.stderr
+    _secretless(aw.state())
+    legacy = [s for s in aw.state()["sites"] if s["resource_group"] == "rg-legacy"]
+    assert all(
+        s["system_assigned"] for s in legacy if s["app_settings"].get("KustoConnectionString")
+    )
