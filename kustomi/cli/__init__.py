@@ -32,7 +32,10 @@ COMMAND_MODULES: dict[str, tuple[str, str]] = {
         "grant",
         "Give the identity a Kusto role: on a database, on one table, or cluster-wide.",
     ),
-    "attach": ("attach", "Attach the user-assigned identity to the function app (or a slot)."),
+    "attach": (
+        "attach",
+        "Attach the identity to the function app (or a slot), or enable its own (system).",
+    ),
     "set-connection": (
         "set_connection",
         "Set the app setting the Kusto binding reads; the other settings stay as they are.",

@@ -15,8 +15,11 @@ if TYPE_CHECKING:
 
 NAME = "attach"
 EPILOG = (
-    "Example:\n\n  kustomi attach --app func-orders -g rg-demo --identity id-orders\n\n"
-    "Keeps the system-assigned identity and every other user-assigned identity."
+    "Examples:\n\n  kustomi attach --app func-orders -g rg-demo --identity id-orders\n\n"
+    "  kustomi attach --app func-orders -g rg-demo --identity system\n\n"
+    "Keeps the system-assigned identity and every other user-assigned identity; --identity "
+    "system enables the app's (or --slot's) own system-assigned identity, keeping every "
+    "user-assigned one."
 )
 
 
@@ -28,7 +31,7 @@ def command(
     slot: common.Slot = None,
     identity_resource_group: common.IdentityRg = None,
 ) -> None:
-    """Attach the user-assigned identity to the function app (or a slot)."""
+    """Attach the identity to the function app (or a slot), or enable its own (system)."""
     s = settings(ctx)
 
     def core(reporter: Reporter) -> Report:

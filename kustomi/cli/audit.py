@@ -17,11 +17,11 @@ if TYPE_CHECKING:
 NAME = "audit"
 EPILOG = """Examples:
 
-  kustomi audit                       (every function app and slot of the subscription)
+  kustomi audit                       # every function app and slot of the subscription
 
   kustomi audit -g rg-legacy -g rg-demo --app func-orders --project ./src/Orders
 
-  kustomi audit --emit-setup kustomi.toml   then   kustomi --yes setup --force
+  kustomi audit --emit-setup kustomi.toml && kustomi --yes setup --force
 
 Read-only. For each app setting that holds a Kusto connection string: whether it holds a
 secret (which kind; never its value), the identity the binding would sign in as, whether it

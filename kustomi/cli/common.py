@@ -26,8 +26,9 @@ Identity = Annotated[
     str,
     typer.Option(
         "--identity",
-        help="User-assigned identity: a name (in -g or --identity-resource-group), "
-        "a full resource id, or its client id (a GUID).",
+        help="A user-assigned identity: a name (in -g or --identity-resource-group), "
+        "a full resource id, or its client id (a GUID); or system: the app's (or slot's) own "
+        "system-assigned identity, named by --app.",
     ),
 ]
 IdentityRg = Annotated[

@@ -40,7 +40,7 @@ Table = Annotated[
     str | None,
     typer.Option(
         "--table",
-        help="Grant a table role (ingestor, admin) on this table of --database alone, with "
+        help="A table role (ingestor, admin) on this table of --database alone, through "
         "`.add table` (an output binding writes to one table).",
     ),
 ]

@@ -42,12 +42,12 @@ def _plain_first(params: list[Any]) -> list[Any]:
     return params
 
 
-EXAMPLE = re.compile(r'^(\$ |\([^)]*\) |eval "\$\()?kustomi( |$)')
+EXAMPLE = re.compile(r'^(\$ |eval "\$\()?kustomi( |$)')
 
 
 def is_example(paragraph: str) -> bool:
-    """A paragraph of an epilog that is a command line to copy: `kustomi ...`, `$ kustomi ...`,
-    `(from a laptop) kustomi ...`, `eval "$(kustomi ...)"`."""
+    """A paragraph of an epilog that is a command line to paste as it is: `kustomi ...`,
+    `$ kustomi ...`, `eval "$(kustomi ...)"` (a trailing `# comment`, `&&` between two)."""
     return "\n" not in paragraph.strip() and EXAMPLE.match(paragraph.strip()) is not None
 
 

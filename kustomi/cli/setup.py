@@ -22,7 +22,7 @@ EPILOG = (
     "  kustomi setup --identity id-legacy -g rg-legacy --cluster adxdemo "
     "--cluster-resource-group rg-data --database Orders --role viewer --app func-legacy "
     "--app func-reports\n\n"
-    "  kustomi setup --yes        (everything from the [setup] table of ./kustomi.toml)\n\n"
+    "  kustomi setup --yes        # everything from the [setup] table of ./kustomi.toml\n\n"
     "  kustomi setup --identity system -g rg-demo --cluster adxdemo "
     "--cluster-resource-group rg-data --database Orders --role viewer --app func-orders\n\n"
     "  kustomi setup --identity id-orders -g rg-demo --cluster adxdemo "

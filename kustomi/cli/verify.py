@@ -17,10 +17,14 @@ if TYPE_CHECKING:
 NAME = "verify"
 EPILOG = (
     "Examples:\n\n"
-    "  (inside the function app) kustomi verify --identity <clientId> --cluster "
-    "https://adxdemo.westeurope.kusto.windows.net --database Orders --role viewer\n\n"
-    "  (from a laptop) kustomi verify --identity id-orders -g rg-demo --cluster adxdemo "
-    "--cluster-resource-group rg-data --database Orders --app func-orders\n\n"
+    "  kustomi verify --identity <clientId> --cluster "
+    "https://adxdemo.westeurope.kusto.windows.net --database Orders --role viewer   "
+    "# inside the function app\n\n"
+    "  kustomi verify --identity id-orders -g rg-demo --cluster adxdemo "
+    "--cluster-resource-group rg-data --database Orders --app func-orders   # from a laptop\n\n"
+    "  kustomi verify --identity system --app func-orders -g rg-demo --cluster adxdemo "
+    "--cluster-resource-group rg-data --database Orders --table Events   "
+    "# the app's own identity, an output binding's table\n\n"
     "Exit 0 when every check is ok, 6 otherwise."
 )
 

@@ -1,8 +1,8 @@
 """Every example that a `--help` prints, run against the emulator as printed.
 
 The examples come from the help text itself (`examples()`): each line of a help whose text is a
-command line to copy (`kustomi ...`, `$ kustomi ...`, `(from a laptop) kustomi ...`,
-`eval "$(kustomi ...)"`), with `   then   ` between two commands and a trailing `(comment)`.
+command line to paste into a shell as it is (`kustomi ...`, `$ kustomi ...`,
+`eval "$(kustomi ...)"`), with `&&` between two commands and a trailing `# comment`.
 Each runs in a fresh demo world (kustomi/emulator/scenarios/demo.json) where `make demo`'s
 first steps were done (id-orders in rg-demo, Viewer on adxdemo/Orders, on func-orders, its
 connection setting), from a directory holding what the examples name: the function projects
@@ -67,6 +67,9 @@ EXPECTED = {
     "audit": 6,  # rg-legacy's two apps reach Kusto with a secret
     "audit -g rg-legacy -g rg-demo --app func-orders --project ./src/Orders": 6,
     "audit --emit-setup kustomi.toml": 6,
+    # func-orders' own identity holds no role in the demo world: verify says so
+    "verify --identity system --app func-orders -g rg-demo --cluster adxdemo "
+    "--cluster-resource-group rg-data --database Orders --table Events": 6,
 }
 
 
@@ -96,13 +99,14 @@ def command_lines(line: str) -> list[str]:
     if not is_example_line(line):
         return []
     text = line.strip()
-    text = re.sub(r"^(\$ |\([^)]*\) )", "", text)
+    text = re.sub(r"^\$ ", "", text)
     inner = re.match(r'^eval "\$\((.*)\)"$', text)
     if inner:
         text = inner.group(1)
     out = []
-    for part in re.split(r"\s{3,}then\s{3,}", text):
-        part = re.sub(r"\s{2,}\(.*\)$", "", part).strip()  # a trailing comment
+    text = re.sub(r"\s+#.*$", "", text)  # a trailing shell comment
+    for part in re.split(r"\s*&&\s*", text):
+        part = part.strip()
         assert part.startswith("kustomi "), line
         out.append(part)
     return out
