@@ -41,6 +41,17 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 DEBUG_LOGGERS = ("azure", "kustomi", "msal")
 
 
+def quiet_sdk_logging() -> None:
+    """Without --debug, the SDKs' own log lines stay off stderr: a logger with no handler
+    falls back to logging.lastResort, which prints warnings such as azure-identity's
+    "ManagedIdentityCredential.get_token failed: ..." (kustomi says what failed in its own
+    words). A NullHandler on their loggers is a handler, so that fallback never applies."""
+    for name in ("azure", "msal"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+            logger.addHandler(logging.NullHandler())
+
+
 def disable_debug_logging() -> None:
     """Undo enable_debug_logging: the command is over (a process that runs several commands,
     such as a test or a program using kustomi's CLI in-process, gets each one's own)."""

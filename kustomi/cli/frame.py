@@ -130,6 +130,9 @@ def run(ctx: typer.Context, fn: Callable[[Reporter], Report]) -> None:
     from kustomi.output import Reporter, render
 
     s = settings(ctx)
+    from kustomi.logs import quiet_sdk_logging
+
+    quiet_sdk_logging()
     if s.debug:
         from kustomi.logs import disable_debug_logging, enable_debug_logging
 

@@ -550,3 +550,15 @@ def test_verify_fix_for_a_system_identity_on_a_table_is_a_grant_that_runs(world,
     assert "--table" not in fix and "--identity system" in fix
     assert kustomi(*fix.split()[1:]).exit_code == 0, fix
     assert _role(kustomi("-o", "json", "verify", *SYS, *where))["status"] == "ok"
+
+
+def test_verify_as_the_identity_where_there_is_no_endpoint_says_so_in_its_own_words(world, kustomi):
+    """--mode identity on a laptop: no managed-identity endpoint here is the cause (not the
+    app, not the identity), and no SDK log line reaches stderr."""
+    r = kustomi("-o", "json", "verify", *SYS, *CL, "--database", "Sales", "--mode", "identity")
+    assert r.exit_code == 6
+    [token] = [f for f in r.json()["findings"] if f["check"] == "token"]
+    assert token["status"] == "identity_unavailable"
+    assert token["detail"].startswith("no managed-identity endpoint here"), token
+    assert "attach" not in token["hint"]
+    assert "get_token failed" not in r.stderr and "ImdsCredential" not in r.stderr, r.stderr

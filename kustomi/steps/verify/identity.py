@@ -4,6 +4,7 @@ probe of the database as the identity itself."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ... import kql
@@ -109,7 +110,7 @@ def by_identity(azure: Azure, req: VerifyRequest, reason: str, progress: Progres
             )
         )
     except Exception as e:
-        f.append(_token_finding(e, req))
+        f.append(_token_finding(e, req, azure.env.values))
         return report
 
     client = azure.kusto_data(uri, credential)
@@ -187,8 +188,20 @@ UNAVAILABLE = (
 )
 
 
-def _token_finding(e: Exception, req: VerifyRequest) -> Finding:
+def _token_finding(e: Exception, req: VerifyRequest, env: Mapping[str, str]) -> Finding:
     text = str(e).splitlines()[0] if str(e) else type(e).__name__
+    unavailable = any(u in str(e) for u in UNAVAILABLE)
+    if unavailable and not env.get("IDENTITY_ENDPOINT") and not env.get("MSI_ENDPOINT"):
+        # --mode identity where no managed-identity endpoint is (a laptop, a CI runner): the
+        # identity and the app are not the cause.
+        return Finding(
+            "token",
+            "identity_unavailable",
+            "no managed-identity endpoint here (IDENTITY_ENDPOINT is not set): a token as the "
+            "identity can be had only inside the function app (or on Azure compute that has it)",
+            "run verify inside the function app, or --mode control-plane (the default "
+            "outside it) for an authorization check as you",
+        )
     if not any(u in str(e) for u in UNAVAILABLE):
         return Finding(
             "token",
