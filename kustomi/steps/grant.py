@@ -362,7 +362,7 @@ def plan_revoke(azure: Azure, req: GrantRequest, subject: Subject, progress: Pro
         if req.cluster.name and req.cluster.resource_group
         else kusto_mgmt.resolve(azure, req.cluster)
     )
-    target = f"{req.role} on {req.where(cluster.name)} for {ident.name}"
+    target = f"{req.role} on {req.where(cluster.name)} for {subject.name}"
     held = [
         a
         for a in kusto_mgmt.list_assignments(azure, cluster, req.database)

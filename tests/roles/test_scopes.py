@@ -562,3 +562,11 @@ def test_verify_as_the_identity_where_there_is_no_endpoint_says_so_in_its_own_wo
     assert token["detail"].startswith("no managed-identity endpoint here"), token
     assert "attach" not in token["hint"]
     assert "get_token failed" not in r.stderr and "ImdsCredential" not in r.stderr, r.stderr
+
+
+def test_setup_verify_from_a_laptop_adds_no_note_of_a_wait_nobody_asked_for(world, kustomi):
+    _identity(kustomi)
+    fleet = (*IDENT, *CL, "--database", "Sales", "--role", "viewer", "--app", "func-busy")
+    r = kustomi("-o", "json", "--yes", "setup", *fleet, "--verify")
+    assert r.exit_code == 0, r.stderr + r.stdout
+    assert not any("--wait" in n for n in r.json()["notes"]), r.json()["notes"]
