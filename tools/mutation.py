@@ -50,6 +50,7 @@ SETUP = (
     "tests/cli/test_checklist.py",
 )
 DOCTOR = ("tests/doctor",)
+ROLES = ("tests/roles",)
 KQL = ("tests/unit", "tests/cli/test_checklist.py", "tests/cli/test_role_rules.py")
 ERRORS = (
     "tests/cli/test_errors.py",
@@ -82,8 +83,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     M(
         "grant-kql-held-any-role",
         "steps/grant.py",
-        'if str(r.get("Role", "")).lower().endswith(suffix) and ids & {',
-        "if ids & {",
+        "r for r in rows if rules.row_role(r).lower() == role.lower() and rules.row_is_for(r, ids)",
+        "r for r in rows if rules.row_is_for(r, ids)",
         RULES,
         must=True,
     ),
@@ -104,8 +105,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     M(
         "grant-kql-held-any-principal",
         "steps/grant.py",
-        "and ids & {\n            ident.client_id,\n            ident.principal_id,\n        }:",
-        "and ids:",
+        " and rules.row_is_for(r, ids)",
+        "",
         RULES,
     ),
     M(
@@ -146,9 +147,9 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     M(
         "verify-role-first-word",
-        "steps/verify/__init__.py",
-        "out.add(v.strip().split()[-1])",
-        "out.add(v.strip().split()[0])",
+        "rules.py",
+        "return v.strip().split()[-1]",
+        "return v.strip().split()[0]",
         RULES,
     ),
     M(
@@ -175,9 +176,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     M(
         "verify-cp-any-principal-row",
         "steps/verify/control_plane.py",
-        'if ident.client_id in str(r.get("PrincipalFQN", "")).lower()\n'
-        '        or ident.principal_id == str(r.get("PrincipalObjectId", "")).lower()\n',
-        "if r\n",
+        'return rules.roles_of(rows, (ident.client_id, ident.principal_id)), ""',
+        'return {rules.row_role(r) for r in rows} - {""}, ""',
         RULES,
     ),
     M(
@@ -412,6 +412,52 @@ MUTATIONS: tuple[Mutation, ...] = (
         '    """A resource kustomi needs does not exist."""\n\n    exit_code = 3',
         '    """A resource kustomi needs does not exist."""\n\n    exit_code = 5',
         ERRORS,
+    ),
+    # Roles below and above a database, and the system-assigned identity.
+    M(
+        "rules-cluster-wanted-any-role",
+        "rules.py",
+        "return any(CLUSTER_ROLES[h] in need for h in held if h in CLUSTER_ROLES)",
+        "return bool(roles & need)",
+        (*ROLES, "tests/unit"),
+        must=True,
+    ),
+    M(
+        "grant-scope-cluster-role-with-database",
+        "config.py",
+        "        if database_ is not None:\n            raise conflict(",
+        "        if False:\n            raise conflict(",
+        ROLES,
+    ),
+    M(
+        "attach-system-drops-user-assigned",
+        "azure/web.py",
+        "keep = list(site.user_assigned)",
+        "keep = []",
+        ROLES,
+        must=True,
+    ),
+    M(
+        "settings-of-another-resource-read",
+        "azure/web.py",
+        "raise TypeError(f\"the answer describes {rid!r}, not {tail.lstrip('/')}\")",
+        "pass",
+        ("tests/cli/test_fault_matrix.py",),
+        must=True,
+    ),
+    M(
+        "doctor-table-roles-ignored",
+        "steps/doctor.py",
+        "held |= _kql_roles(app, cluster.uri, db, who, table_name)",
+        "held |= set()",
+        DOCTOR,
+    ),
+    M(
+        "kusto-2xx-error-readable",
+        "azure/errors.py",
+        "if isinstance(status, int) and 200 <= status < 300:",
+        "if False:",
+        ("tests/cli/test_fault_matrix.py",),
     ),
 )
 
