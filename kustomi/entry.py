@@ -24,6 +24,8 @@ def main() -> None:
 
             azcli.begin(args, os.environ)
         from .cli import main as run
-    except KeyboardInterrupt:
-        interrupts.stop(sys.argv[1:])
+    except BaseException as e:
+        if isinstance(e, KeyboardInterrupt) or interrupts.carried(e):
+            interrupts.stop(sys.argv[1:])
+        raise
     run()

@@ -76,6 +76,21 @@ def _raise(signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def carried(exc: BaseException) -> bool:
+    """Whether `exc` is a signal's KeyboardInterrupt in another exception's clothes: Python
+    wraps one raised inside a class body's `__set_name__` (an import under way) in a
+    RuntimeError ("Error calling __set_name__ ..."), and others chain it. A signal came, and
+    the interrupt is in the exception's cause or context chain."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return received is not None
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return False
+
+
 def quiet() -> None:
     """Once the run is ending: a second signal changes nothing any more (only where
     `install` took the signals: an in-process caller keeps its own handlers)."""

@@ -60,19 +60,7 @@ def reported(
     try:
         yield reporter
     except KeyboardInterrupt:
-        from .. import interrupts
-
-        interrupts.quiet()  # what follows is said once, whatever comes next
-        interrupts.told()
-        _fail(
-            ctx,
-            reporter,
-            Interrupted(
-                interrupts.line(),
-                hint=interrupts.HINT,
-                outcome=Outcome(unknown=interrupts.in_flight(), counted=False),
-            ),
-        )
+        _interrupted(ctx, reporter)
     except typer.Exit:
         raise
     except KustomiError as e:
@@ -83,6 +71,10 @@ def reported(
             interrupts.told()
         _fail(ctx, reporter, e)
     except Exception as e:
+        from .. import interrupts
+
+        if interrupts.carried(e):  # a signal during a lazy import, wrapped by Python
+            _interrupted(ctx, reporter)
         if s.debug:
             import traceback
 
@@ -103,6 +95,23 @@ def reported(
                 hint="This is a bug in kustomi; rerun with --debug and report it.",
             ),
         )
+
+
+def _interrupted(ctx: typer.Context | None, reporter: Reporter | None) -> None:
+    """The interrupt, said once whatever comes next: what may be in flight, exit 130."""
+    from .. import interrupts
+
+    interrupts.quiet()
+    interrupts.told()
+    _fail(
+        ctx,
+        reporter,
+        Interrupted(
+            interrupts.line(),
+            hint=interrupts.HINT,
+            outcome=Outcome(unknown=interrupts.in_flight(), counted=False),
+        ),
+    )
 
 
 def _fail(ctx: typer.Context | None, reporter: Reporter | None, e: KustomiError) -> None:
