@@ -143,7 +143,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "rules.py",
         'CLUSTER_ADMIN = "AllDatabasesAdmin"',
         'CLUSTER_ADMIN = "AllDatabaseAdmin"',
-        (*RULES, "tests/unit/test_rules.py"),
+        (*RULES, "tests/unit/test_rules.py", *ROLES),
     ),
     M(
         "verify-role-first-word",

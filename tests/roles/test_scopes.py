@@ -570,3 +570,15 @@ def test_setup_verify_from_a_laptop_adds_no_note_of_a_wait_nobody_asked_for(worl
     r = kustomi("-o", "json", "--yes", "setup", *fleet, "--verify")
     assert r.exit_code == 0, r.stderr + r.stdout
     assert not any("--wait" in n for n in r.json()["notes"]), r.json()["notes"]
+
+
+def test_alldatabasesadmin_is_granted_with_a_warning_that_it_is_far_more_than_needed(
+    world, kustomi
+):
+    _identity(kustomi)
+    r = kustomi("-o", "json", "grant", "--role", "alldatabasesadmin", *IDENT, *CL)
+    assert r.exit_code == 0, r.stderr
+    assert "far more than a binding needs" in r.stderr
+    assert any("AllDatabasesAdmin is far more" in n for n in r.json()["notes"])
+    plain = kustomi("-o", "json", "grant", "--role", "alldatabasesviewer", *IDENT, *CL)
+    assert "far more" not in plain.stderr
