@@ -74,9 +74,7 @@ def satisfied(held: Iterable[str], wanted: str | None) -> bool:
     cluster-wide role whose database role gives the one `wanted` implies (AllDatabasesViewer
     gives AllDatabasesMonitor, not AllDatabasesAdmin): a database role holds on one database."""
     held = set(held)
-    roles = implied(held)
-    if CLUSTER_ADMIN in roles:
-        return True
+    roles = implied(held)  # AllDatabasesAdmin implies Admin, which gives every database role
     if wanted in CLUSTER_ROLES:
         need = SATISFIES[CLUSTER_ROLES[wanted]]
         return any(CLUSTER_ROLES[h] in need for h in held if h in CLUSTER_ROLES)

@@ -190,9 +190,9 @@ MUTATIONS: tuple[Mutation, ...] = (
     M(
         "verify-identity-admin-no-query",
         "rules.py",
-        "    if CLUSTER_ADMIN in roles:\n        return True",
-        "    if False:\n        return True",
-        RULES,
+        '    "AllDatabasesAdmin": "Admin",\n',
+        '    "AllDatabasesAdmin": "Monitor",\n',
+        (*RULES, *ROLES),
     ),
     M(
         "verify-identity-refused-query-ok",
