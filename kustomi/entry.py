@@ -12,10 +12,12 @@ HELP = ("-h", "--help", "--version")
 def main() -> None:
     import sys
 
-    from . import interrupts
-
-    interrupts.install()
     try:
+        # Inside the try: a signal may land while the handler is being installed (between
+        # SIGINT's and SIGTERM's), or, before it, as Python's own KeyboardInterrupt.
+        from . import interrupts
+
+        interrupts.install()
         args = sys.argv[1:]
         if args and not any(a in HELP for a in args):
             import os
@@ -25,6 +27,8 @@ def main() -> None:
             azcli.begin(args, os.environ)
         from .cli import main as run
     except BaseException as e:
+        from . import interrupts
+
         if isinstance(e, KeyboardInterrupt) or interrupts.carried(e):
             interrupts.stop(sys.argv[1:])
         raise
