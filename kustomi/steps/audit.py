@@ -11,6 +11,7 @@ audit goes on. The report's `data.migrations` is what `--emit-setup` writes as a
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -90,6 +91,18 @@ class Roles:
     rows: list[dict[str, Any]] | None = None  # `.show database principals`; None: not read
     error: KustomiError | None = None  # the ARM assignments could not be read
     why: str = ""  # why the principal list was not read
+    # `.show table T principals` of each table an output binding of the database names
+    # (lower-case name); a table whose list could not be read is absent.
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def on_tables(self, who: Principal, names: Iterable[str]) -> set[str]:
+        """The table roles `who` holds on every one of `names` (an output binding's
+        tables): a table role holds on its table alone."""
+        held = [
+            rules.roles_of(self.tables.get(n.lower(), []), (who.client_id, who.object_id))
+            for n in names
+        ]
+        return set.intersection(*held) if held else set()
 
     def held(self, who: Principal) -> set[str]:
         held = {
@@ -127,6 +140,13 @@ class Entry:
     @property
     def directions(self) -> list[str]:
         return sorted({b.direction for b in self.bindings})
+
+    @property
+    def tables(self) -> list[str]:
+        """The tables its output bindings name, where the name is written out (not a
+        %setting% or a {binding expression})."""
+        named = {_prop(b, "TableName") for b in self.bindings if b.direction == "out"}
+        return sorted(t for t in named if t and not any(c in t for c in "%{}"))
 
 
 def run(azure: Azure, req: AuditRequest, progress: Progress) -> Report:
@@ -269,9 +289,11 @@ def _roles(azure: Azure, entries: list[Entry], parallel: int) -> dict[tuple[str,
     subscription: ARM principal assignments and, where the operator may read it, the cluster's
     principal list (roles granted with `.add database`, cluster-wide ones included)."""
     wanted: dict[tuple[str, str], tuple[Cluster, str]] = {}
+    tables: dict[tuple[str, str], set[str]] = {}
     for e in entries:
         if e.cluster is not None and e.database and not e.conn.secret_kinds:
             wanted.setdefault(_db_key(e), (e.cluster, e.database))
+            tables.setdefault(_db_key(e), set()).update(e.tables)
     clients: dict[str, Any] = {}
     lock = threading.Lock()
     on_clusters: dict[str, list[Assignment]] = {}
@@ -310,6 +332,13 @@ def _roles(azure: Azure, entries: list[Entry], parallel: int) -> dict[tuple[str,
                 f"roles granted with .add database on {cluster.name}/{db} were not seen: the "
                 f"operator may not read its principals ({kusto_data.api_error_text(e)})"
             )
+        for t in sorted(tables.get((_norm(cluster.uri), db.lower()), ())):
+            # A table whose principals cannot be read (not there, not readable): its roles
+            # count for nothing, and the role finding says what is needed.
+            with contextlib.suppress(Exception):
+                roles.tables[t.lower()] = kusto_data.mgmt(
+                    client(cluster.uri), db, kql.show_principals(db, t)
+                )
         return roles
 
     keys = list(wanted)
@@ -627,7 +656,19 @@ def _role(e: Entry, principals: list[Principal], roles: dict[tuple[str, str], Ro
         else "enough for a binding of either direction; --project tells which"
     )
     names = ", ".join(p.name for p in principals)
-    serving = [p for p in principals if rules.serves(r.held(p), directions)]
+
+    def held_for(p: Principal, d: str) -> set[str]:
+        """What `p` holds for a binding of direction `d`: the database's roles, and for an
+        output binding those it holds on every table the bindings write to."""
+        base = r.held(p)
+        return base | r.on_tables(p, e.tables) if d == "out" and e.tables else base
+
+    def serves(p: Principal) -> bool:
+        if not directions:
+            return rules.serves(r.held(p), directions)
+        return all(rules.satisfied(held_for(p, d), rules.NEEDED_ROLE[d]) for d in directions)
+
+    serving = [p for p in principals if serves(p)]
     if serving:
         p = serving[0]
         return Finding(
@@ -643,7 +684,16 @@ def _role(e: Entry, principals: list[Principal], roles: dict[tuple[str, str], Ro
             f"{pending[0].state}",
             "wait, then rerun kustomi audit",
         )  # fmt: skip
-    role = _roles_needed(directions)[0]
+    # The role of the first direction not served (not one that is held already).
+    first = principals[0] if principals else None
+    missing = [
+        d
+        for d in directions
+        if first is None or not rules.satisfied(held_for(first, d), rules.NEEDED_ROLE[d])
+    ]
+    role = rules.NEEDED_ROLE[missing[0]].lower() if missing else _roles_needed(directions)[0]
+    # The smallest grant: an output binding's one table, where it names one.
+    table = e.tables[0] if missing[:1] == ["out"] and len(e.tables) == 1 else None
     user = [p for p in principals if not p.system]
     if user:
         hint = fix_command(
@@ -654,6 +704,7 @@ def _role(e: Entry, principals: list[Principal], roles: dict[tuple[str, str], Ro
             ("--cluster", c.name),
             ("--cluster-resource-group", c.resource_group),
             ("--database", e.database),
+            ("--table", table),
         )
     else:
         hint = (
@@ -663,7 +714,15 @@ def _role(e: Entry, principals: list[Principal], roles: dict[tuple[str, str], Ro
     got = f"holds {', '.join(sorted(held))}" if held else "holds no role"
     status = "role_mismatch" if held else "not_authorized"
     return Finding(
-        check, status, f"{e.setting}: {names} {got} on {c.name}/{e.database}; {need} needs "
+        check, status, f"{e.setting}: {names} {got} on {c.name}/{e.database}; "
+        + "; ".join(
+            f"{rules.PURPOSE[rules.NEEDED_ROLE[d]]} needs "
+            + " or ".join(sorted(rules.needs(d)))
+            + (f" (on {', '.join(e.tables)} at least)" if d == "out" and e.tables else "")
+            for d in (missing or directions)
+        )
+        if directions
+        else f"{e.setting}: {names} {got} on {c.name}/{e.database}; {need} needs "
         + " or ".join(sorted(_satisfying(directions))),
         hint,
     )  # fmt: skip

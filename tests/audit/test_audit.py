@@ -196,3 +196,52 @@ def test_a_cluster_wide_role_counts_for_every_database(aw, kustomi):
     found = _findings(kustomi("-o", "json", "audit", "-g", "rg-app").json())
     role = found["rg-app/func-lost role"]
     assert role["status"] == "ok" and "AllDatabasesViewer" in role["detail"], role
+
+
+PROJECT_IN_OUT = """\
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Extensions.Kusto;
+
+public static class Orders
+{
+    [Function("GetOrders")]
+    public static object Get([HttpTrigger(AuthorizationLevel.Function, "get")] object req,
+        [KustoInput(Database: "Orders", KqlCommand = "Orders | take 1",
+            Connection = "KustoConnectionStringManagedIdentity",
+            ManagedServiceIdentity = "{client_id}")] object rows) => rows;
+
+    [Function("AddEvent")]
+    [KustoOutput(Database: "Orders", TableName = "Events",
+        Connection = "KustoConnectionStringManagedIdentity",
+        ManagedServiceIdentity = "{client_id}")]
+    public static object Add([HttpTrigger(AuthorizationLevel.Function, "post")] object req)
+        => req;
+}
+"""
+
+
+def test_a_table_ingestor_serves_the_output_binding_to_its_table(aw, kustomi, tmp_path):
+    """func-healthy's identity reads Orders; its project also writes to Orders.Events. The
+    fix is the smallest grant (ingestor on Events), it is not one already held, and once
+    made the audit counts the table role."""
+    root = tmp_path / "src"
+    root.mkdir()
+    (root / "host.json").write_text('{"version": "2.0"}')
+    client_id = aw.world.identities[("rg-app", "id-healthy")].client_id
+    (root / "Orders.cs").write_text(PROJECT_IN_OUT.replace("{client_id}", client_id))
+    audit = ("-o", "json", "audit", "-g", "rg-app", "--app", "func-healthy", "--project", str(root))
+    first = _findings(kustomi(*audit).json())["rg-app/func-healthy role"]
+    assert first["status"] == "role_mismatch", first
+    assert "an output binding needs" in first["detail"] and "Events" in first["detail"]
+    assert "--role ingestor" in first["hint"] and first["hint"].endswith("--table Events")
+    assert kustomi(*first["hint"].split()[1:]).exit_code == 0  # the fix, as printed
+    again = _findings(kustomi(*audit).json())["rg-app/func-healthy role"]
+    assert again["status"] == "ok", again
+    # An ingestor of another table is not enough for this one.
+    aw.world.clusters[("rg-data", "adxaudit")].databases["orders"].tables[
+        "events"
+    ].principals.clear()
+    grant = first["hint"].split()[1:]
+    grant[grant.index("Events")] = "Audit"
+    assert kustomi(*grant).exit_code == 0
+    assert _findings(kustomi(*audit).json())["rg-app/func-healthy role"]["status"] != "ok"

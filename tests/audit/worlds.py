@@ -39,6 +39,7 @@ def audit_world(**extra: Any) -> dict[str, Any]:
                     {
                         "name": "Orders",
                         "principals": [{"role": "Viewer", "identity": "rg-app/id-healthy"}],
+                        "tables": ["Events", "Audit"],
                     },
                     {"name": "Sales"},
                 ],
