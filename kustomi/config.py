@@ -618,6 +618,23 @@ def cluster_uri(value: str, cloud: Cloud) -> str:
             f"The cluster URI {value!r} has a path; a cluster URI has none.",
             hint="Like https://<name>.<region>.kusto.windows.net; the database is --database.",
         )
+    segments = path.split("/")
+    ingest = host.startswith("ingest-") or any(x.startswith("ingest-") for x in segments)
+    if ingest:
+        # The cluster's data ingestion URI (properties.dataIngestionUri,
+        # https://ingest-<name>.<region>.kusto.windows.net; a custom cloud may put the prefix
+        # in the path): the bindings and kustomi talk to the engine.
+        if host.startswith("ingest-"):
+            host_, path_ = host.removeprefix("ingest-"), path
+        else:
+            i = next(i for i, x in enumerate(segments) if x.startswith("ingest-"))
+            segments[i] = segments[i].removeprefix("ingest-")
+            host_, path_ = host, "/".join(segments)
+        engine = f"https://{host_}{':' + port if port else ''}{path_.rstrip('/')}"
+        raise UsageError(
+            f"{value!r} is the cluster's ingestion endpoint, not the cluster.",
+            hint=f"The cluster is {engine}: pass --cluster {engine}.",
+        )
     uri = f"https://{host}{':' + port if port else ''}{path.rstrip('/')}"
     if secret_keys_in(uri):
         raise UsageError(

@@ -109,6 +109,12 @@ CATALOGUE = [
         (*w(GRANT, "--role", "alldatabasesviewer", "--database", None), "--table", "T"),
         "--table",
     ),
+    case(
+        "cluster-ingest-endpoint",
+        w(GRANT_URI, "--cluster", "https://ingest-adxdemo.westeurope.kusto.windows.net"),
+        "ingestion endpoint",
+        "--cluster https://adxdemo.westeurope.kusto.windows.net",
+    ),
     case("table-with-viewer", (*GRANT, "--table", "Events"), "cannot be granted on a table"),
     case("table-bracket", (*w(GRANT, "--role", "ingestor"), "--table", "T']"), "table name"),
     case(
