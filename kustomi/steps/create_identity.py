@@ -153,6 +153,19 @@ def _still_attached(name: str, where: list[str], said: str) -> UsageError:
     return UsageError(
         f"Identity {name} is still attached to {', '.join(where)}, which this revoke does not "
         f"cover; {said}.",
-        hint="Add those apps to the revoke (--app, or [[setup.apps]]), or leave out "
-        "--delete-identity.",
+        hint="Revoke it there first ("
+        + "; ".join(_flags_of(w) for w in where)
+        + "; a slot is its own --slot), or leave out --delete-identity.",
     )
+
+
+def _flags_of(label: str) -> str:
+    """The revoke flags that name an app or slot of `web.using_identity`'s labels
+    ("<rg>/<app>" or "<rg>/<app> (slot <slot>)")."""
+    import re
+
+    m = re.fullmatch(r"(?P<rg>[^/]+)/(?P<app>[^ ]+)(?: \(slot (?P<slot>[^)]+)\))?", label)
+    if m is None:
+        return label
+    flags = f"-g {m['rg']} --app {m['app']}"
+    return flags + (f" --slot {m['slot']}" if m["slot"] else "")

@@ -167,6 +167,11 @@ def test_revoke_delete_identity_is_refused_while_a_slot_outside_the_plan_has_it(
     assert "rg-app/func-busy (slot staging)" in r.stderr
     assert "nothing was changed" in r.stderr
     assert world.writes() == []
+    # The hint names the slot as revoke takes it; revoked there first, the delete goes.
+    assert "-g rg-app --app func-busy --slot staging" in r.stderr, r.stderr
+    there = kustomi("--yes", "revoke", *ONE, "--app", "func-busy", "--slot", "staging")
+    assert there.exit_code == 0, there.stderr
+    assert kustomi("--yes", *REVOKE, "--delete-identity").exit_code == 0
 
 
 def test_no_terminal_and_no_yes_is_refused_before_any_request(world, kustomi):
