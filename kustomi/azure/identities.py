@@ -173,9 +173,43 @@ def get(azure: Azure, ref: IdentityRef) -> Identity:
         raise NotFoundError(
             f"Managed identity '{ref.name}' was not found in resource group "
             f"'{ref.resource_group}'.",
-            hint=f"Create it: kustomi create-identity -g {ref.resource_group} -n {ref.name}",
+            hint=_with_create(
+                _elsewhere(azure, ref),
+                f"kustomi create-identity -g {ref.resource_group} -n {ref.name}",
+            ),
         )
     return ident
+
+
+def _with_create(first: str, create: str) -> str:
+    return f"{first}create it: {create}" if first else f"Create it: {create}"
+
+
+def _elsewhere(azure: Azure, ref: IdentityRef) -> str:
+    """On the error path only (one list of the subscription's identities): where an identity
+    of that name is, with the flag that names it, or the nearest names in the group given,
+    as the start of a sentence that the create hint ends; "" when there is nothing to say or
+    the list cannot be read."""
+    import difflib
+
+    try:
+        every = [
+            (x.name or "", resource_group_of(x.id or ""))
+            for x in azure.msi.user_assigned_identities.list_by_subscription(**LIST)
+        ]
+    except Exception:  # a hint is a bonus: the not-found stands without it
+        return ""
+    there = sorted({rg for name, rg in every if name.lower() == ref.name.lower() and rg})
+    if there:
+        return (
+            f"An identity {ref.name} is in resource group {', '.join(there)}: pass "
+            f"--identity-resource-group {there[0]}. Or "
+        )
+    here = [name for name, rg in every if rg.lower() == ref.resource_group.lower()]
+    near = difflib.get_close_matches(ref.name, here, n=3, cutoff=0.75)
+    if near:
+        return f"Did you mean {' or '.join(near)} (in {ref.resource_group})? Or "
+    return ""
 
 
 def create(azure: Azure, ref: IdentityRef, location: str) -> Identity:

@@ -18,3 +18,18 @@ def test_the_ingestion_endpoint_is_refused_naming_the_cluster(world, kustomi):
     engine = f"{world.url}/kusto/adxbusy"
     assert f"pass --cluster {engine}." in r.stderr
     assert kustomi(*args, "--cluster", engine).exit_code == 0
+
+
+def test_an_identity_in_another_group_is_found_there_with_the_flag_that_names_it(world, kustomi):
+    assert kustomi("create-identity", "-g", "rg-data", "-n", "id-func").exit_code == 0
+    args = ["attach", "--app", "func-busy", *G, "--identity", "id-func"]
+    r = kustomi(*args)
+    assert r.exit_code == 3
+    assert "is in resource group rg-data: pass --identity-resource-group rg-data. Or " in r.stderr
+    assert kustomi(*args, "--identity-resource-group", "rg-data").exit_code == 0
+
+
+def test_a_mistyped_identity_gets_the_nearest_names(world, kustomi):
+    assert kustomi("create-identity", *G, "-n", "id-orders").exit_code == 0
+    r = kustomi("attach", "--app", "func-busy", *G, "--identity", "id-ordres")
+    assert r.exit_code == 3 and "Did you mean id-orders (in rg-app)?" in r.stderr, r.stderr
