@@ -75,7 +75,8 @@ def resolve(azure: Azure, ref: ClusterRef) -> Cluster:
                 raise NotFoundError(
                     f"Kusto cluster '{ref.name}' was not found in resource group "
                     f"'{ref.resource_group}'.",
-                    hint="Check the name, or pass the cluster URI instead.",
+                    hint=_elsewhere(azure, ref.name)
+                    or "Check the name, or pass the cluster URI instead.",
                 ) from None
             uri = required(c.uri, "cluster uri").rstrip("/")
             name = required(c.name, "cluster name")
@@ -93,6 +94,28 @@ def resolve(azure: Azure, ref: ClusterRef) -> Cluster:
     raise NotFoundError(
         f"No cluster with URI {ref.uri} in subscription {azure.subscription_id}.",
         hint="Check the URI and --subscription; the operator must be able to read the cluster.",
+    )
+
+
+def _elsewhere(azure: Azure, name: str) -> str:
+    """On the error path only: the resource group where a cluster of that name is, with the
+    flag that names it ("" when none is, or the list cannot be read)."""
+    try:
+        there = sorted(
+            {
+                resource_group_of(c.id or "")
+                for c in azure.kusto.clusters.list(**LIST)
+                if (c.name or "").lower() == name.lower()
+            }
+            - {""}
+        )
+    except Exception:  # a hint is a bonus: the not-found stands without it
+        return ""
+    if not there:
+        return ""
+    return (
+        f"Cluster {name} is in resource group {', '.join(there)}: pass "
+        f"--cluster-resource-group {there[0]}, or the cluster's URI."
     )
 
 

@@ -82,11 +82,31 @@ def get_site(azure: Azure, rg: str, app: str, slot: str | None) -> Site:
             if code == "ResourceGroupNotFound"
             else (f"Function app {where(app, slot)} in resource group '{rg}'")
         )
-        raise NotFoundError(
-            f"{what} was not found.", hint="Check the names and --subscription."
-        ) from None
+        hint = "Check the names and --subscription."
+        if code != "ResourceGroupNotFound":
+            hint = _app_elsewhere(azure, app) or hint
+        raise NotFoundError(f"{what} was not found.", hint=hint) from None
     except Exception as e:
         raise translate(e, f"reading function app {where(app, slot)}") from None
+
+
+def _app_elsewhere(azure: Azure, app: str) -> str:
+    """On the error path only: the resource group where an app of that name is, with the
+    flag that names it ("" when none is, or the list cannot be read)."""
+    try:
+        there = sorted(
+            {
+                resource_group_of(x.id or "")
+                for x in azure.web.web_apps.list(**LIST)
+                if (x.name or "").lower() == app.lower()
+            }
+            - {""}
+        )
+    except Exception:  # a hint is a bonus: the not-found stands without it
+        return ""
+    if not there:
+        return ""
+    return f"Function app {app} is in resource group {', '.join(there)}: pass -g {there[0]}."
 
 
 def add_user_assigned(

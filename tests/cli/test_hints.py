@@ -33,3 +33,18 @@ def test_a_mistyped_identity_gets_the_nearest_names(world, kustomi):
     assert kustomi("create-identity", *G, "-n", "id-orders").exit_code == 0
     r = kustomi("attach", "--app", "func-busy", *G, "--identity", "id-ordres")
     assert r.exit_code == 3 and "Did you mean id-orders (in rg-app)?" in r.stderr, r.stderr
+
+
+def test_a_cluster_and_an_app_in_another_group_are_named_with_the_flag(world, kustomi):
+    assert kustomi("create-identity", *G, "-n", "id-func").exit_code == 0
+    grant = ["grant", "--role", "viewer", "--identity", "id-func", *G, "--cluster", "adxbusy"]
+    r = kustomi(*grant, "--database", "Sales")
+    assert r.exit_code == 3
+    assert "pass --cluster-resource-group rg-data" in r.stderr, r.stderr
+    assert (
+        kustomi(*grant, "--cluster-resource-group", "rg-data", "--database", "Sales").exit_code == 0
+    )
+    attach = ["attach", "--app", "func-busy", "-g", "rg-data", "--identity", "id-func"]
+    r = kustomi(*attach, "--identity-resource-group", "rg-app")
+    assert r.exit_code == 3
+    assert "Function app func-busy is in resource group rg-app: pass -g rg-app." in r.stderr
