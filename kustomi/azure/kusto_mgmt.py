@@ -99,20 +99,20 @@ def resolve(azure: Azure, ref: ClusterRef) -> Cluster:
 
 def _elsewhere(azure: Azure, name: str) -> str:
     """On the error path only: the resource group where a cluster of that name is, with the
-    flag that names it ("" when none is, or the list cannot be read)."""
+    flag that names it, else the nearest names ("" when there is nothing to say, or the list
+    cannot be read)."""
+    import difflib
+
     try:
-        there = sorted(
-            {
-                resource_group_of(c.id or "")
-                for c in azure.kusto.clusters.list(**LIST)
-                if (c.name or "").lower() == name.lower()
-            }
-            - {""}
-        )
+        every = [
+            (c.name or "", resource_group_of(c.id or "")) for c in azure.kusto.clusters.list(**LIST)
+        ]
     except Exception:  # a hint is a bonus: the not-found stands without it
         return ""
+    there = sorted({rg for n, rg in every if n.lower() == name.lower()} - {""})
     if not there:
-        return ""
+        near = difflib.get_close_matches(name, [n for n, _ in every], n=3, cutoff=0.75)
+        return f"Did you mean {' or '.join(near)}?" if near else ""
     return (
         f"Cluster {name} is in resource group {', '.join(there)}: pass "
         f"--cluster-resource-group {there[0]}, or the cluster's URI."

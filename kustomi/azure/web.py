@@ -84,28 +84,29 @@ def get_site(azure: Azure, rg: str, app: str, slot: str | None) -> Site:
         )
         hint = "Check the names and --subscription."
         if code != "ResourceGroupNotFound":
-            hint = _app_elsewhere(azure, app) or hint
+            hint = _app_elsewhere(azure, app, rg) or hint
         raise NotFoundError(f"{what} was not found.", hint=hint) from None
     except Exception as e:
         raise translate(e, f"reading function app {where(app, slot)}") from None
 
 
-def _app_elsewhere(azure: Azure, app: str) -> str:
+def _app_elsewhere(azure: Azure, app: str, rg: str) -> str:
     """On the error path only: the resource group where an app of that name is, with the
-    flag that names it ("" when none is, or the list cannot be read)."""
+    flag that names it, else the nearest names in `rg` ("" when there is nothing to say, or
+    the list cannot be read)."""
+    import difflib
+
     try:
-        there = sorted(
-            {
-                resource_group_of(x.id or "")
-                for x in azure.web.web_apps.list(**LIST)
-                if (x.name or "").lower() == app.lower()
-            }
-            - {""}
-        )
+        every = [
+            (x.name or "", resource_group_of(x.id or "")) for x in azure.web.web_apps.list(**LIST)
+        ]
     except Exception:  # a hint is a bonus: the not-found stands without it
         return ""
+    there = sorted({rg for n, rg in every if n.lower() == app.lower()} - {""})
     if not there:
-        return ""
+        here = [n for n, r in every if r.lower() == rg.lower()]
+        near = difflib.get_close_matches(app, here, n=3, cutoff=0.75)
+        return f"Did you mean {' or '.join(near)} (in {rg})?" if near else ""
     return f"Function app {app} is in resource group {', '.join(there)}: pass -g {there[0]}."
 
 

@@ -48,3 +48,12 @@ def test_a_cluster_and_an_app_in_another_group_are_named_with_the_flag(world, ku
     r = kustomi(*attach, "--identity-resource-group", "rg-app")
     assert r.exit_code == 3
     assert "Function app func-busy is in resource group rg-app: pass -g rg-app." in r.stderr
+
+
+def test_a_mistyped_cluster_or_app_gets_the_nearest_names(world, kustomi):
+    assert kustomi("create-identity", *G, "-n", "id-func").exit_code == 0
+    r = kustomi("grant", "--role", "viewer", "--identity", "id-func", *G, "--cluster", "adxbusz",
+                "--cluster-resource-group", "rg-data", "--database", "Sales")  # fmt: skip
+    assert r.exit_code == 3 and "Did you mean adxbusy?" in r.stderr, r.stderr
+    r = kustomi("attach", "--app", "func-bussy", *G, "--identity", "id-func")
+    assert r.exit_code == 3 and "Did you mean func-busy (in rg-app)?" in r.stderr, r.stderr
