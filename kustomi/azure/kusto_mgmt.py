@@ -119,6 +119,27 @@ def _elsewhere(azure: Azure, name: str) -> str:
     )
 
 
+def _near_databases(azure: Azure, cluster: Cluster, db: str) -> str:
+    """On the error path only: the cluster's databases nearest to `db` (one list; "" when
+    none is near, or the list cannot be read)."""
+    import difflib
+
+    try:
+        names = [
+            (d.name or "").split("/")[-1]  # ARM names a database "<cluster>/<db>"
+            for d in azure.kusto.databases.list_by_cluster(
+                cluster.resource_group, cluster.name, **LIST
+            )
+        ]
+    except Exception:  # a hint is a bonus: the not-found stands without it
+        return ""
+    near = difflib.get_close_matches(db, names, n=3, cutoff=0.6)
+    near += [n for n in names if n.lower() == db.lower() and n not in near]  # case differs
+    if not near:
+        return ""
+    return f"Did you mean {' or '.join(near)}? (a database name is case-sensitive in KQL)"
+
+
 def list_clusters(azure: Azure) -> list[Cluster]:
     """Every cluster of the subscription (Clusters_List), with its URI."""
     try:
@@ -173,7 +194,8 @@ def list_assignments(azure: Azure, cluster: Cluster, db: str | None) -> list[Ass
             raise translate(e, f"listing principal assignments of cluster {cluster.name}") from None
         raise NotFoundError(
             f"Database '{db}' was not found on cluster '{cluster.name}'.",
-            hint="Check the database name (it is case-sensitive in KQL).",
+            hint=_near_databases(azure, cluster, db)
+            or "Check the database name (it is case-sensitive in KQL).",
         ) from None
     except Exception as e:
         raise translate(e, f"listing principal assignments of {scope(cluster, db)}") from None

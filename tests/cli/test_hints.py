@@ -57,3 +57,12 @@ def test_a_mistyped_cluster_or_app_gets_the_nearest_names(world, kustomi):
     assert r.exit_code == 3 and "Did you mean adxbusy?" in r.stderr, r.stderr
     r = kustomi("attach", "--app", "func-bussy", *G, "--identity", "id-func")
     assert r.exit_code == 3 and "Did you mean func-busy (in rg-app)?" in r.stderr, r.stderr
+
+
+def test_a_mistyped_database_gets_the_nearest_names(world, kustomi):
+    assert kustomi("create-identity", *G, "-n", "id-func").exit_code == 0
+    grant = ["grant", "--role", "viewer", "--identity", "id-func", *G, "--cluster", "adxbusy",
+             "--cluster-resource-group", "rg-data"]  # fmt: skip
+    r = kustomi(*grant, "--database", "Saless")
+    assert r.exit_code == 3 and "Did you mean Sales?" in r.stderr, r.stderr
+    assert kustomi(*grant, "--database", "Sales").exit_code == 0
