@@ -218,13 +218,18 @@ def list_settings(azure: Azure, rg: str, app: str, slot: str | None) -> dict[str
             r = azure.web.web_apps.list_application_settings(rg, app)
         return _settings(r, app, slot)
     except ResourceNotFoundError as e:
-        check_subscription(e)
-        raise NotFoundError(
-            f"Function app {where(app, slot)} in resource group '{rg}' was not found.",
-            hint="Check the names and --subscription.",
-        ) from None
+        raise _app_missing(e, rg, app, slot) from None
     except Exception as e:
         raise translate(e, f"reading app settings of {where(app, slot)}") from None
+
+
+def _app_missing(e: Exception, rg: str, app: str, slot: str | None) -> NotFoundError:
+    """A 404 on one of the app's config resources: the app (or slot) is not there."""
+    check_subscription(e)
+    return NotFoundError(
+        f"Function app {where(app, slot)} in resource group '{rg}' was not found.",
+        hint="Check the names and --subscription.",
+    )
 
 
 def _this_config(answer: object, app: str, slot: str | None, kind: str) -> None:
@@ -262,11 +267,7 @@ def list_connection_strings(azure: Azure, rg: str, app: str, slot: str | None) -
             out[name] = value
         return out
     except ResourceNotFoundError as e:
-        check_subscription(e)
-        raise NotFoundError(
-            f"Function app {where(app, slot)} in resource group '{rg}' was not found.",
-            hint="Check the names and --subscription.",
-        ) from None
+        raise _app_missing(e, rg, app, slot) from None
     except Exception as e:
         raise translate(e, f"reading connection strings of {where(app, slot)}") from None
 

@@ -489,30 +489,7 @@ class KustoDataPlane:
     ) -> tuple[list[dict[str, str]], list[list[Any]]]:
         """`.show table T principals`: the columns of `.show database principals`; the Role
         reads "Table <db>.<T> <role>" (the wording is undocumented; kustomi reads its last word)."""
-        cols = _columns(
-            (
-                "Role",
-                "PrincipalType",
-                "PrincipalDisplayName",
-                "PrincipalObjectId",
-                "PrincipalFQN",
-                "Notes",
-            )
-        )
-        ptype = {"App": "AAD Application", "User": "AAD User", "Group": "AAD Group"}
-        rows = [
-            [
-                f"Table {db.name}.{t.name} {p.role}",
-                ptype[p.principal_type],
-                p.display_name,
-                p.object_id,
-                p.fqn,
-                p.notes,
-            ]
-            for p in t.principals
-            if p.enforced
-        ]
-        return cols, rows
+        return _principal_rows(f"Table {db.name}.{t.name}", t.principals, app_id_shown=False)
 
     def _own_table_roles(
         self, cluster: Cluster, db: Database, t: Table, claims: dict[str, Any], fqn: str
@@ -533,32 +510,7 @@ class KustoDataPlane:
     def _principals_table(
         self, cluster: Cluster, db: Database
     ) -> tuple[list[dict[str, str]], list[list[Any]]]:
-        cols = _columns(
-            (
-                "Role",
-                "PrincipalType",
-                "PrincipalDisplayName",
-                "PrincipalObjectId",
-                "PrincipalFQN",
-                "Notes",
-            )
-        )
-        ptype = {"App": "AAD Application", "User": "AAD User", "Group": "AAD Group"}
-        rows = [
-            [
-                f"Database {db.name} {p.role}",
-                ptype[p.principal_type],
-                f"{p.display_name} (app id: {p.app_id})"
-                if p.principal_type == "App"
-                else p.display_name,
-                p.object_id,
-                p.fqn,
-                p.notes,
-            ]
-            for p in db.principals
-            if p.enforced
-        ]
-        return cols, rows
+        return _principal_rows(f"Database {db.name}", db.principals, app_id_shown=True)
 
     def _own_roles_table(
         self, cluster: Cluster, db: Database, claims: dict[str, Any], fqn: str
@@ -617,6 +569,39 @@ class KustoDataPlane:
                 i += 1
         cols = [{"ColumnName": n, "ColumnType": t} for n, t in zip(names, types, strict=False)]
         return cols, [values]
+
+
+def _principal_rows(
+    scope: str, principals: list[DbPrincipal], app_id_shown: bool
+) -> tuple[list[dict[str, str]], list[list[Any]]]:
+    """A `.show database|table ... principals` table: one row per principal the cluster
+    enforces, its Role reading "<scope> <role>"."""
+    cols = _columns(
+        (
+            "Role",
+            "PrincipalType",
+            "PrincipalDisplayName",
+            "PrincipalObjectId",
+            "PrincipalFQN",
+            "Notes",
+        )
+    )
+    ptype = {"App": "AAD Application", "User": "AAD User", "Group": "AAD Group"}
+    rows = [
+        [
+            f"{scope} {p.role}",
+            ptype[p.principal_type],
+            f"{p.display_name} (app id: {p.app_id})"
+            if app_id_shown and p.principal_type == "App"
+            else p.display_name,
+            p.object_id,
+            p.fqn,
+            p.notes,
+        ]
+        for p in principals
+        if p.enforced
+    ]
+    return cols, rows
 
 
 def _entity(tok: Token) -> str:
